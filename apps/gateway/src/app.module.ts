@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamicModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { RuleflowConfig } from '@ruleflow/config';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/http-exception.filter';
+import { RULEFLOW_CONFIG } from './common/tokens';
+import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { ExecutionsModule } from './executions/executions.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RulesModule } from './rules/rules.module';
+import { TemporalModule } from './temporal/temporal.module';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static forRoot(config: RuleflowConfig): DynamicModule {
+    return { module: ConfigModule, providers: [{ provide: RULEFLOW_CONFIG, useValue: config }], exports: [RULEFLOW_CONFIG] };
+  }
+}
+
+/** The request id: the caller's X-Request-Id when sane, else a new UUID; echoed on the response. */
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: RuleflowConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            genReqId: requestId,
+            base: { service: 'ruleflow-gateway' },
+            redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], censor: '***' },
+            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+          },
+        }),
+        DatabaseModule,
+        TemporalModule,
+        MetricsModule,
+        AuthModule,
+        HealthModule,
+        RulesModule,
+        EventsModule,
+        ExecutionsModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

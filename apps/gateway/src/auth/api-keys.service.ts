@@ -1,0 +1,72 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { RuleflowConfig } from '@ruleflow/config';
+import { ApiKeyEntity, TenantEntity } from '@ruleflow/entities';
+import { DataSource } from 'typeorm';
+import { RULEFLOW_CONFIG } from '../common/tokens';
+import type { AuthContext } from './auth-context';
+
+export const DEFAULT_TENANT = 'default';
+
+/** SHA-256 of a plaintext key, hex. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A new plaintext key: `rf_` and 32 random bytes. */
+export function generateApiKey(): string {
+  return `rf_${randomBytes(32).toString('base64url')}`;
+}
+
+export type KeyCheck = { ok: true; auth: AuthContext } | { ok: false; reason: string };
+
+@Injectable()
+export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+
+  constructor(
+    private readonly db: DataSource,
+    @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
+  ) {}
+
+  /** Resolve a presented key: unknown, disabled and expired keys are refused. Usage is counted. */
+  async authenticate(presented: string): Promise<KeyCheck> {
+    if (!presented.startsWith('rf_') || presented.length > 200) return { ok: false, reason: 'invalid API key' };
+    const hash = hashApiKey(presented);
+    const key = await this.db.getRepository(ApiKeyEntity).findOne({ where: { keyHash: hash } });
+    // The lookup is by hash; the constant-time compare guards against any index/collation surprise.
+    if (!key || !timingSafeEqual(Buffer.from(key.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
+      return { ok: false, reason: 'invalid API key' };
+    }
+    if (!key.enabled) return { ok: false, reason: 'API key has been revoked' };
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'API key has expired' };
+    await this.db.query(`UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = now() WHERE id = $1`, [
+      key.id,
+    ]);
+    return { ok: true, auth: { apiKeyId: key.id, tenantId: key.tenantId, scopes: key.scopes } };
+  }
+
+  /** The `default` tenant, created when missing. */
+  async ensureDefaultTenant(): Promise<TenantEntity> {
+    await this.db.query(`INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [DEFAULT_TENANT]);
+    return this.db.getRepository(TenantEntity).findOneByOrFail({ name: DEFAULT_TENANT });
+  }
+
+  /** Guarantee RULEFLOW_ADMIN_KEY exists as an enabled admin key of the `default` tenant. */
+  async bootstrapAdminKey(): Promise<void> {
+    const tenant = await this.ensureDefaultTenant();
+    const key = this.config.adminKey;
+    if (!key) return;
+    if (!key.startsWith('rf_') || key.length < 20) {
+      throw new Error('RULEFLOW_ADMIN_KEY must start with "rf_" and be at least 20 characters long');
+    }
+    await this.db.query(
+      `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, enabled)
+       VALUES ($1, 'admin (RULEFLOW_ADMIN_KEY)', $2, $3, '{admin}', true)
+       ON CONFLICT (key_hash) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, scopes = '{admin}', enabled = true,
+         expires_at = NULL`,
+      [tenant.id, key.slice(0, 10), hashApiKey(key)],
+    );
+    this.logger.log('RULEFLOW_ADMIN_KEY is an admin key of the default tenant');
+  }
+}

@@ -1,0 +1,41 @@
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiKeysService } from './api-keys.service';
+import type { AuthedRequest } from './auth-context';
+import type { Scope } from './scopes';
+import { hasScope, PUBLIC_KEY, SCOPES_KEY } from './scopes';
+
+/** Bearer / X-API-Key authentication and per-route scopes, on every route not marked @Public(). */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeysService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const presented = extractKey(req.headers.authorization, req.headers['x-api-key']);
+    if (!presented) throw new UnauthorizedException('missing API key (Authorization: Bearer <key> or X-API-Key)');
+    const result = await this.keys.authenticate(presented);
+    if (!result.ok) throw new UnauthorizedException(result.reason);
+    req.auth = result.auth;
+    const needed = this.reflector.getAllAndOverride<Scope | undefined>(SCOPES_KEY, targets);
+    if (needed && !hasScope(result.auth.scopes, needed)) {
+      throw new ForbiddenException(`API key lacks the scope "${needed}"`);
+    }
+    return true;
+  }
+}
+
+function extractKey(authorization: string | undefined, xApiKey: string | string[] | undefined): string | undefined {
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match?.[1]) return match[1];
+  }
+  if (typeof xApiKey === 'string' && xApiKey.trim()) return xApiKey.trim();
+  return undefined;
+}

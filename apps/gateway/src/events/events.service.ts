@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { ExecutionActionRecord, ExecutionInput } from '@ruleflow/entities';
+import { ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import type { RuleEvent } from '@ruleflow/rules';
+import { ruleWorkflowId } from '@ruleflow/workflows';
+import { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { AuthContext } from '../auth/auth-context';
+import { MetricsService } from '../metrics/metrics.service';
+import { toRuleSnapshot } from '../rules/rule.mapper';
+import type { IngestEventDto, IngestEventResponse } from './dto/event.dto';
+import type { PendingExecution } from './execution-dispatcher.service';
+import { ExecutionDispatcher } from './execution-dispatcher.service';
+import { RuleMatcher } from './rule-matcher';
+
+@Injectable()
+export class EventsService {
+  private readonly matcher = new RuleMatcher();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly dispatcher: ExecutionDispatcher,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /**
+   * Accept an event: in ONE transaction store it (idempotent on its id) and one pending execution per
+   * matching active rule, in priority order. Once committed nothing is lost: the runs are started
+   * right away, and the outbox sweep starts whatever a crash left behind.
+   */
+  async ingest(auth: AuthContext, dto: IngestEventDto): Promise<IngestEventResponse> {
+    const eventKey = dto.id ?? randomUUID();
+    const event: RuleEvent = {
+      id: eventKey,
+      entity: dto.entity,
+      type: dto.type,
+      data: dto.data,
+      previous: dto.previous ?? null,
+      occurredAt: dto.occurredAt ? new Date(dto.occurredAt).toISOString() : new Date().toISOString(),
+    };
+
+    const accepted = await this.db.transaction(async (tx) => {
+      const inserted: Array<{ id: string }> = await tx.query(
+        `INSERT INTO events (tenant_id, event_key, entity, type, data, previous, occurred_at, response)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, '{}')
+         ON CONFLICT (tenant_id, event_key) DO NOTHING
+         RETURNING id`,
+        [auth.tenantId, eventKey, event.entity, event.type, event.data, event.previous, event.occurredAt],
+      );
+      if (inserted.length === 0) {
+        // A repeat of a known id (possibly concurrent: the unique index waited for the first to commit).
+        const known: Array<{ response: IngestEventResponse }> = await tx.query(
+          `SELECT response FROM events WHERE tenant_id = $1 AND event_key = $2`,
+          [auth.tenantId, eventKey],
+        );
+        return { response: known[0]!.response, pending: [] as PendingExecution[], fresh: false };
+      }
+
+      const rules = await tx.getRepository(RuleEntity).find({
+        where: { tenantId: auth.tenantId, entity: event.entity, triggerType: event.type, isActive: true },
+        order: { priority: 'DESC', createdAt: 'ASC', id: 'ASC' },
+      });
+      const matched = rules.filter((rule) => this.matcher.matches(rule, event.data, event.previous));
+      const pending: PendingExecution[] = [];
+      const rows = matched.map((rule, order) => {
+        const executionId = randomUUID();
+        const workflowId = ruleWorkflowId(rule.id, eventKey);
+        const input: ExecutionInput = { executionId, rule: toRuleSnapshot(rule), event, parent: null };
+        pending.push({ id: executionId, workflowId, input });
+        return tx.getRepository(ExecutionEntity).create({
+          id: executionId,
+          tenantId: auth.tenantId,
+          ruleId: rule.id,
+          ruleVersion: rule.version,
+          eventId: eventKey,
+          workflowId,
+          triggerType: event.type,
+          status: 'pending',
+          actions: rule.actions.map(pendingAction),
+          input,
+          dispatchOrder: order,
+        });
+      });
+      if (rows.length) await tx.getRepository(ExecutionEntity).insert(rows as QueryDeepPartialEntity<ExecutionEntity>[]);
+      const response: IngestEventResponse = {
+        eventId: eventKey,
+        executions: pending.map((p) => ({ executionId: p.id, ruleId: p.input.rule.id, workflowId: p.workflowId })),
+      };
+      await tx.query(`UPDATE events SET response = $2 WHERE id = $1`, [inserted[0]!.id, response]);
+      return { response, pending, fresh: true };
+    });
+
+    if (accepted.fresh) this.metrics.eventsIngested.inc({ entity: event.entity, type: event.type });
+    if (accepted.pending.length) await this.dispatcher.dispatch(accepted.pending);
+    return accepted.response;
+  }
+}
+
+function pendingAction(action: { name: string; type: string }): ExecutionActionRecord {
+  return {
+    name: action.name,
+    type: action.type,
+    status: 'pending',
+    attempts: 0,
+    output: null,
+    error: null,
+    startedAt: null,
+    completedAt: null,
+  };
+}

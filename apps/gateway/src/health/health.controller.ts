@@ -1,0 +1,42 @@
+import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Client, Connection } from '@temporalio/client';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/scopes';
+import { TEMPORAL_CLIENT } from '../common/tokens';
+
+type Check = 'up' | 'down';
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly db: DataSource,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+  ) {}
+
+  @Public()
+  @Get()
+  @HttpCode(200)
+  @ApiOkResponse({ description: '{"status":"ok","checks":{"database":"up","temporal":"up"}}; 503 when a check is down' })
+  async health(@Res({ passthrough: true }) res: Response) {
+    const [database, temporal] = await Promise.all([
+      withTimeout(this.db.query('SELECT 1'), 2000).then<Check, Check>(
+        () => 'up',
+        () => 'down',
+      ),
+      withTimeout((this.temporal.connection as Connection).healthService.check({}), 2000).then<Check, Check>(
+        () => 'up',
+        () => 'down',
+      ),
+    ]);
+    const ok = database === 'up' && temporal === 'up';
+    if (!ok) res.status(503);
+    return { status: ok ? 'ok' : 'error', checks: { database, temporal } };
+  }
+}

@@ -1,0 +1,119 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { TRIGGER_TYPES, type TriggerType } from '@ruleflow/rules';
+import { Transform, Type } from 'class-transformer';
+import {
+  Allow,
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { PageQueryDto } from '../../common/pagination';
+
+export const ENTITY_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+export class TriggerDto {
+  @ApiProperty({ enum: TRIGGER_TYPES })
+  @IsIn(TRIGGER_TYPES)
+  type: TriggerType;
+
+  @ApiPropertyOptional({ description: '5-field cron (scheduled triggers)', example: '*/5 * * * *' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(120)
+  cron?: string;
+
+  @ApiPropertyOptional({ description: 'IANA time zone (scheduled triggers)', default: 'UTC' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
+}
+
+export class CreateRuleDto {
+  @ApiProperty({ example: 'Notify when order ships' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiProperty({ example: 'orders', description: 'the entity (table) the rule watches' })
+  @IsString()
+  @Matches(ENTITY_NAME, { message: 'entity must be a name like "orders" (letters, digits, _ . -)' })
+  entity: string;
+
+  @ApiProperty({ type: TriggerDto })
+  @ValidateNested()
+  @Type(() => TriggerDto)
+  trigger: TriggerDto;
+
+  @ApiPropertyOptional({
+    description: '{"all":[...]} or {"any":[...]} groups nesting freely; leaves {field, operator, value}',
+    type: 'object',
+    additionalProperties: true,
+    example: { all: [{ field: 'status', operator: 'changed_to', value: 'shipped' }] },
+  })
+  @Allow()
+  conditions?: unknown;
+
+  @ApiProperty({
+    description: 'actions run in order: {name?, type, config, retry?, templateId?}',
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  actions: unknown[];
+
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(-1_000_000)
+  @Max(1_000_000)
+  priority?: number;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  isActive?: boolean;
+}
+
+export class UpdateRuleDto extends PartialType(CreateRuleDto) {}
+
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class ListRulesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  entity?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  isActive?: boolean;
+
+  @ApiPropertyOptional({ enum: TRIGGER_TYPES })
+  @IsOptional()
+  @IsIn(TRIGGER_TYPES)
+  triggerType?: TriggerType;
+}

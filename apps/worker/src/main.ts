@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { loadConfig, maskConfig, temporalConnectionOptions } from '@ruleflow/config';
+import { createDataSource } from '@ruleflow/entities';
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { createRuleflowWorker, ensureSearchAttributes } from './worker';
+
+/** The worker process: no HTTP server; runs rule workflows and their activities until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel, base: { service: 'ruleflow-worker' } });
+  if (!config.database.url) throw new Error('DATABASE_URL is not set (npm start sets it for the embedded database)');
+  log.info({ config: maskConfig(config) }, 'starting worker');
+
+  Runtime.install({
+    logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'INFO', (entry) => {
+      const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
+      log[level]({ ...entry.meta, component: 'temporal' }, entry.message);
+    }),
+  });
+
+  const dataSource = createDataSource({
+    url: config.database.url,
+    poolSize: config.database.poolSize,
+    applicationName: 'ruleflow-worker',
+  });
+  await dataSource.initialize();
+
+  const connectionOptions = temporalConnectionOptions(config);
+  const client = await Connection.connect(connectionOptions);
+  const registered = await ensureSearchAttributes(client, config.temporal.namespace);
+  if (registered.error) log.warn({ error: registered.error }, 'could not register search attributes');
+  else if (registered.added.length) log.info({ added: registered.added }, 'registered search attributes');
+  await client.close();
+
+  const connection = await NativeConnection.connect(connectionOptions);
+  const worker = await createRuleflowWorker({ config, dataSource, connection });
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  try {
+    await worker.run(); // resolves after SIGINT/SIGTERM once in-flight tasks are handed back
+  } finally {
+    await connection.close();
+    await dataSource.destroy();
+    log.info('worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { createActivities, PgDeliveryStore, PgExecutionStore } from '@ruleflow/activities';
+import type { RuleflowConfig } from '@ruleflow/config';
+import { RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import { Connection } from '@temporalio/client';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import type { DataSource } from 'typeorm';
+import { prebuiltBundlePath, workflowBundlerOptions, workflowsPath } from '../../../libs/workflows/bundler-options';
+
+export interface RuleflowWorkerOptions {
+  config: RuleflowConfig;
+  dataSource: DataSource;
+  connection: NativeConnection;
+  taskQueue?: string;
+  /** A prebuilt workflow bundle; defaults to dist/workflow-bundle.js when built, else bundles from source. */
+  workflowBundlePath?: string;
+}
+
+/** Where the worker's workflow code comes from: the prebuilt bundle when there is one. */
+export function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+  const codePath = bundlePath ?? prebuiltBundlePath();
+  if (existsSync(codePath)) return { workflowBundle: { codePath } };
+  return { workflowsPath: workflowsPath(), bundlerOptions: workflowBundlerOptions() };
+}
+
+/** The Ruleflow worker: rule workflows plus every activity, wired to PostgreSQL. */
+export async function createRuleflowWorker(options: RuleflowWorkerOptions): Promise<Worker> {
+  const { config, dataSource, connection } = options;
+  const activities = createActivities({
+    executions: new PgExecutionStore(dataSource),
+    deliveries: new PgDeliveryStore(dataSource),
+    webhooks: config.webhooks,
+  });
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    activities,
+    ...workflowSource(options.workflowBundlePath),
+  });
+}
+
+/**
+ * Registers our Keyword search attributes on the namespace when missing. On a managed cluster
+ * this may need operator rights; a refusal is reported and start-up goes on.
+ */
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<{ added: string[]; error?: string }> {
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const known = new Set(Object.keys({ ...existing.customAttributes, ...existing.systemAttributes }));
+    const missing = RULEFLOW_SEARCH_ATTRIBUTES.filter((name) => !known.has(name));
+    if (missing.length === 0) return { added: [] };
+    const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
+    });
+    return { added: missing };
+  } catch (err) {
+    return { added: [], error: (err as Error).message };
+  }
+}
+
+export { Connection };

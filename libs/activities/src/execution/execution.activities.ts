@@ -1,0 +1,50 @@
+import type { ActionStatus, ExecutionStatus } from '@ruleflow/entities';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ExecutionStore } from '../stores/execution.store';
+
+export interface ExecutionActivityDeps {
+  executions: ExecutionStore;
+}
+
+function notFound(executionId: string): never {
+  // A run whose record is gone (cleaned up or never written) cannot make progress: fail at once.
+  throw ApplicationFailure.create({
+    type: 'ExecutionNotFound',
+    nonRetryable: true,
+    message: `execution ${executionId} does not exist`,
+  });
+}
+
+/** Activities that record a run's progress in PostgreSQL. */
+export function createExecutionActivities({ executions }: ExecutionActivityDeps) {
+  return {
+    async markExecutionRunning(input: { executionId: string; runId: string }): Promise<void> {
+      if (!(await executions.markRunning(input.executionId, input.runId))) notFound(input.executionId);
+    },
+    async recordActionStarted(input: { executionId: string; actionName: string }): Promise<void> {
+      if (!(await executions.markActionStarted(input.executionId, input.actionName))) notFound(input.executionId);
+    },
+    async recordActionResult(input: {
+      executionId: string;
+      actionName: string;
+      status: ActionStatus;
+      attempts?: number;
+      output?: unknown;
+      error?: string | null;
+    }): Promise<void> {
+      const { executionId, actionName, ...patch } = input;
+      if (!(await executions.recordActionResult(executionId, actionName, patch))) notFound(executionId);
+    },
+    async completeExecution(input: {
+      executionId: string;
+      status: Exclude<ExecutionStatus, 'pending' | 'running'>;
+      error: string | null;
+      errorAction: string | null;
+    }): Promise<void> {
+      const { executionId, ...result } = input;
+      if (!(await executions.complete(executionId, result))) notFound(executionId);
+    },
+  };
+}
+
+export type ExecutionActivities = ReturnType<typeof createExecutionActivities>;

@@ -1,0 +1,113 @@
+import type { ActionStatus, ExecutionStatus } from '@ruleflow/entities';
+import type { DataSource } from 'typeorm';
+
+export interface ActionResultPatch {
+  status: ActionStatus;
+  attempts?: number;
+  output?: unknown;
+  error?: string | null;
+}
+
+/** Where a run records its progress (the queryable history); Temporal keeps the run state itself. */
+export interface ExecutionStore {
+  /** Returns false when no such execution exists. */
+  markRunning(executionId: string, runId: string): Promise<boolean>;
+  markActionStarted(executionId: string, actionName: string): Promise<boolean>;
+  recordActionResult(executionId: string, actionName: string, patch: ActionResultPatch): Promise<boolean>;
+  /** Sets the final status once; pending actions become `skipped`; updates the rule's stats. */
+  complete(
+    executionId: string,
+    result: { status: Exclude<ExecutionStatus, 'pending' | 'running'>; error: string | null; errorAction: string | null },
+  ): Promise<boolean>;
+}
+
+const TERMINAL = `('success','failed','partial','cancelled')`;
+
+/** Patches the element of the `actions` jsonb array whose name matches, keeping order. */
+const PATCH_ACTION_SQL = `
+  UPDATE executions SET actions = (
+    SELECT coalesce(jsonb_agg(CASE WHEN a->>'name' = $2 THEN a || $3::jsonb ELSE a END ORDER BY ord), '[]'::jsonb)
+    FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
+  )
+  WHERE id = $1
+  RETURNING id`;
+
+/** PostgreSQL implementation; every write is idempotent so activity retries and replays are harmless. */
+export class PgExecutionStore implements ExecutionStore {
+  constructor(private readonly db: DataSource) {}
+
+  async markRunning(executionId: string, runId: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `UPDATE executions
+          SET status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
+              run_id = $2,
+              started_at = coalesce(started_at, now()),
+              dispatched_at = coalesce(dispatched_at, now())
+        WHERE id = $1
+        RETURNING id`,
+      [executionId, runId],
+    );
+    return rowCount(rows) > 0;
+  }
+
+  async markActionStarted(executionId: string, actionName: string): Promise<boolean> {
+    const patch = { status: 'running', startedAt: new Date().toISOString() };
+    const rows: unknown = await this.db.query(PATCH_ACTION_SQL, [executionId, actionName, JSON.stringify(patch)]);
+    return rowCount(rows) > 0;
+  }
+
+  async recordActionResult(executionId: string, actionName: string, patch: ActionResultPatch): Promise<boolean> {
+    const record: Record<string, unknown> = { status: patch.status, completedAt: new Date().toISOString() };
+    if (patch.attempts !== undefined) record.attempts = patch.attempts;
+    if (patch.output !== undefined) record.output = patch.output;
+    if (patch.error !== undefined) record.error = patch.error;
+    const rows: unknown = await this.db.query(PATCH_ACTION_SQL, [executionId, actionName, JSON.stringify(record)]);
+    return rowCount(rows) > 0;
+  }
+
+  async complete(
+    executionId: string,
+    result: { status: Exclude<ExecutionStatus, 'pending' | 'running'>; error: string | null; errorAction: string | null },
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const found: Array<{ id: string; status: string; rule_id: string }> = await tx.query(
+        `SELECT id, status, rule_id FROM executions WHERE id = $1 FOR UPDATE`,
+        [executionId],
+      );
+      const row = found[0];
+      if (!row) return false;
+      if (['success', 'failed', 'partial', 'cancelled'].includes(row.status)) return true; // already recorded
+      await tx.query(
+        `UPDATE executions SET
+            status = $2, error = $3, error_action = $4,
+            completed_at = now(),
+            started_at = coalesce(started_at, now()),
+            duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - coalesce(started_at, created_at))) * 1000)::int),
+            actions = (
+              SELECT coalesce(jsonb_agg(
+                CASE WHEN a->>'status' IN ('pending','running')
+                     THEN a || jsonb_build_object('status', CASE WHEN a->>'status' = 'running' THEN 'failed' ELSE 'skipped' END)
+                     ELSE a END ORDER BY ord), '[]'::jsonb)
+              FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
+            )
+          WHERE id = $1 AND status NOT IN ${TERMINAL}`,
+        [executionId, result.status, result.error, result.errorAction],
+      );
+      await tx.query(
+        `UPDATE rules SET execution_count = execution_count + 1, last_executed_at = now(), last_execution_status = $2
+          WHERE id = $1`,
+        [row.rule_id, result.status],
+      );
+      return true;
+    });
+  }
+}
+
+/** TypeORM's `query` returns rows for SELECT/RETURNING and `[rows, count]` for UPDATE … RETURNING on postgres. */
+function rowCount(result: unknown): number {
+  if (Array.isArray(result)) {
+    if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+    return result.length;
+  }
+  return 0;
+}

@@ -1,0 +1,228 @@
+import http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { ForbiddenAddressError, isAddressAllowed, safeLookup, urlHostname } from '../net/ssrf';
+import type { NetworkPolicy } from '../net/ssrf';
+
+/** Same as the `WEBHOOK_TIMEOUT_MS` default in `@ruleflow/config`; the worker passes the configured value. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+/** At most this much of a response body is read from the socket; the rest is never downloaded. */
+export const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
+export const WEBHOOK_USER_AGENT = 'Ruleflow-Webhooks/1.0';
+
+export type WebhookMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
+
+export interface WebhookRequest {
+  url: string;
+  method: WebhookMethod;
+  headers: Record<string, string>;
+  body: string;
+  /** Hard limit on the whole exchange: DNS, connect, TLS, headers and body. */
+  timeoutMs?: number;
+  allowPrivateNetworks: boolean;
+  /** Replaces DNS resolution in tests. */
+  resolve?: NetworkPolicy['resolve'];
+}
+
+export interface WebhookResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  /** At most {@link MAX_RESPONSE_BODY_BYTES}, decoded as UTF-8. */
+  body: string;
+  durationMs: number;
+}
+
+/**
+ * Why no HTTP status came back. `code` is ECONNREFUSED, ETIMEDOUT (our own total timeout),
+ * ERR_FORBIDDEN_ADDRESS, ERR_INVALID_URL, ERR_INVALID_REQUEST, a TLS code, …
+ */
+export class WebhookNetworkError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly durationMs: number,
+  ) {
+    super(message);
+    this.name = 'WebhookNetworkError';
+  }
+
+  /** Failures that another attempt cannot fix. */
+  get permanent(): boolean {
+    return PERMANENT_CODES.has(this.code);
+  }
+}
+
+const PERMANENT_CODES = new Set(['ERR_FORBIDDEN_ADDRESS', 'ERR_INVALID_URL', 'ERR_INVALID_REQUEST']);
+
+/**
+ * Headers a caller may not set: framing and connection management belong to the client, and a
+ * forged Content-Length or Transfer-Encoding would corrupt the request.
+ */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'expect',
+]);
+
+/**
+ * One outbound webhook request over node:http(s). Redirects are not followed (a 3xx comes back
+ * as is), forbidden addresses are refused before connecting, and the whole exchange is bounded
+ * by `timeoutMs`. Anything without an HTTP status is thrown as a {@link WebhookNetworkError}.
+ */
+export function sendWebhookRequest(req: WebhookRequest): Promise<WebhookResponse> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const timeoutMs = req.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+  const fail = (code: string, message: string) => Promise.reject(new WebhookNetworkError(code, message, elapsed()));
+
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return fail('ERR_INVALID_URL', 'invalid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return fail('ERR_INVALID_URL', 'only http and https URLs are allowed');
+  }
+  // Saved URLs are checked for credentials; a templated one must not smuggle them in either.
+  if (url.username !== '' || url.password !== '') return fail('ERR_INVALID_URL', 'URL must not contain credentials');
+
+  const policy: NetworkPolicy = { allowPrivateNetworks: req.allowPrivateNetworks, resolve: req.resolve };
+  const host = urlHostname(url);
+  // Node connects to a literal IP without calling `lookup`, so those are judged here.
+  if (net.isIP(host) !== 0) {
+    const verdict = isAddressAllowed(host, policy);
+    if (!verdict.allowed) {
+      const err = new ForbiddenAddressError(host, host, verdict.reason ?? '');
+      return fail(err.code, err.message);
+    }
+  }
+
+  const headers: OutgoingHttpHeaders = {};
+  const given = new Set<string>();
+  for (const [name, value] of Object.entries(req.headers)) {
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower)) continue;
+    headers[name] = value;
+    given.add(lower);
+  }
+  if (!given.has('user-agent')) headers['User-Agent'] = WEBHOOK_USER_AGENT;
+  const payload = Buffer.from(req.body, 'utf8');
+  // A GET with nothing to send goes out bare; every other request carries a (possibly empty) body.
+  const hasBody = req.method !== 'GET' || payload.length > 0;
+  if (hasBody) {
+    if (!given.has('content-type')) headers['Content-Type'] = 'application/json';
+    headers['Content-Length'] = String(payload.length);
+  }
+
+  return new Promise<WebhookResponse>((resolve, reject) => {
+    let settled = false;
+    const finish = (outcome: { response: WebhookResponse } | { error: WebhookNetworkError }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if ('response' in outcome) resolve(outcome.response);
+      else reject(outcome.error);
+    };
+
+    let request: http.ClientRequest;
+    try {
+      request = (url.protocol === 'https:' ? https : http).request(url, {
+        method: req.method,
+        headers,
+        lookup: safeLookup(policy),
+        // A fresh connection per attempt: no pooled socket outlives the address check it passed.
+        agent: false,
+      });
+    } catch (err) {
+      // Node validates header names and values synchronously (CR/LF injection, non-ASCII names).
+      finish({ error: new WebhookNetworkError('ERR_INVALID_REQUEST', `invalid request: ${shortMessage(err)}`, elapsed()) });
+      return;
+    }
+
+    const timer = setTimeout(() => {
+      const error = new WebhookNetworkError('ETIMEDOUT', `timed out after ${timeoutMs}ms`, elapsed());
+      finish({ error });
+      request.destroy(error);
+    }, timeoutMs);
+
+    request.on('error', (err) => finish({ error: toNetworkError(err, elapsed()) }));
+    request.on('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () =>
+        finish({
+          response: {
+            statusCode: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks, size).toString('utf8'),
+            durationMs: elapsed(),
+          },
+        });
+      res.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        const room = MAX_RESPONSE_BODY_BYTES - size;
+        const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        chunks.push(kept);
+        size += kept.length;
+        if (size >= MAX_RESPONSE_BODY_BYTES) {
+          // Enough: answer with what we have and drop the connection rather than download the rest.
+          done();
+          res.destroy();
+          request.destroy();
+        }
+      });
+      res.on('end', done);
+      res.on('error', (err) => finish({ error: toNetworkError(err, elapsed()) }));
+      // A reset after some of the body arrived is still a failed exchange.
+      res.on('aborted', () => finish({ error: new WebhookNetworkError('ECONNRESET', 'connection reset while reading the response', elapsed()) }));
+    });
+    request.end(hasBody ? payload : undefined);
+  });
+}
+
+const NETWORK_MESSAGES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed temporarily',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  HPE_INVALID_CONSTANT: 'invalid HTTP response',
+  UND_ERR_SOCKET: 'socket error',
+};
+
+function toNetworkError(err: unknown, durationMs: number): WebhookNetworkError {
+  if (err instanceof WebhookNetworkError) return err;
+  if (err instanceof ForbiddenAddressError) return new WebhookNetworkError(err.code, err.message, durationMs);
+  const code = (err as NodeJS.ErrnoException).code ?? 'ERR_NETWORK';
+  const known = NETWORK_MESSAGES[code];
+  if (known) return new WebhookNetworkError(code, `${known} (${code})`, durationMs);
+  if (code.startsWith('HPE_')) return new WebhookNetworkError(code, `invalid HTTP response (${code})`, durationMs);
+  if (isTlsCode(code)) return new WebhookNetworkError(code, `TLS error: ${shortMessage(err)} (${code})`, durationMs);
+  return new WebhookNetworkError(code, `${shortMessage(err)} (${code})`, durationMs);
+}
+
+function isTlsCode(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    code === 'EPROTO' ||
+    /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)
+  );
+}
+
+function shortMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
+}

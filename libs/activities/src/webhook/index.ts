@@ -1,0 +1,4 @@
+export * from '../net/ssrf';
+export * from './http-client';
+export * from './signing';
+export * from './webhook.activities';

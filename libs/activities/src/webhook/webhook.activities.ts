@@ -1,0 +1,334 @@
+import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DeliveryRef, DeliveryStore } from '../stores/delivery.store';
+import { sendWebhookRequest, WebhookNetworkError } from './http-client';
+import type { WebhookMethod, WebhookRequest, WebhookResponse } from './http-client';
+import { InvalidWebhookSecretError, signHeaders } from './signing';
+
+export interface WebhookActionInput {
+  tenantId: string;
+  executionId: string | null;
+  actionName: string | null;
+  webhookId: string | null;
+  /** The `webhook-id` header; the same on every attempt (the workflow derives it). */
+  deliveryId: string;
+  /** e.g. `orders.on_update`. */
+  eventType: string;
+  url: string;
+  method: WebhookMethod;
+  headers: Record<string, string>;
+  /** JSON-serialised unless already a string. */
+  body: unknown;
+  /** `whsec_` secrets; empty means unsigned. */
+  secrets: string[];
+  /** To know when an attempt is the last one (0 or less: unlimited, as in Temporal). */
+  maximumAttempts: number;
+}
+
+export interface WebhookActionOutput {
+  statusCode: number;
+  /** Parsed when JSON, else the text (at most 64 KiB). */
+  body: unknown;
+  attempts: number;
+  deliveryId: string;
+}
+
+export interface WebhookActivityDeps {
+  deliveries: DeliveryStore;
+  allowPrivateNetworks: boolean;
+  timeoutMs: number;
+  now?: () => Date;
+  /** Replaces DNS resolution in tests. */
+  resolve?: WebhookRequest['resolve'];
+}
+
+/** Failure types a workflow or operator may see on a webhook action. */
+export const WEBHOOK_FAILURE_TYPES = {
+  retryable: 'WebhookRetryableError',
+  rejected: 'WebhookRejectedError',
+  forbiddenUrl: 'WebhookForbiddenUrl',
+  invalidRequest: 'WebhookInvalidRequest',
+} as const;
+
+/** How much of a response the delivery history keeps (API: `responseBody` is cut to 4 KiB). */
+export const RECORDED_RESPONSE_BYTES = 4 * 1024;
+const MESSAGE_BODY_CHARS = 200;
+/** A receiver may ask for a later retry, but not for longer than this. */
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+const METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'GET']);
+
+interface Outcome {
+  status: DeliveryStatus;
+  statusCode: number | null;
+  /** What the history records as the attempt's error; null on success. */
+  error: string | null;
+  responseBody: string | null;
+  durationMs: number;
+  /** Thrown after the attempt is recorded; absent on success. */
+  failure?: ApplicationFailure;
+}
+
+/** The `deliverWebhook` activity: one signed HTTP attempt per Temporal attempt, each logged as a delivery attempt. */
+export function createWebhookActivities(deps: WebhookActivityDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function deliverWebhook(input: WebhookActionInput): Promise<WebhookActionOutput> {
+    const ctx = Context.current();
+    const attempt = ctx.info.attempt;
+    const isLastAttempt = input.maximumAttempts > 0 && attempt >= input.maximumAttempts;
+    const redact = redactor(input.secrets);
+    const details = (statusCode: number | null) => [{ attempt, statusCode }];
+    const startedAt = now();
+    // Durations come from the monotonic clock: `now` may be a test's fixed clock.
+    const t0 = performance.now();
+
+    let response: WebhookResponse | undefined;
+    let outcome: Outcome;
+    try {
+      const method = String(input.method).toUpperCase();
+      if (!METHODS.has(method)) throw new WebhookInputError(`unsupported HTTP method "${method}"`);
+      // A GET carries no body; the signature then covers the empty string, which is what is sent.
+      const body = method === 'GET' ? '' : serialiseBody(input.body);
+      const headers = buildHeaders(input, body, startedAt);
+      response = await sendWebhookRequest({
+        url: input.url,
+        method: method as WebhookMethod,
+        headers,
+        body,
+        timeoutMs: deps.timeoutMs,
+        allowPrivateNetworks: deps.allowPrivateNetworks,
+        resolve: deps.resolve,
+      });
+      outcome = classifyResponse(response, { isLastAttempt, details, redact, now: startedAt });
+    } catch (err) {
+      outcome = classifyError(err, { isLastAttempt, details, redact, durationMs: Math.round(performance.now() - t0) });
+    }
+
+    const record: DeliveryAttempt = {
+      attemptNumber: attempt,
+      statusCode: outcome.statusCode,
+      error: outcome.error,
+      durationMs: outcome.durationMs,
+      responseBody: outcome.responseBody,
+      at: startedAt.toISOString(),
+    };
+    const delivery: DeliveryRef = {
+      id: input.deliveryId,
+      tenantId: input.tenantId,
+      webhookId: input.webhookId,
+      executionId: input.executionId,
+      actionName: input.actionName,
+      eventType: input.eventType,
+      url: input.url,
+    };
+    try {
+      await deps.deliveries.recordAttempt(delivery, record, outcome.status);
+    } catch (err) {
+      // The history is best effort: failing here would re-send a webhook the receiver may already have.
+      ctx.log.warn('could not record webhook delivery attempt', {
+        deliveryId: input.deliveryId,
+        attempt,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+
+    if (outcome.failure) throw outcome.failure;
+    return {
+      statusCode: outcome.statusCode ?? 0,
+      body: parseBody(response?.body ?? '', response?.headers ?? {}),
+      attempts: attempt,
+      deliveryId: input.deliveryId,
+    };
+  }
+
+  return { deliverWebhook };
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
+
+/** Input the workflow got wrong (method, header, secret): no retry can fix it. */
+class WebhookInputError extends Error {}
+
+function buildHeaders(input: WebhookActionInput, body: string, timestamp: Date): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.headers ?? {})) {
+    // The signature headers are ours; a caller's copy would break verification or forge it.
+    if (/^webhook-(id|timestamp|signature)$/i.test(name)) continue;
+    if (value === undefined || value === null) continue;
+    headers[name] = String(value);
+  }
+  if (input.secrets.length === 0) {
+    // Unsigned, but the id still lets receivers drop duplicates of a retried delivery.
+    headers['webhook-id'] = input.deliveryId;
+    headers['webhook-timestamp'] = String(Math.floor(timestamp.getTime() / 1000));
+    return headers;
+  }
+  try {
+    return { ...headers, ...signHeaders({ id: input.deliveryId, timestamp, body, secrets: input.secrets }) };
+  } catch (err) {
+    if (err instanceof InvalidWebhookSecretError) throw new WebhookInputError(err.message);
+    throw err;
+  }
+}
+
+function serialiseBody(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (body === undefined) return '';
+  return JSON.stringify(body);
+}
+
+interface ClassifyContext {
+  isLastAttempt: boolean;
+  details: (statusCode: number | null) => Array<{ attempt: number; statusCode: number | null }>;
+  redact: (text: string) => string;
+}
+
+function classifyResponse(res: WebhookResponse, c: ClassifyContext & { now: Date }): Outcome {
+  const { statusCode } = res;
+  const recorded = c.redact(truncateUtf8(res.body, RECORDED_RESPONSE_BYTES));
+  const base = { statusCode, responseBody: recorded, durationMs: res.durationMs };
+  if (statusCode >= 200 && statusCode < 300) return { ...base, status: 'success', error: null };
+
+  const statusLine = `${statusCode} ${http.STATUS_CODES[statusCode] ?? 'Unknown Status'}`;
+  const snippet = c.redact(res.body.slice(0, MESSAGE_BODY_CHARS).trim());
+  const message = `webhook answered ${statusLine}${snippet ? `: ${snippet}` : ''}`;
+
+  if (statusCode === 408 || statusCode === 429 || (statusCode >= 500 && statusCode < 600)) {
+    const nextRetryDelay = retryAfterMs(res.headers['retry-after'], c.now);
+    return {
+      ...base,
+      status: c.isLastAttempt ? 'failed' : 'retrying',
+      error: statusLine,
+      failure: ApplicationFailure.create({
+        type: WEBHOOK_FAILURE_TYPES.retryable,
+        message,
+        details: c.details(statusCode),
+        ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
+      }),
+    };
+  }
+
+  // 3xx (redirects are not followed: the target was never checked), other 4xx, anything odd.
+  const location = statusCode >= 300 && statusCode < 400 ? res.headers.location : undefined;
+  const error = location ? `${statusLine} (redirect to ${c.redact(location)} not followed)` : statusLine;
+  return {
+    ...base,
+    status: 'failed',
+    error,
+    failure: ApplicationFailure.create({
+      type: WEBHOOK_FAILURE_TYPES.rejected,
+      nonRetryable: true,
+      message: location ? `${message} (redirect to ${c.redact(location)} not followed)` : message,
+      details: c.details(statusCode),
+    }),
+  };
+}
+
+function classifyError(err: unknown, c: ClassifyContext & { durationMs: number }): Outcome {
+  const base = { statusCode: null, responseBody: null };
+  if (err instanceof WebhookInputError) {
+    const message = c.redact(err.message);
+    return {
+      ...base,
+      status: 'failed',
+      error: message,
+      durationMs: 0,
+      failure: permanent(WEBHOOK_FAILURE_TYPES.invalidRequest, message, c),
+    };
+  }
+  if (err instanceof WebhookNetworkError) {
+    const message = c.redact(err.message);
+    if (err.permanent) {
+      const type =
+        err.code === 'ERR_INVALID_REQUEST' ? WEBHOOK_FAILURE_TYPES.invalidRequest : WEBHOOK_FAILURE_TYPES.forbiddenUrl;
+      return {
+        ...base,
+        status: 'failed',
+        error: message,
+        durationMs: err.durationMs,
+        failure: permanent(type, `webhook URL refused: ${message}`, c),
+      };
+    }
+    return {
+      ...base,
+      status: c.isLastAttempt ? 'failed' : 'retrying',
+      error: message,
+      durationMs: err.durationMs,
+      failure: ApplicationFailure.create({
+        type: WEBHOOK_FAILURE_TYPES.retryable,
+        message: `webhook request failed: ${message}`,
+        details: c.details(null),
+      }),
+    };
+  }
+  // A bug of ours, not the receiver's: let Temporal retry it like any transient error, but log the attempt.
+  const message = c.redact(err instanceof Error ? err.message : String(err));
+  return {
+    ...base,
+    status: c.isLastAttempt ? 'failed' : 'retrying',
+    error: message,
+    durationMs: c.durationMs,
+    failure: ApplicationFailure.create({
+      type: WEBHOOK_FAILURE_TYPES.retryable,
+      message: `webhook request failed: ${message}`,
+      details: c.details(null),
+    }),
+  };
+}
+
+function permanent(type: string, message: string, c: ClassifyContext): ApplicationFailure {
+  return ApplicationFailure.create({ type, nonRetryable: true, message, details: c.details(null) });
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds, capped; undefined when absent, invalid or not in the future. */
+export function retryAfterMs(header: string | string[] | undefined, now: Date): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return undefined;
+  let ms: number;
+  if (/^\d+$/.test(value)) {
+    ms = Number(value) * 1000;
+  } else {
+    const date = Date.parse(value);
+    if (Number.isNaN(date)) return undefined;
+    ms = date - now.getTime();
+  }
+  if (!(ms > 0)) return undefined;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+/** The response as JSON when it is JSON (by content type or shape), else the text. */
+function parseBody(body: string, headers: IncomingHttpHeaders): unknown {
+  const type = headers['content-type'] ?? '';
+  const looksJson = /[/+]json\b/i.test(type) || /^\s*[[{]/.test(body);
+  if (!looksJson) return body;
+  if (body.trim() === '') return null;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    // Cut at 64 KiB or simply malformed: the text is still worth having.
+    return body;
+  }
+}
+
+/** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= maxBytes) return text;
+  let end = maxBytes;
+  // Back off continuation bytes (10xxxxxx) so the cut lands on a character boundary.
+  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8');
+}
+
+/** Removes every secret (with and without its prefix) from text that leaves the activity. */
+function redactor(secrets: string[]): (text: string) => string {
+  const needles = secrets
+    .flatMap((s) => [s, s.replace(/^whsec_/, '')])
+    .filter((s) => s.length >= 8)
+    .sort((a, b) => b.length - a.length);
+  if (needles.length === 0) return (text) => text;
+  return (text) => needles.reduce((acc, needle) => acc.split(needle).join('[redacted]'), text);
+}

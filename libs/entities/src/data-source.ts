@@ -1,0 +1,62 @@
+import { DataSource } from 'typeorm';
+import { ApiKeyEntity } from './api-key.entity';
+import { DeliveryEntity } from './delivery.entity';
+import { EventEntity } from './event.entity';
+import { ExecutionEntity } from './execution.entity';
+import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
+import { RuleVersionEntity } from './rule-version.entity';
+import { RuleEntity } from './rule.entity';
+import { TenantEntity } from './tenant.entity';
+
+export const ENTITIES = [
+  TenantEntity,
+  ApiKeyEntity,
+  RuleEntity,
+  RuleVersionEntity,
+  EventEntity,
+  ExecutionEntity,
+  DeliveryEntity,
+];
+
+/** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
+export const MIGRATIONS = [InitialSchema1763769600000];
+
+export interface DataSourceOptions {
+  url: string;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/** A TypeORM DataSource over PostgreSQL; schema changes only through migrations, never `synchronize`. */
+export function createDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'ruleflow_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    poolSize: options.poolSize ?? 10,
+    applicationName: options.applicationName ?? 'ruleflow',
+    extra: { connectionTimeoutMillis: 10000 },
+  });
+}
+
+/** Apply pending migrations (each in its own transaction, under a lock so concurrent callers are safe). */
+export async function runMigrations(url: string): Promise<string[]> {
+  const ds = createDataSource({ url, poolSize: 1, applicationName: 'ruleflow-migrate' });
+  await ds.initialize();
+  try {
+    // A session-level advisory lock: two processes starting at once do not race on the same migration.
+    await ds.query('SELECT pg_advisory_lock(727172)');
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await ds.query('SELECT pg_advisory_unlock(727172)');
+    }
+  } finally {
+    await ds.destroy();
+  }
+}

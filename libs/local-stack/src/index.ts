@@ -1,0 +1,6 @@
+export * from './data-dir-lock';
+export * from './embedded-postgres';
+export * from './ports';
+export * from './processes';
+export * from './temporal-cli';
+export * from './temporal-dev-server';

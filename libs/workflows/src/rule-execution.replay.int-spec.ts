@@ -1,0 +1,25 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { workflowBundle } from '@ruleflow/testing';
+import { Worker } from '@temporalio/worker';
+
+/**
+ * Determinism guard: every committed history of a shipped workflow must replay against the current
+ * code. A change to the command sequence without `patched()` fails here.
+ * Re-record with RECORD_HISTORIES=1 (see rule-execution.workflow.int-spec.ts) only for new histories.
+ */
+describe('RuleExecutionWorkflow replay', () => {
+  const dir = path.join(__dirname, '../test/histories');
+  const files = readdirSync(dir).filter((f) => f.startsWith('rule-execution') && f.endsWith('.json'));
+
+  it('has committed histories', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('replays %s', async (file) => {
+    const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `replay-${file}`),
+    ).resolves.toBeUndefined();
+  });
+});

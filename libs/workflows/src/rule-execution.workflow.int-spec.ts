@@ -1,0 +1,153 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RuleflowActivities } from '@ruleflow/activities';
+import type { RuleSnapshot } from '@ruleflow/rules';
+import { DEFAULT_RETRY } from '@ruleflow/rules';
+import { connectTestClient, uniqueTaskQueue, workflowBundle } from '@ruleflow/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { RuleExecutionInput } from './types';
+import { RULE_EXECUTION_WORKFLOW } from './types';
+
+/**
+ * The workflow on the real dev server, with in-memory activities: ordering, templates over earlier
+ * steps, durable delays, failure classification, and what it records.
+ */
+describe('RuleExecutionWorkflow', () => {
+  const calls: Array<{ name: string; input: unknown }> = [];
+  let webhookBehaviour: (input: { actionName: string | null; body: unknown }) => Promise<{ statusCode: number; body: unknown; attempts: number; deliveryId: string }>;
+  const record = (name: string) => async (input: unknown) => {
+    calls.push({ name, input });
+  };
+  const activities: Partial<RuleflowActivities> = {
+    markExecutionRunning: record('markExecutionRunning'),
+    recordActionStarted: record('recordActionStarted'),
+    recordActionResult: record('recordActionResult'),
+    completeExecution: record('completeExecution'),
+    deliverWebhook: async (input) => {
+      calls.push({ name: 'deliverWebhook', input });
+      return webhookBehaviour(input);
+    },
+  };
+
+  let tq: string;
+  let worker: Worker;
+  let running: Promise<void>;
+  let connection: NativeConnection;
+  let client: Awaited<ReturnType<typeof connectTestClient>>;
+
+  beforeAll(async () => {
+    tq = uniqueTaskQueue('wf');
+    client = await connectTestClient();
+    connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+    worker = await Worker.create({ connection, taskQueue: tq, workflowBundle: workflowBundle(), activities });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await client?.close();
+  });
+  beforeEach(() => {
+    calls.length = 0;
+    webhookBehaviour = async ({ body }) => ({ statusCode: 200, body: { echo: body }, attempts: 1, deliveryId: 'd' });
+  });
+
+  const snapshot = (actions: RuleSnapshot['actions']): RuleSnapshot => ({
+    id: '11111111-1111-4111-8111-111111111111',
+    tenantId: '22222222-2222-4222-8222-222222222222',
+    name: 'test rule',
+    version: 3,
+    entity: 'orders',
+    triggerType: 'on_update',
+    conditions: { all: [] },
+    actions,
+  });
+  const input = (actions: RuleSnapshot['actions'], id = Math.random().toString(36).slice(2)): RuleExecutionInput => ({
+    executionId: '33333333-3333-4333-8333-333333333333',
+    rule: snapshot(actions),
+    event: { id, entity: 'orders', type: 'on_update', data: { id: 42, customer: { email: 'a@b.c' } }, previous: { id: 42 }, occurredAt: '2026-11-22T00:00:00.000Z' },
+    parent: null,
+  });
+  const start = (i: RuleExecutionInput) =>
+    client.client.workflow.start(RULE_EXECUTION_WORKFLOW, { workflowId: `wf-test-${i.event.id}`, taskQueue: tq, args: [i] });
+
+  it('runs actions in order, renders templates over earlier steps, sleeps durably', async () => {
+    const i = input([
+      { name: 'first', type: 'webhook', config: { url: 'http://h/1', body: { id: '{{data.id}}' } }, retry: DEFAULT_RETRY },
+      { name: 'pause', type: 'delay', config: { duration: '1s' }, retry: DEFAULT_RETRY },
+      { name: 'second', type: 'webhook', config: { url: 'http://h/2', body: { fromFirst: '{{steps.first.body.echo.id}}', email: 'to {{data.customer.email}}' } }, retry: DEFAULT_RETRY },
+    ]);
+    const started = Date.now();
+    const handle = await start(i);
+    const result = await handle.result();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(result.status).toBe('success');
+    expect(result.steps).toEqual({ first: { statusCode: 200, body: { echo: { id: 42 } } }, pause: { delayedMs: 1000 }, second: { statusCode: 200, body: { echo: { fromFirst: 42, email: 'to a@b.c' } } } });
+    expect(calls.map((c) => c.name)).toEqual([
+      'markExecutionRunning',
+      'recordActionStarted', 'deliverWebhook', 'recordActionResult',
+      'recordActionStarted', 'recordActionResult',
+      'recordActionStarted', 'deliverWebhook', 'recordActionResult',
+      'completeExecution',
+    ]);
+    expect(calls.at(-1)!.input).toEqual({ executionId: i.executionId, status: 'success', error: null, errorAction: null });
+    const firstDelivery = calls.find((c) => c.name === 'deliverWebhook')!.input as Record<string, unknown>;
+    expect(firstDelivery).toMatchObject({ eventType: 'orders.on_update', method: 'POST', secrets: [], maximumAttempts: 5, url: 'http://h/1' });
+    expect(firstDelivery.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
+
+    if (process.env.RECORD_HISTORIES === '1') {
+      const history = await handle.fetchHistory();
+      writeFileSync(path.join(__dirname, '../test/histories/rule-execution.success.json'), JSON.stringify(history, null, 2));
+    }
+  });
+
+  it('a permanent failure after a success is partial: the run fails in Temporal and records the action', async () => {
+    let n = 0;
+    webhookBehaviour = async () => {
+      if (++n === 2) throw ApplicationFailure.create({ type: 'WebhookRejectedError', nonRetryable: true, message: 'webhook answered 400', details: [{ attempt: 1, statusCode: 400 }] });
+      return { statusCode: 200, body: null, attempts: 1, deliveryId: 'd' };
+    };
+    const i = input([
+      { name: 'ok', type: 'webhook', config: { url: 'http://h/1' }, retry: DEFAULT_RETRY },
+      { name: 'bad', type: 'webhook', config: { url: 'http://h/2' }, retry: DEFAULT_RETRY },
+      { name: 'never', type: 'delay', config: { duration: '1s' }, retry: DEFAULT_RETRY },
+    ]);
+    const handle = await start(i);
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const results = calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input);
+    expect(results).toEqual([
+      expect.objectContaining({ actionName: 'ok', status: 'success' }),
+      expect.objectContaining({ actionName: 'bad', status: 'failed', attempts: 1, error: 'webhook answered 400' }),
+    ]);
+    expect(calls.at(-1)!.input).toEqual({ executionId: i.executionId, status: 'partial', error: 'webhook answered 400', errorAction: 'bad' });
+  });
+
+  it('retries a transient failure under the action retry policy and reports the attempts', async () => {
+    let n = 0;
+    webhookBehaviour = async () => {
+      n++;
+      if (n < 3) throw ApplicationFailure.create({ type: 'WebhookRetryableError', message: 'webhook answered 503', details: [{ attempt: n, statusCode: 503 }] });
+      return { statusCode: 200, body: 'ok', attempts: n, deliveryId: 'd' };
+    };
+    const i = input([{ name: 'flaky', type: 'webhook', config: { url: 'http://h/1' }, retry: { maximumAttempts: 2, initialInterval: '50ms', backoffCoefficient: 1, maximumInterval: '50ms' } }]);
+    const handle = await start(i);
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(n).toBe(2); // maximumAttempts honoured
+    expect(calls.at(-1)!.input).toMatchObject({ status: 'failed', errorAction: 'flaky', error: 'webhook answered 503' });
+    expect(calls.find((c) => c.name === 'recordActionResult')!.input).toMatchObject({ attempts: 2 });
+  });
+
+  it('a cancelled run records cancelled, even mid-delay', async () => {
+    const i = input([{ name: 'long', type: 'delay', config: { duration: '1h' }, retry: DEFAULT_RETRY }]);
+    const handle = await start(i);
+    for (let k = 0; k < 50 && !calls.some((c) => c.name === 'recordActionStarted'); k++) await new Promise((r) => setTimeout(r, 100));
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    expect(calls.at(-1)).toEqual({ name: 'completeExecution', input: { executionId: i.executionId, status: 'cancelled', error: 'cancelled', errorAction: null } });
+    const description = await handle.describe();
+    expect(description.status.name).toBe('CANCELLED');
+  });
+});

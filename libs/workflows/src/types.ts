@@ -1,0 +1,21 @@
+import type { ParentContext, RuleEvent, RuleSnapshot } from '@ruleflow/rules';
+
+export const RULE_EXECUTION_WORKFLOW = 'RuleExecutionWorkflow';
+
+/** What a rule run is started with: a snapshot of the rule, so editing the rule never changes a run in flight. */
+export interface RuleExecutionInput {
+  executionId: string;
+  rule: RuleSnapshot;
+  event: RuleEvent;
+  parent: ParentContext | null;
+}
+
+export type RunOutcome = 'success' | 'failed' | 'partial' | 'cancelled';
+
+export interface RuleExecutionResult {
+  executionId: string;
+  status: RunOutcome;
+  steps: Record<string, unknown>;
+  error: string | null;
+  errorAction: string | null;
+}
