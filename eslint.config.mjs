@@ -1,6 +1,7 @@
 // ESLint flat config: type-aware promise safety, type-only imports, no import cycles, zero warnings (CI).
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.ruleflow/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
@@ -12,7 +13,7 @@ export default tseslint.config(
     },
     plugins: { 'import-x': importX },
     settings: {
-      'import-x/resolver': { typescript: false, node: true },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
       'import-x/internal-regex': '^@ruleflow/',
     },
     rules: {

@@ -18,6 +18,8 @@ const moduleNameMapper = {
 const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {
+  // Integration tests wait on real servers; unit tests finish long before this.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
     {
@@ -26,7 +28,6 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs,scripts,test}/**/*.{int,e2e}-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
-      testTimeout: 120000,
       slowTestThreshold: 30,
     },
   ],

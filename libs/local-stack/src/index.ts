@@ -4,3 +4,4 @@ export * from './ports';
 export * from './processes';
 export * from './temporal-cli';
 export * from './temporal-dev-server';
+export * from './output';

@@ -157,7 +157,13 @@ export async function stopService(
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const pid = child.pid;
   signalPid(pid, options.signal ?? 'SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), sleep(options.timeoutMs ?? 10_000).then(() => true)]);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.timeoutMs ?? 10_000))),
+  ]);
+  // A pending timer would keep the event loop (a jest run, the launcher) alive for the whole timeout.
+  clearTimeout(timer);
   if (timedOut) {
     if (!signalPid(-pid, 'SIGKILL')) signalPid(pid, 'SIGKILL');
     await exited;

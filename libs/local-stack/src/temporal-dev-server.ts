@@ -153,22 +153,3 @@ async function waitUntilReady(
     }`,
   );
 }
-
-/**
- * Register missing search attributes as Keyword on an existing server (one we did not start).
- * Returns the names it added. Needs operator rights; Temporal Cloud registers them in its own console.
- */
-export async function ensureSearchAttributes(
-  connection: Connection,
-  namespace: string,
-  names: readonly string[],
-): Promise<string[]> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = names.filter((name) => !customAttributes?.[name]);
-  if (missing.length === 0) return [];
-  await connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD_INDEXED_VALUE_TYPE])),
-  });
-  return missing;
-}

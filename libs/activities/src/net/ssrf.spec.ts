@@ -103,7 +103,9 @@ describe('assertUrlAllowed', () => {
   it('refuses localhost (resolved by the real resolver) when private networks are closed', async () => {
     const err = await assertUrlAllowed('http://localhost:8080/hook', closed).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ForbiddenUrlError);
-    expect((err as Error).message).toMatch(/host "localhost" is not allowed: it resolves to (127\.0\.0\.1|::1), a loopback/);
+    expect((err as Error).message).toMatch(
+      /host "localhost" is not allowed: it resolves to (127\.0\.0\.1|::1), a loopback/,
+    );
     await expect(assertUrlAllowed('http://localhost:8080/hook', open)).resolves.toBeUndefined();
   });
 
@@ -125,9 +127,13 @@ describe('assertUrlAllowed', () => {
 
   it('checks literal IPs directly, including bracketed IPv6 and numeric IPv4 forms', async () => {
     const resolve = jest.fn(resolvingTo('8.8.8.8'));
-    await expect(assertUrlAllowed('http://[::1]:3000/', { ...closed, resolve })).rejects.toThrow(/::1 is not allowed: loopback/);
+    await expect(assertUrlAllowed('http://[::1]:3000/', { ...closed, resolve })).rejects.toThrow(
+      /::1 is not allowed: loopback/,
+    );
     await expect(assertUrlAllowed('http://2130706433/', { ...closed, resolve })).rejects.toThrow(/127\.0\.0\.1/);
-    await expect(assertUrlAllowed('http://[::ffff:169.254.169.254]/', { ...open, resolve })).rejects.toThrow(/metadata/);
+    await expect(assertUrlAllowed('http://[::ffff:169.254.169.254]/', { ...open, resolve })).rejects.toThrow(
+      /metadata/,
+    );
     await expect(assertUrlAllowed('https://8.8.8.8/hook', { ...closed, resolve })).resolves.toBeUndefined();
     expect(resolve).not.toHaveBeenCalled();
   });

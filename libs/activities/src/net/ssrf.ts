@@ -34,7 +34,12 @@ export interface NetworkPolicy {
 }
 
 /** Categories that only `allowPrivateNetworks` lets through; every other non-public category is refused always. */
-const PRIVATE_CATEGORIES: ReadonlySet<AddressCategory> = new Set(['loopback', 'private', 'uniqueLocal', 'carrierGradeNat']);
+const PRIVATE_CATEGORIES: ReadonlySet<AddressCategory> = new Set([
+  'loopback',
+  'private',
+  'uniqueLocal',
+  'carrierGradeNat',
+]);
 
 const DESCRIPTIONS: Record<AddressCategory, string> = {
   public: 'public address',
@@ -145,7 +150,10 @@ export function isAddressAllowed(ip: string, opts: NetworkPolicy): { allowed: bo
   if (category === 'public') return { allowed: true };
   if (PRIVATE_CATEGORIES.has(category)) {
     if (opts.allowPrivateNetworks) return { allowed: true };
-    return { allowed: false, reason: `${DESCRIPTIONS[category]} (allowed only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true)` };
+    return {
+      allowed: false,
+      reason: `${DESCRIPTIONS[category]} (allowed only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true)`,
+    };
   }
   return { allowed: false, reason: DESCRIPTIONS[category] };
 }

@@ -1,32 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryAttempt } from '@ruleflow/entities';
 import { createDataSource, DeliveryEntity } from '@ruleflow/entities';
+import type { TestDatabase } from '@ruleflow/testing';
 import { createTestDatabase } from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
 import type { DeliveryRef } from './delivery.store';
 import { PgDeliveryStore } from './delivery.store';
 
 describe('PgDeliveryStore (real PostgreSQL)', () => {
+  let database: TestDatabase;
   let db: DataSource;
   let store: PgDeliveryStore;
   let tenantId: string;
   let otherTenantId: string;
 
   beforeAll(async () => {
-    const { url } = await createTestDatabase();
-    db = createDataSource({ url, poolSize: 4, applicationName: 'delivery-store-spec' });
+    database = await createTestDatabase();
+    db = createDataSource({ url: database.url, poolSize: 4, applicationName: 'delivery-store-spec' });
     await db.initialize();
     store = new PgDeliveryStore(db);
-    const rows: Array<{ id: string }> = await db.query(
-      `INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`,
-      [`t-${randomUUID()}`, `t-${randomUUID()}`],
-    );
+    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`, [
+      `t-${randomUUID()}`,
+      `t-${randomUUID()}`,
+    ]);
     tenantId = rows[0]!.id;
     otherTenantId = rows[1]!.id;
   });
 
   afterAll(async () => {
     await db?.destroy();
+    await database?.drop();
   });
 
   function delivery(overrides: Partial<DeliveryRef> = {}): DeliveryRef {
@@ -83,7 +86,11 @@ describe('PgDeliveryStore (real PostgreSQL)', () => {
 
     const row = await load(d.id);
     expect(row.attempts).toHaveLength(1);
-    expect(row.attempts[0]).toMatchObject({ attemptNumber: 1, statusCode: null, error: 'connection reset (ECONNRESET)' });
+    expect(row.attempts[0]).toMatchObject({
+      attemptNumber: 1,
+      statusCode: null,
+      error: 'connection reset (ECONNRESET)',
+    });
   });
 
   it('keeps three attempts in order and moves retrying → success, setting delivered_at once', async () => {

@@ -84,7 +84,9 @@ export class PgDeliveryStore implements DeliveryStore {
       attempt.at,
     ]);
     if (!Array.isArray(rows) || rows.length === 0) {
-      throw new Error(`delivery ${delivery.id} exists for another tenant; attempt ${attempt.attemptNumber} not recorded`);
+      throw new Error(
+        `delivery ${delivery.id} exists for another tenant; attempt ${attempt.attemptNumber} not recorded`,
+      );
     }
   }
 }

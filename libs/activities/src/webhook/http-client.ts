@@ -125,6 +125,8 @@ export function sendWebhookRequest(req: WebhookRequest): Promise<WebhookResponse
 
   return new Promise<WebhookResponse>((resolve, reject) => {
     let settled = false;
+    // Declared before `finish` can run: a synchronous failure of `request()` settles before the timer exists.
+    let timer: NodeJS.Timeout | undefined;
     const finish = (outcome: { response: WebhookResponse } | { error: WebhookNetworkError }) => {
       if (settled) return;
       settled = true;
@@ -144,11 +146,13 @@ export function sendWebhookRequest(req: WebhookRequest): Promise<WebhookResponse
       });
     } catch (err) {
       // Node validates header names and values synchronously (CR/LF injection, non-ASCII names).
-      finish({ error: new WebhookNetworkError('ERR_INVALID_REQUEST', `invalid request: ${shortMessage(err)}`, elapsed()) });
+      finish({
+        error: new WebhookNetworkError('ERR_INVALID_REQUEST', `invalid request: ${shortMessage(err)}`, elapsed()),
+      });
       return;
     }
 
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       const error = new WebhookNetworkError('ETIMEDOUT', `timed out after ${timeoutMs}ms`, elapsed());
       finish({ error });
       request.destroy(error);
@@ -183,7 +187,11 @@ export function sendWebhookRequest(req: WebhookRequest): Promise<WebhookResponse
       res.on('end', done);
       res.on('error', (err) => finish({ error: toNetworkError(err, elapsed()) }));
       // A reset after some of the body arrived is still a failed exchange.
-      res.on('aborted', () => finish({ error: new WebhookNetworkError('ECONNRESET', 'connection reset while reading the response', elapsed()) }));
+      res.on('aborted', () =>
+        finish({
+          error: new WebhookNetworkError('ECONNRESET', 'connection reset while reading the response', elapsed()),
+        }),
+      );
     });
     request.end(hasBody ? payload : undefined);
   });
@@ -209,7 +217,12 @@ function toNetworkError(err: unknown, durationMs: number): WebhookNetworkError {
   const known = NETWORK_MESSAGES[code];
   if (known) return new WebhookNetworkError(code, `${known} (${code})`, durationMs);
   if (code.startsWith('HPE_')) return new WebhookNetworkError(code, `invalid HTTP response (${code})`, durationMs);
-  if (isTlsCode(code)) return new WebhookNetworkError(code, `TLS error: ${shortMessage(err)} (${code})`, durationMs);
+  if (isTlsCode(code)) {
+    // OpenSSL messages run to file paths and error stacks; its `reason` ("wrong version number") says enough.
+    const reason = (err as { reason?: unknown }).reason;
+    const text = typeof reason === 'string' && reason !== '' ? reason : shortMessage(err).split('\n')[0];
+    return new WebhookNetworkError(code, `TLS error: ${text} (${code})`, durationMs);
+  }
   return new WebhookNetworkError(code, `${shortMessage(err)} (${code})`, durationMs);
 }
 

@@ -154,7 +154,9 @@ describe('deliverWebhook against a real local HTTP server', () => {
     expect(req.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/=]+$/);
     expect(new Webhook(secret).verify(req.body, headersOf(req))).toEqual(input().body);
     // A different secret must not verify: the check above is not vacuous.
-    expect(() => new Webhook(generateWebhookSecret()).verify(req.body, headersOf(req))).toThrow(/No matching signature/);
+    expect(() => new Webhook(generateWebhookSecret()).verify(req.body, headersOf(req))).toThrow(
+      /No matching signature/,
+    );
 
     expect(store.calls).toHaveLength(1);
     expect(store.calls[0]).toEqual({
@@ -314,7 +316,16 @@ describe('deliverWebhook against a real local HTTP server', () => {
     expect(failure.nonRetryable).toBeFalsy();
     expect(failure.message).toMatch(/ECONNREFUSED/);
     expect(failure.details).toEqual([{ attempt: 1, statusCode: null }]);
-    expect(store.calls[0]).toMatchObject({ attempt: { statusCode: null, error: expect.stringMatching(/ECONNREFUSED/) } });
+    expect(store.calls[0]).toMatchObject({
+      attempt: { statusCode: null, error: expect.stringMatching(/ECONNREFUSED/) },
+    });
+  });
+
+  it('a TLS failure (https to a plain HTTP port) is retryable with a short TLS message', async () => {
+    const failure = await failureOf(setup().run(1, input({ url: `https://127.0.0.1:${port}/hook` })));
+    expect(failure.type).toBe('WebhookRetryableError');
+    expect(failure.message).toMatch(/^webhook request failed: TLS error: .*\(EPROTO\)$/);
+    expect(failure.message.length).toBeLessThan(300);
   });
 
   it('a server that never answers times out, retryably, within about a second', async () => {
@@ -419,6 +430,23 @@ describe('deliverWebhook against a real local HTTP server', () => {
     expect(invalid.message).not.toContain('not*base64');
   });
 
+  it('a header that would inject CR/LF fails at once without a request', async () => {
+    const { store, run } = setup();
+    const failure = await failureOf(run(1, input({ headers: { 'X-Evil': 'a\r\nX-Injected: 1' } })));
+    expect(failure.type).toBe('WebhookInvalidRequest');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^invalid request: .*X-Evil/);
+    expect(received).toHaveLength(0);
+    expect(store.statuses).toEqual(['failed']);
+  });
+
+  it('an unsupported method fails at once without a request', async () => {
+    const failure = await failureOf(setup().run(1, input({ method: 'TRACE' as 'GET' })));
+    expect(failure.type).toBe('WebhookInvalidRequest');
+    expect(failure.message).toBe('unsupported HTTP method "TRACE"');
+    expect(received).toHaveLength(0);
+  });
+
   it('reads at most 64 KiB of a huge response and records at most 4 KiB', async () => {
     let produced = 0;
     const total = 64 * 1024 * 1024;
@@ -455,7 +483,10 @@ describe('deliverWebhook against a real local HTTP server', () => {
       timeoutMs: 5000,
     });
     const logger = new CapturingLogger();
-    const out = await new MockActivityEnvironment({ attempt: 1 }, { logger }).run(deliverWebhook, input());
+    const out: WebhookActionOutput = await new MockActivityEnvironment({ attempt: 1 }, { logger }).run(
+      deliverWebhook,
+      input(),
+    );
     expect(out.statusCode).toBe(200);
     expect(received).toHaveLength(1);
     expect(logger.entries).toContainEqual(

@@ -249,7 +249,11 @@ function classifyError(err: unknown, c: ClassifyContext & { durationMs: number }
         status: 'failed',
         error: message,
         durationMs: err.durationMs,
-        failure: permanent(type, `webhook URL refused: ${message}`, c),
+        failure: permanent(
+          type,
+          type === WEBHOOK_FAILURE_TYPES.forbiddenUrl ? `webhook URL refused: ${message}` : message,
+          c,
+        ),
       };
     }
     return {
