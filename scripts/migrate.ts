@@ -38,7 +38,11 @@ async function main(): Promise<number> {
   }
   try {
     const applied = await runMigrations(url);
-    say(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'nothing to apply: the schema is up to date');
+    say(
+      applied.length
+        ? `applied ${applied.length} migration(s): ${applied.join(', ')}`
+        : 'nothing to apply: the schema is up to date',
+    );
     return 0;
   } finally {
     await embedded?.stop();
@@ -49,7 +53,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    say(err instanceof ConfigError || !(err instanceof Error) ? String((err as Error).message ?? err) : (err.stack ?? err.message), 'stderr');
+    const message =
+      err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    say(message, 'stderr');
     process.exit(1);
   },
 );

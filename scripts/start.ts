@@ -5,7 +5,8 @@
  * gateway, worker, Temporal, PostgreSQL.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { ConfigError, loadConfig, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
@@ -40,6 +41,27 @@ function repoRoot(): string {
   return dir;
 }
 
+/**
+ * The admin key the gateway guarantees at start: RULEFLOW_ADMIN_KEY when set, else one generated on
+ * the first start and kept in `<dataDir>/admin.key` so it stays the same across restarts.
+ */
+function adminKey(config: RuleflowConfig): { key: string; source: string } {
+  if (config.adminKey) return { key: config.adminKey, source: 'from RULEFLOW_ADMIN_KEY' };
+  const file = path.join(config.dataDir, 'admin.key');
+  const shown = path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file);
+  const source = `kept in ${shown}; set RULEFLOW_ADMIN_KEY to choose your own`;
+  try {
+    const key = readFileSync(file, 'utf8').trim();
+    if (key) return { key, source };
+  } catch {
+    // First start: create it below.
+  }
+  const key = `rf_${randomBytes(24).toString('base64url')}`;
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { key, source };
+}
+
 interface App {
   name: 'worker' | 'gateway';
   child: ChildProcess;
@@ -66,10 +88,12 @@ class Stack {
     if (this.temporal) {
       say('stopping Temporal');
       await this.temporal.stop();
+      this.temporal = undefined;
     }
     if (this.postgres) {
       say('stopping PostgreSQL');
       await this.postgres.stop();
+      this.postgres = undefined;
     }
     this.lock?.release();
   }
@@ -108,7 +132,8 @@ function spawnApp(name: App['name'], root: string, env: NodeJS.ProcessEnv): App 
   const child = spawnService(process.execPath, args, { cwd: root, env, parentDeathSignal: 'SIGTERM', onLine: out });
   child.once('error', (err) => void shutdown(1, `could not start the ${name}: ${err.message}`));
   child.once('exit', (code, signal) => {
-    if (!stack.stopping) void shutdown(1, `the ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+    if (!stack.stopping)
+      void shutdown(1, `the ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
   });
   return { name, child };
 }
@@ -155,7 +180,10 @@ async function main(): Promise<void> {
   }
   process.on('exit', () => stack.signalAllSync());
   process.on('uncaughtException', (err) => void shutdown(1, `unexpected error: ${err.stack ?? err.message}`));
-  process.on('unhandledRejection', (err) => void shutdown(1, `unexpected error: ${(err as Error)?.stack ?? String(err)}`));
+  process.on(
+    'unhandledRejection',
+    (err) => void shutdown(1, `unexpected error: ${(err as Error)?.stack ?? String(err)}`),
+  );
 
   const embeddedPg = !config.database.url;
   const devTemporal = !config.temporal.address;
@@ -198,16 +226,21 @@ async function main(): Promise<void> {
   const temporalAddress = stack.temporal?.address ?? config.temporal.address!;
   if (stack.postgres) {
     stack.lock?.update({ databaseUrl });
-    say(`PostgreSQL ready on 127.0.0.1:${config.database.embeddedPort} (data in ${path.join(config.dataDir, 'postgres')})`);
+    say(
+      `PostgreSQL ready on 127.0.0.1:${config.database.embeddedPort} (data in ${path.join(config.dataDir, 'postgres')})`,
+    );
   }
-  if (stack.temporal) say(`Temporal dev server ready on ${temporalAddress} (state in ${path.join(config.dataDir, 'temporal.db')})`);
+  if (stack.temporal)
+    say(`Temporal dev server ready on ${temporalAddress} (state in ${path.join(config.dataDir, 'temporal.db')})`);
 
   const applied = await runMigrations(databaseUrl);
   say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
   if (exiting) return;
 
+  const admin = adminKey(config);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    RULEFLOW_ADMIN_KEY: admin.key,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     RULEFLOW_DATA_DIR: config.dataDir,
@@ -224,6 +257,7 @@ async function main(): Promise<void> {
   say(`  API          ${api}`);
   say(`  API docs     ${api}/docs`);
   say(`  Temporal UI  ${config.temporal.uiUrl}`);
+  say(`  Admin key    ${admin.key.slice(0, 7)}…   (${admin.source})`);
   say('  Stop with Ctrl-C.');
 }
 

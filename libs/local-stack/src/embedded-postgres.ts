@@ -25,13 +25,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import {
+  failureDuringStartup,
   isProcessAlive,
   processCommandLine,
   sleep,
   spawnService,
   stopService,
   terminatePid,
-  waitForExit,
 } from './processes';
 import { assertPortFree, PortInUseError } from './ports';
 
@@ -101,9 +101,13 @@ function postgresUser(): RunAs | undefined {
     } catch {
       // The group may exist without the user.
     }
-    execFileSync('useradd', ['--system', '-g', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      'useradd',
+      ['--system', '-g', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'],
+      {
+        stdio: 'pipe',
+      },
+    );
     return { uid: id('-u'), gid: id('-g') };
   }
 }
@@ -200,7 +204,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   mkdirSync(path.dirname(pgData), { recursive: true });
   if (runAs) assertTraversable(pgData, runAs);
 
-  if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
+  const initialised = existsSync(path.join(pgData, 'PG_VERSION'));
+  // An orphaned server of ours holds the port: stop it before judging the port taken.
+  if (initialised) await clearStaleLock(pgData, log);
+  await assertPortFree(options.port, 'EMBEDDED_PG_PORT', 'embedded PostgreSQL');
+  if (!initialised) {
     log(`initialising a new PostgreSQL data directory in ${pgData}`);
     await initdb(pgData, bin, runAs, durable);
   } else {
@@ -209,9 +217,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
     // PostgreSQL insists on 0700 (or 0750) for its data directory.
     chmodSync(pgData, 0o700);
-    await clearStaleLock(pgData, log);
   }
-  await assertPortFree(options.port, 'EMBEDDED_PG_PORT', 'embedded PostgreSQL');
 
   const settings: Record<string, string | number> = {
     listen_addresses: '127.0.0.1',
@@ -234,13 +240,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onLine: (line) => {
       recent.push(line);
       if (recent.length > 40) recent.shift();
-      log(line);
+      // Our own readiness probes during crash recovery: expected, not worth a line each.
+      if (!line.includes('the database system is starting up')) log(line);
     },
   });
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const exited = waitForExit(child);
+  const failed = failureDuringStartup(child, (exit) => {
+    if (exit instanceof Error) return new Error(`could not start PostgreSQL: ${exit.message}`);
+    const output = recent.join('\n');
+    if (/could not bind|Address already in use/i.test(output)) {
+      return new PortInUseError(
+        `embedded PostgreSQL: port ${options.port} on 127.0.0.1 is already in use. Set EMBEDDED_PG_PORT to a free port.`,
+        options.port,
+        'EMBEDDED_PG_PORT',
+      );
+    }
+    return new Error(`PostgreSQL exited during start-up (${exit.signal ?? `code ${exit.code}`}):\n${output}`);
+  });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start PostgreSQL: ${(await spawnError).message}`);
+  if (pid === undefined) return failed;
 
   const credentials = `${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}`;
   const urlFor = (db: string) => `postgres://${credentials}@127.0.0.1:${options.port}/${encodeURIComponent(db)}`;
@@ -248,36 +265,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // SIGINT = fast shutdown; stopService SIGKILLs only if that takes longer than the timeout.
   const stop = () => stopService(child, { signal: 'SIGINT', timeoutMs: 30_000 });
 
+  const giveUp = new AbortController();
   try {
-    await Promise.race([
-      waitForConnection(adminUrl, 60_000),
-      exited.then(({ code, signal }) => {
-        const output = recent.join('\n');
-        if (/could not bind|Address already in use/i.test(output)) {
-          throw new PortInUseError(
-            `embedded PostgreSQL: port ${options.port} on 127.0.0.1 is already in use. Set EMBEDDED_PG_PORT to a free port.`,
-            options.port,
-            'EMBEDDED_PG_PORT',
-          );
-        }
-        throw new Error(`PostgreSQL exited during start-up (${signal ?? `code ${code}`}):\n${output}`);
-      }),
-      spawnError.then((err) => {
-        throw new Error(`could not start PostgreSQL: ${err.message}`);
-      }),
-    ]);
+    await Promise.race([waitForConnection(adminUrl, 60_000, giveUp.signal), failed]);
     if (options.database !== false) await ensureDatabase(adminUrl, options.database ?? 'ruleflow');
   } catch (err) {
     await stop();
     throw err;
   }
-  return { url: options.database === false ? adminUrl : urlFor(options.database ?? 'ruleflow'), adminUrl, pid, stop };
+  return {
+    url: options.database === false ? adminUrl : urlFor(options.database ?? 'ruleflow'),
+    adminUrl,
+    pid: pid!,
+    stop,
+  };
 }
 
-async function waitForConnection(url: string, timeoutMs: number): Promise<void> {
+async function waitForConnection(url: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal.aborted) {
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
     try {
       await client.connect();
@@ -290,7 +297,11 @@ async function waitForConnection(url: string, timeoutMs: number): Promise<void> 
     }
     await sleep(100);
   }
-  throw new Error(`PostgreSQL did not accept connections within ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`);
+  // Start-up failed elsewhere (the process exited): the caller already has its error.
+  if (signal.aborted) return;
+  throw new Error(
+    `PostgreSQL did not accept connections within ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`,
+  );
 }
 
 /** Create a database unless it exists. */

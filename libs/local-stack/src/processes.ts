@@ -131,6 +131,22 @@ export function spawnService(command: string, args: string[], options: ServiceSp
   return child;
 }
 
+/**
+ * A promise that rejects when the child fails to spawn or exits, for racing against a readiness check.
+ * It is marked handled, so an exit after start-up (a normal stop) is not an unhandled rejection.
+ */
+export function failureDuringStartup(
+  child: ChildProcess,
+  describe: (exit: { code: number | null; signal: NodeJS.Signals | null } | Error) => Error,
+): Promise<never> {
+  const failure = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(describe(err)));
+    void waitForExit(child).then((exit) => reject(describe(exit)));
+  });
+  failure.catch(() => undefined);
+  return failure;
+}
+
 /** Call fn for each line of a readable stream. */
 export function forEachLine(stream: NodeJS.ReadableStream, fn: (line: string) => void): void {
   const rl = createInterface({ input: stream, crlfDelay: Infinity });

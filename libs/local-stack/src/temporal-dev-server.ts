@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { processCommandLine, sleep, spawnService, stopService, terminatePid, waitForExit } from './processes';
+import { failureDuringStartup, processCommandLine, sleep, spawnService, stopService, terminatePid } from './processes';
 import { assertPortFree } from './ports';
 
 /** `IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD` in temporal/api/enums/v1/common.proto. */
@@ -88,13 +88,18 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
       recent.push(line);
       if (recent.length > 40) recent.shift();
       // Shutdown makes the server's internal pollers warn about closed connections: noise.
-      if (!stopping || /level=(ERROR|FATAL)/.test(line)) log(line);
+      if (line.trim() && (!stopping || /level=(ERROR|FATAL)/.test(line))) log(line);
     },
   });
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const exited = waitForExit(child);
+  const failed = failureDuringStartup(child, (exit) =>
+    exit instanceof Error
+      ? new Error(`could not start ${options.cliPath}: ${exit.message}`)
+      : new Error(
+          `the Temporal dev server exited during start-up (${exit.signal ?? `code ${exit.code}`}):\n${recent.join('\n')}`,
+        ),
+  );
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${options.cliPath}: ${(await spawnError).message}`);
+  if (pid === undefined) return failed;
   if (pidFile) writeFileSync(pidFile, `${pid}\n`);
 
   const stop = async () => {
@@ -103,19 +108,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     if (pidFile) rmSync(pidFile, { force: true });
   };
   const address = `${host}:${options.port}`;
+  const giveUp = new AbortController();
   try {
-    await Promise.race([
-      waitUntilReady(address, options.namespace, options.searchAttributes, options.startTimeoutMs ?? 60_000),
-      exited.then(({ code, signal }) => {
-        throw new Error(
-          `the Temporal dev server exited during start-up (${signal ?? `code ${code}`}):\n${recent.join('\n')}`,
-        );
-      }),
-      spawnError.then((err) => {
-        throw new Error(`could not start ${options.cliPath}: ${err.message}`);
-      }),
-    ]);
+    await Promise.race([waitUntilReady(address, options, options.startTimeoutMs ?? 60_000, giveUp.signal), failed]);
   } catch (err) {
+    giveUp.abort();
     await stop();
     throw err;
   }
@@ -125,13 +122,13 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 /** Poll until the frontend answers, the namespace exists and every search attribute is registered. */
 async function waitUntilReady(
   address: string,
-  namespace: string,
-  searchAttributes: readonly string[],
+  { namespace, searchAttributes }: Pick<TemporalDevServerOptions, 'namespace' | 'searchAttributes'>,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal.aborted) {
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: 2_000 });
@@ -147,6 +144,8 @@ async function waitUntilReady(
     }
     await sleep(200);
   }
+  // Start-up failed elsewhere (the process exited): the caller already has its error.
+  if (signal.aborted) return;
   throw new Error(
     `the Temporal dev server at ${address} did not become ready within ${Math.round(timeoutMs / 1000)} s: ${
       (lastError as Error | undefined)?.message ?? 'no answer'

@@ -126,11 +126,15 @@ export interface TemplateContext {
 
 /** Thrown for invalid rule input; `path` names the offending place, e.g. `conditions.all[1].any[0]`. */
 export class RuleValidationError extends Error {
+  /** The message without the path, for re-raising the error at another path. */
+  public readonly reason: string;
+
   constructor(
     public readonly path: string,
     message: string,
   ) {
     super(`${path}: ${message}`);
     this.name = 'RuleValidationError';
+    this.reason = message;
   }
 }

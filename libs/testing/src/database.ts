@@ -12,7 +12,10 @@ export interface TestDatabase {
 
 function serverUrl(): string {
   const url = process.env.RULEFLOW_TEST_PG_URL;
-  if (!url) throw new Error('RULEFLOW_TEST_PG_URL is not set: run integration tests through jest (libs/testing/src/global-setup.ts)');
+  if (!url)
+    throw new Error(
+      'RULEFLOW_TEST_PG_URL is not set: run integration tests through jest (libs/testing/src/global-setup.ts)',
+    );
   return url;
 }
 

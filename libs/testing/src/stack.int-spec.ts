@@ -58,10 +58,14 @@ describe('test stack', () => {
     });
 
     it('has the Ruleflow search attributes registered as Keyword', async () => {
-      const { customAttributes } = await temporal.client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      const { customAttributes } = await temporal.client.connection.operatorService.listSearchAttributes({
+        namespace: 'default',
+      });
       const ours = Object.fromEntries(RULEFLOW_SEARCH_ATTRIBUTES.map((name) => [name, customAttributes?.[name]]));
       expect(RULEFLOW_SEARCH_ATTRIBUTES).toHaveLength(5);
-      expect(ours).toEqual(Object.fromEntries(RULEFLOW_SEARCH_ATTRIBUTES.map((name) => [name, KEYWORD_INDEXED_VALUE_TYPE])));
+      expect(ours).toEqual(
+        Object.fromEntries(RULEFLOW_SEARCH_ATTRIBUTES.map((name) => [name, KEYWORD_INDEXED_VALUE_TYPE])),
+      );
     });
   });
 

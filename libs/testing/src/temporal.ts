@@ -5,7 +5,9 @@ import { Client, Connection } from '@temporalio/client';
 export function testTemporalAddress(): string {
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address) {
-    throw new Error('TEMPORAL_ADDRESS is not set: run integration tests through jest (libs/testing/src/global-setup.ts)');
+    throw new Error(
+      'TEMPORAL_ADDRESS is not set: run integration tests through jest (libs/testing/src/global-setup.ts)',
+    );
   }
   return address;
 }

@@ -57,7 +57,9 @@ async function startPostgres(stack: TestStack): Promise<string> {
     // Every test file opens its own pools on its own database.
     settings: { max_connections: 400 },
   });
-  say(`PostgreSQL (embedded, cold) ready in ${seconds(started)} on ${stack.postgres.adminUrl.replace(/\/\/.*@/, '//')}`);
+  say(
+    `PostgreSQL (embedded, cold) ready in ${seconds(started)} on ${stack.postgres.adminUrl.replace(/\/\/.*@/, '//')}`,
+  );
   return stack.postgres.adminUrl;
 }
 

