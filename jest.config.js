@@ -28,6 +28,7 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs,scripts,test}/**/*.{int,e2e}-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
+      setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
       slowTestThreshold: 30,
     },
   ],

@@ -22,7 +22,7 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   }
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /** `config` + `url` → `config.url`; keys that are not identifiers are quoted: `headers["X-Id"]`. */
 export function appendKey(path: string, key: string): string {

@@ -3,7 +3,7 @@
  */
 import type { ExecutionActivities, RuleflowActivities } from '@ruleflow/activities';
 import type { RetrySpec } from '@ruleflow/rules';
-import { parseDuration } from '@ruleflow/rules';
+import { toRetryPolicy as toRetryMs } from '@ruleflow/rules';
 import type { RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 
@@ -15,11 +15,12 @@ export const dbWrite = proxyActivities<ExecutionActivities>({
 
 /** A rule's own retry spec as a Temporal retry policy. */
 export function toRetryPolicy(retry: RetrySpec): RetryPolicy {
+  const ms = toRetryMs(retry);
   return {
-    maximumAttempts: retry.maximumAttempts,
-    initialInterval: parseDuration(retry.initialInterval),
-    backoffCoefficient: retry.backoffCoefficient,
-    maximumInterval: parseDuration(retry.maximumInterval),
+    maximumAttempts: ms.maximumAttempts,
+    initialInterval: ms.initialIntervalMs,
+    backoffCoefficient: ms.backoffCoefficient,
+    maximumInterval: ms.maximumIntervalMs,
   };
 }
 

@@ -6,7 +6,9 @@ import { DEFAULT_RETRY } from '@ruleflow/rules';
 import { connectTestClient, uniqueTaskQueue, workflowBundle } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { RuleExecutionInput } from './types';
 import { RULE_EXECUTION_WORKFLOW } from './types';
 
@@ -71,6 +73,12 @@ describe('RuleExecutionWorkflow', () => {
     event: { id, entity: 'orders', type: 'on_update', data: { id: 42, customer: { email: 'a@b.c' } }, previous: { id: 42 }, occurredAt: '2026-11-22T00:00:00.000Z' },
     parent: null,
   });
+  /** With RECORD_HISTORIES=1, keep this run's history for the replay test (standard JSON history format). */
+  const recordHistory = async (handle: WorkflowHandle, name: string) => {
+    if (process.env.RECORD_HISTORIES !== '1') return;
+    const file = path.join(__dirname, `../test/histories/rule-execution.${name}.json`);
+    writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+  };
   const start = (i: RuleExecutionInput) =>
     client.client.workflow.start(RULE_EXECUTION_WORKFLOW, { workflowId: `wf-test-${i.event.id}`, taskQueue: tq, args: [i] });
 
@@ -98,10 +106,7 @@ describe('RuleExecutionWorkflow', () => {
     expect(firstDelivery).toMatchObject({ eventType: 'orders.on_update', method: 'POST', secrets: [], maximumAttempts: 5, url: 'http://h/1' });
     expect(firstDelivery.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
 
-    if (process.env.RECORD_HISTORIES === '1') {
-      const history = await handle.fetchHistory();
-      writeFileSync(path.join(__dirname, '../test/histories/rule-execution.success.json'), JSON.stringify(history, null, 2));
-    }
+    await recordHistory(handle, 'success');
   });
 
   it('a permanent failure after a success is partial: the run fails in Temporal and records the action', async () => {
@@ -117,6 +122,7 @@ describe('RuleExecutionWorkflow', () => {
     ]);
     const handle = await start(i);
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    await recordHistory(handle, 'partial');
     const results = calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input);
     expect(results).toEqual([
       expect.objectContaining({ actionName: 'ok', status: 'success' }),
@@ -149,5 +155,6 @@ describe('RuleExecutionWorkflow', () => {
     expect(calls.at(-1)).toEqual({ name: 'completeExecution', input: { executionId: i.executionId, status: 'cancelled', error: 'cancelled', errorAction: null } });
     const description = await handle.describe();
     expect(description.status.name).toBe('CANCELLED');
+    await recordHistory(handle, 'cancelled');
   });
 });

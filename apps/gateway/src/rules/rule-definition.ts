@@ -2,13 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { assertUrlAllowed, ForbiddenUrlError } from '@ruleflow/activities';
 import type { RuleTrigger, StoredAction } from '@ruleflow/entities';
 import type { ActionType, Conditions, TriggerType } from '@ruleflow/rules';
-import {
-  compileConditions,
-  normalizeActions,
-  normalizeConditions,
-  RuleValidationError,
-  validateConditionsForTrigger,
-} from '@ruleflow/rules';
+import { normalizeActions, normalizeConditions, RuleValidationError } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 
 /** Trigger types this release runs. The others in the contract come with schedules, manual runs and hooks. */
@@ -44,9 +38,8 @@ export async function parseRuleDefinition(
     );
   }
   try {
-    const conditions = normalizeConditions(input.conditions);
-    validateConditionsForTrigger(conditions, type);
-    compileConditions(conditions, { compileRegex });
+    // Regexes are checked with the same linear-time engine that evaluates them.
+    const conditions = normalizeConditions(input.conditions, 'conditions', { compileRegex, triggerType: type });
     const actions = normalizeActions(input.actions, { allowedTypes: SUPPORTED_ACTIONS });
     for (const [i, action] of actions.entries()) {
       if (action.type !== 'webhook') continue;
