@@ -20,7 +20,11 @@ import { TemporalModule } from './temporal/temporal.module';
 @Module({})
 class ConfigModule {
   static forRoot(config: RuleflowConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: RULEFLOW_CONFIG, useValue: config }], exports: [RULEFLOW_CONFIG] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: RULEFLOW_CONFIG, useValue: config }],
+      exports: [RULEFLOW_CONFIG],
+    };
   }
 }
 
@@ -44,7 +48,10 @@ export class AppModule {
             level: config.logLevel,
             genReqId: requestId,
             base: { service: 'ruleflow-gateway' },
-            redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], censor: '***' },
+            redact: {
+              paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+              censor: '***',
+            },
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
           },
         }),

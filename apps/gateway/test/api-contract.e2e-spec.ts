@@ -24,7 +24,14 @@ describe('gateway API contract', () => {
     const tenant: Array<{ id: string }> = await sys.db.query(`SELECT id FROM tenants WHERE name = 'default'`);
     await sys.db.query(
       `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, enabled, expires_at) VALUES ($1,'t',$2,$3,$4,$5,$6)`,
-      [tenant[0]!.id, key.slice(0, 10), createHash('sha256').update(key).digest('hex'), scopes, opts.enabled ?? true, opts.expiresAt ?? null],
+      [
+        tenant[0]!.id,
+        key.slice(0, 10),
+        createHash('sha256').update(key).digest('hex'),
+        scopes,
+        opts.enabled ?? true,
+        opts.expiresAt ?? null,
+      ],
     );
     return key;
   }
@@ -62,7 +69,14 @@ describe('gateway API contract', () => {
       const res = await sys.http.get('/docs-json');
       expect(res.status).toBe(200);
       expect(res.body.openapi).toMatch(/^3\./);
-      for (const path of ['/v1/rules', '/v1/rules/{id}', '/v1/events', '/v1/executions', '/v1/executions/{id}', '/health']) {
+      for (const path of [
+        '/v1/rules',
+        '/v1/rules/{id}',
+        '/v1/events',
+        '/v1/executions',
+        '/v1/executions/{id}',
+        '/health',
+      ]) {
         expect(res.body.paths).toHaveProperty([path]);
       }
       const ui = await sys.http.get('/docs/');
@@ -121,7 +135,10 @@ describe('gateway API contract', () => {
 
   describe('rules CRUD', () => {
     it('creates, reads, lists, patches (version +1) and deletes a rule', async () => {
-      const created = await sys.http.post('/v1/rules').set(sys.auth).send({ ...validRule, name: 'crud', priority: 7 });
+      const created = await sys.http
+        .post('/v1/rules')
+        .set(sys.auth)
+        .send({ ...validRule, name: 'crud', priority: 7 });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({
         name: 'crud',
@@ -160,24 +177,36 @@ describe('gateway API contract', () => {
 
     it('lists by priority with cursor pagination', async () => {
       for (const p of [1, 3, 2]) {
-        await sys.http.post('/v1/rules').set(sys.auth).send({ ...validRule, entity: 'paged', name: `p${p}`, priority: p });
+        await sys.http
+          .post('/v1/rules')
+          .set(sys.auth)
+          .send({ ...validRule, entity: 'paged', name: `p${p}`, priority: p });
       }
       const first = await sys.http.get('/v1/rules').query({ entity: 'paged', limit: 2 }).set(sys.auth);
       expect(first.body.items.map((r: { name: string }) => r.name)).toEqual(['p3', 'p2']);
       expect(first.body.nextCursor).toEqual(expect.any(String));
-      const second = await sys.http.get('/v1/rules').query({ entity: 'paged', limit: 2, cursor: first.body.nextCursor }).set(sys.auth);
+      const second = await sys.http
+        .get('/v1/rules')
+        .query({ entity: 'paged', limit: 2, cursor: first.body.nextCursor })
+        .set(sys.auth);
       expect(second.body.items.map((r: { name: string }) => r.name)).toEqual(['p1']);
       expect(second.body.nextCursor).toBeNull();
     });
 
     it('normalises the legacy condition formats to the all form', async () => {
-      const bare = await sys.http.post('/v1/rules').set(sys.auth).send({ ...validRule, conditions: [{ field: 'a', operator: 'exists' }] });
+      const bare = await sys.http
+        .post('/v1/rules')
+        .set(sys.auth)
+        .send({ ...validRule, conditions: [{ field: 'a', operator: 'exists' }] });
       expect(bare.status).toBe(201);
       expect(bare.body.conditions).toEqual({ all: [{ field: 'a', operator: 'exists' }] });
-      const legacy = await sys.http.post('/v1/rules').set(sys.auth).send({
-        ...validRule,
-        conditions: { field_conditions: [{ field_name: 'status', operator: 'equals', value: 'shipped' }] },
-      });
+      const legacy = await sys.http
+        .post('/v1/rules')
+        .set(sys.auth)
+        .send({
+          ...validRule,
+          conditions: { field_conditions: [{ field_name: 'status', operator: 'equals', value: 'shipped' }] },
+        });
       expect(legacy.status).toBe(201);
       expect(legacy.body.conditions).toEqual({ all: [{ field: 'status', operator: 'equals', value: 'shipped' }] });
     });
@@ -191,11 +220,35 @@ describe('gateway API contract', () => {
 
   describe('bad input is a 400 naming the problem, and nothing is written', () => {
     const cases: Array<[string, unknown, RegExp]> = [
-      ['unknown operator', { ...validRule, conditions: { all: [{ field: 'x', operator: 'bogus', value: 1 }] } }, /conditions\.all\[0\].*operator/],
-      ['between without a pair', { ...validRule, conditions: { all: [{ field: 'x', operator: 'between', value: 3 }] } }, /conditions\.all\[0\]/],
-      ['in without an array', { ...validRule, conditions: { any: [{ field: 'x', operator: 'in', value: 'a' }] } }, /conditions\.any\[0\]/],
-      ['invalid regular expression', { ...validRule, conditions: { all: [{ field: 'x', operator: 'matches', value: '(' }] } }, /conditions\.all\[0\]/],
-      ['changed_to on on_create', { ...validRule, trigger: { type: 'on_create' }, conditions: { all: [{ field: 'x', operator: 'changed_to', value: 1 }] } }, /conditions\.all\[0\]/],
+      [
+        'unknown operator',
+        { ...validRule, conditions: { all: [{ field: 'x', operator: 'bogus', value: 1 }] } },
+        /conditions\.all\[0\].*operator/,
+      ],
+      [
+        'between without a pair',
+        { ...validRule, conditions: { all: [{ field: 'x', operator: 'between', value: 3 }] } },
+        /conditions\.all\[0\]/,
+      ],
+      [
+        'in without an array',
+        { ...validRule, conditions: { any: [{ field: 'x', operator: 'in', value: 'a' }] } },
+        /conditions\.any\[0\]/,
+      ],
+      [
+        'invalid regular expression',
+        { ...validRule, conditions: { all: [{ field: 'x', operator: 'matches', value: '(' }] } },
+        /conditions\.all\[0\]/,
+      ],
+      [
+        'changed_to on on_create',
+        {
+          ...validRule,
+          trigger: { type: 'on_create' },
+          conditions: { all: [{ field: 'x', operator: 'changed_to', value: 1 }] },
+        },
+        /conditions\.all\[0\]/,
+      ],
       ['unknown top-level field', { ...validRule, colour: 'red' }, /colour/],
       ['wrong type for name', { ...validRule, name: 42 }, /name/],
       ['missing entity', { ...validRule, entity: undefined }, /entity/],
@@ -203,14 +256,39 @@ describe('gateway API contract', () => {
       ['no actions', { ...validRule, actions: [] }, /actions/],
       ['unknown action type', { ...validRule, actions: [{ type: 'teleport', config: {} }] }, /actions\[0\]\.type/],
       ['webhook without url', { ...validRule, actions: [{ type: 'webhook', config: {} }] }, /actions\[0\]\.config/],
-      ['duplicate action names', { ...validRule, actions: [{ name: 'a', type: 'delay', config: { duration: '1s' } }, { name: 'a', type: 'delay', config: { duration: '1s' } }] }, /actions\[1\]\.name/],
-      ['bad duration', { ...validRule, actions: [{ type: 'delay', config: { duration: 'soon' } }] }, /actions\[0\]\.config\.duration/],
-      ['bad secret', { ...validRule, actions: [{ type: 'webhook', config: { url: 'https://example.com/x', secret: 'plain' } }] }, /secret/],
-      ['non-http url', { ...validRule, actions: [{ type: 'webhook', config: { url: 'ftp://example.com/x' } }] }, /actions\[0\]\.config\.url/],
+      [
+        'duplicate action names',
+        {
+          ...validRule,
+          actions: [
+            { name: 'a', type: 'delay', config: { duration: '1s' } },
+            { name: 'a', type: 'delay', config: { duration: '1s' } },
+          ],
+        },
+        /actions\[1\]\.name/,
+      ],
+      [
+        'bad duration',
+        { ...validRule, actions: [{ type: 'delay', config: { duration: 'soon' } }] },
+        /actions\[0\]\.config\.duration/,
+      ],
+      [
+        'bad secret',
+        { ...validRule, actions: [{ type: 'webhook', config: { url: 'https://example.com/x', secret: 'plain' } }] },
+        /secret/,
+      ],
+      [
+        'non-http url',
+        { ...validRule, actions: [{ type: 'webhook', config: { url: 'ftp://example.com/x' } }] },
+        /actions\[0\]\.config\.url/,
+      ],
     ];
     it.each(cases)('%s', async (_name, body, pattern) => {
       const before = await ruleCount();
-      const res = await sys.http.post('/v1/rules').set(sys.auth).send(body as object);
+      const res = await sys.http
+        .post('/v1/rules')
+        .set(sys.auth)
+        .send(body as object);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(JSON.stringify(res.body.message)).toMatch(pattern);
@@ -218,7 +296,11 @@ describe('gateway API contract', () => {
     });
 
     it('malformed JSON → 400, oversized body → 413', async () => {
-      const bad = await sys.http.post('/v1/rules').set(sys.auth).set('Content-Type', 'application/json').send('{"name": ');
+      const bad = await sys.http
+        .post('/v1/rules')
+        .set(sys.auth)
+        .set('Content-Type', 'application/json')
+        .send('{"name": ');
       expect(bad.status).toBe(400);
       expect(bad.body.message).toMatch(/JSON/);
       const huge = await sys.http
@@ -230,7 +312,10 @@ describe('gateway API contract', () => {
     });
 
     it('event validation names the field', async () => {
-      const res = await sys.http.post('/v1/events').set(sys.auth).send({ entity: 'orders', type: 'on_explode', data: {} });
+      const res = await sys.http
+        .post('/v1/events')
+        .set(sys.auth)
+        .send({ entity: 'orders', type: 'on_explode', data: {} });
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body.message)).toMatch(/type/);
       const noData = await sys.http.post('/v1/events').set(sys.auth).send({ entity: 'orders', type: 'on_create' });
@@ -241,11 +326,17 @@ describe('gateway API contract', () => {
     });
 
     it('a PATCH that would break the rule is refused and changes nothing', async () => {
-      const created = await sys.http.post('/v1/rules').set(sys.auth).send({
-        ...validRule,
-        conditions: { all: [{ field: 'status', operator: 'changed_to', value: 'x' }] },
-      });
-      const res = await sys.http.patch(`/v1/rules/${created.body.id}`).set(sys.auth).send({ trigger: { type: 'on_create' } });
+      const created = await sys.http
+        .post('/v1/rules')
+        .set(sys.auth)
+        .send({
+          ...validRule,
+          conditions: { all: [{ field: 'status', operator: 'changed_to', value: 'x' }] },
+        });
+      const res = await sys.http
+        .patch(`/v1/rules/${created.body.id}`)
+        .set(sys.auth)
+        .send({ trigger: { type: 'on_create' } });
       expect(res.status).toBe(400);
       const after = await sys.http.get(`/v1/rules/${created.body.id}`).set(sys.auth);
       expect(after.body).toMatchObject({ version: 1, trigger: { type: 'on_update' } });

@@ -66,7 +66,13 @@ describe('event → rule → signed webhook (end to end)', () => {
     const ev = await sys.http
       .post('/v1/events')
       .set(sys.auth)
-      .send({ id: 'evt-signed-1', entity, type: 'on_update', data: { id: 42, status: 'shipped', total: 150 }, previous: { id: 42, status: 'packed', total: 150 } });
+      .send({
+        id: 'evt-signed-1',
+        entity,
+        type: 'on_update',
+        data: { id: 42, status: 'shipped', total: 150 },
+        previous: { id: 42, status: 'packed', total: 150 },
+      });
     expect(ev.status).toBe(202);
     expect(ev.body.eventId).toBe('evt-signed-1');
     expect(ev.body.executions).toHaveLength(1);
@@ -80,7 +86,13 @@ describe('event → rule → signed webhook (end to end)', () => {
     expect(execution.runId).toEqual(expect.any(String));
     expect(execution.temporalUrl).toContain(`/workflows/${encodeURIComponent(workflowId)}/${execution.runId}`);
     expect(execution.actions).toEqual([
-      expect.objectContaining({ name: 'erp', type: 'webhook', status: 'success', attempts: 1, output: { statusCode: 200, body: { ok: true } } }),
+      expect.objectContaining({
+        name: 'erp',
+        type: 'webhook',
+        status: 'success',
+        attempts: 1,
+        output: { statusCode: 200, body: { ok: true } },
+      }),
     ]);
     expect(execution.durationMs).toEqual(expect.any(Number));
     expect(execution.completedAt).toEqual(expect.any(String));
@@ -107,7 +119,11 @@ describe('event → rule → signed webhook (end to end)', () => {
       return runs.length ? runs : undefined;
     });
     expect(found[0]!.workflowId).toBe(workflowId);
-    expect(found[0]!.searchAttributes).toMatchObject({ EntityName: [entity], TriggerType: ['on_update'], RuleName: ['Notify ERP when order ships'] });
+    expect(found[0]!.searchAttributes).toMatchObject({
+      EntityName: [entity],
+      TriggerType: ['on_update'],
+      RuleName: ['Notify ERP when order ships'],
+    });
   });
 
   it('does not fire when the conditions do not hold', async () => {
@@ -119,7 +135,10 @@ describe('event → rule → signed webhook (end to end)', () => {
       conditions: [{ field: 'total', operator: 'greater_than', value: 100 }],
       actions: [{ type: 'webhook', config: { url: `${receiver.url}/x` } }],
     });
-    const ev = await sys.http.post('/v1/events').set(sys.auth).send({ entity, type: 'on_create', data: { total: 5 } });
+    const ev = await sys.http
+      .post('/v1/events')
+      .set(sys.auth)
+      .send({ entity, type: 'on_create', data: { total: 5 } });
     expect(ev.status).toBe(202);
     expect(ev.body.executions).toEqual([]);
     expect(ev.body.eventId).toEqual(expect.any(String));
@@ -133,12 +152,21 @@ describe('event → rule → signed webhook (end to end)', () => {
       name: 'retrying',
       entity,
       trigger: { type: 'on_create' },
-      actions: [{ name: 'flaky', type: 'webhook', config: { url: `${receiver.url}/flaky`, secret: SECRET }, retry: fastRetry }],
+      actions: [
+        { name: 'flaky', type: 'webhook', config: { url: `${receiver.url}/flaky`, secret: SECRET }, retry: fastRetry },
+      ],
     });
-    const ev = await sys.http.post('/v1/events').set(sys.auth).send({ entity, type: 'on_create', data: { id: 1 } });
+    const ev = await sys.http
+      .post('/v1/events')
+      .set(sys.auth)
+      .send({ entity, type: 'on_create', data: { id: 1 } });
     const execution = await waitForExecution(ev.body.executions[0].executionId);
     expect(execution.status).toBe('success');
-    expect(execution.actions[0]).toMatchObject({ status: 'success', attempts: 3, output: { statusCode: 200, body: 'done' } });
+    expect(execution.actions[0]).toMatchObject({
+      status: 'success',
+      attempts: 3,
+      output: { statusCode: 200, body: 'done' },
+    });
     expect(receiver.requests).toHaveLength(3);
     const ids = new Set(receiver.requests.map((r) => r.headers['webhook-id']));
     expect(ids.size).toBe(1);
@@ -153,7 +181,10 @@ describe('event → rule → signed webhook (end to end)', () => {
       trigger: { type: 'on_create' },
       actions: [{ name: 'strict', type: 'webhook', config: { url: `${receiver.url}/strict` }, retry: fastRetry }],
     });
-    const ev = await sys.http.post('/v1/events').set(sys.auth).send({ entity, type: 'on_create', data: { id: 2 } });
+    const ev = await sys.http
+      .post('/v1/events')
+      .set(sys.auth)
+      .send({ entity, type: 'on_create', data: { id: 2 } });
     const execution = await waitForExecution(ev.body.executions[0].executionId);
     expect(execution.status).toBe('failed');
     expect(execution.errorAction).toBe('strict');
@@ -163,7 +194,9 @@ describe('event → rule → signed webhook (end to end)', () => {
   });
 
   it('records partial when a later action fails after an earlier one succeeded, and skips the rest', async () => {
-    receiver.setHandler((req) => (req.url === '/second' ? { status: 422, body: 'no' } : { status: 200, body: '{"n":1}' }));
+    receiver.setHandler((req) =>
+      req.url === '/second' ? { status: 422, body: 'no' } : { status: 200, body: '{"n":1}' },
+    );
     const entity = 'orders_partial';
     await createRule({
       name: 'partial',
@@ -171,11 +204,19 @@ describe('event → rule → signed webhook (end to end)', () => {
       trigger: { type: 'on_create' },
       actions: [
         { name: 'first', type: 'webhook', config: { url: `${receiver.url}/first` }, retry: fastRetry },
-        { name: 'second', type: 'webhook', config: { url: `${receiver.url}/second`, body: { prev: '{{steps.first.body.n}}' } }, retry: fastRetry },
+        {
+          name: 'second',
+          type: 'webhook',
+          config: { url: `${receiver.url}/second`, body: { prev: '{{steps.first.body.n}}' } },
+          retry: fastRetry,
+        },
         { name: 'third', type: 'webhook', config: { url: `${receiver.url}/third` }, retry: fastRetry },
       ],
     });
-    const ev = await sys.http.post('/v1/events').set(sys.auth).send({ entity, type: 'on_create', data: { id: 3 } });
+    const ev = await sys.http
+      .post('/v1/events')
+      .set(sys.auth)
+      .send({ entity, type: 'on_create', data: { id: 3 } });
     const execution = await waitForExecution(ev.body.executions[0].executionId);
     expect(execution.status).toBe('partial');
     expect(execution.actions.map((a: { status: string }) => a.status)).toEqual(['success', 'failed', 'skipped']);
@@ -208,10 +249,32 @@ describe('event → rule → signed webhook (end to end)', () => {
 
   it('starts runs in priority order, one per matching rule', async () => {
     const entity = 'orders_priority';
-    const low = await createRule({ name: 'low', entity, trigger: { type: 'on_delete' }, priority: 1, actions: [{ type: 'delay', config: { duration: '10ms' } }] });
-    const high = await createRule({ name: 'high', entity, trigger: { type: 'on_delete' }, priority: 50, actions: [{ type: 'delay', config: { duration: '10ms' } }] });
-    await createRule({ name: 'inactive', entity, trigger: { type: 'on_delete' }, priority: 99, isActive: false, actions: [{ type: 'delay', config: { duration: '10ms' } }] });
-    const ev = await sys.http.post('/v1/events').set(sys.auth).send({ entity, type: 'on_delete', data: { id: 5 } });
+    const low = await createRule({
+      name: 'low',
+      entity,
+      trigger: { type: 'on_delete' },
+      priority: 1,
+      actions: [{ type: 'delay', config: { duration: '10ms' } }],
+    });
+    const high = await createRule({
+      name: 'high',
+      entity,
+      trigger: { type: 'on_delete' },
+      priority: 50,
+      actions: [{ type: 'delay', config: { duration: '10ms' } }],
+    });
+    await createRule({
+      name: 'inactive',
+      entity,
+      trigger: { type: 'on_delete' },
+      priority: 99,
+      isActive: false,
+      actions: [{ type: 'delay', config: { duration: '10ms' } }],
+    });
+    const ev = await sys.http
+      .post('/v1/events')
+      .set(sys.auth)
+      .send({ entity, type: 'on_delete', data: { id: 5 } });
     expect(ev.body.executions.map((e: { ruleId: string }) => e.ruleId)).toEqual([high.id, low.id]);
     for (const e of ev.body.executions) expect((await waitForExecution(e.executionId)).status).toBe('success');
   });

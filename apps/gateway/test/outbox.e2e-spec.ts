@@ -18,7 +18,12 @@ describe('an accepted event is never lost', () => {
       const rule = await sys.http
         .post('/v1/rules')
         .set(sys.auth)
-        .send({ name: 'outbox', entity: 'parcels', trigger: { type: 'on_create' }, actions: [{ type: 'webhook', config: { url: `${receiver.url}/p` } }] });
+        .send({
+          name: 'outbox',
+          entity: 'parcels',
+          trigger: { type: 'on_create' },
+          actions: [{ type: 'webhook', config: { url: `${receiver.url}/p` } }],
+        });
       expect(rule.status).toBe(201);
 
       // A gateway that cannot reach Temporal: the event is accepted (durable) but nothing starts.

@@ -109,7 +109,11 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
 }
 
 /** Poll until `fn` returns a truthy value (or throw with the last value after the timeout). */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 30000, stepMs = 100): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30000,
+  stepMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

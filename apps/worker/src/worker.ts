@@ -19,7 +19,9 @@ export interface RuleflowWorkerOptions {
 }
 
 /** Where the worker's workflow code comes from: the prebuilt bundle when there is one. */
-export function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+export function workflowSource(
+  bundlePath?: string,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
   const codePath = bundlePath ?? prebuiltBundlePath();
   if (existsSync(codePath)) return { workflowBundle: { codePath } };
   return { workflowsPath: workflowsPath(), bundlerOptions: workflowBundlerOptions() };

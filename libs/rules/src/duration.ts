@@ -1,3 +1,4 @@
+import { describeValue } from './json';
 import { RuleValidationError } from './types';
 
 /** Milliseconds per unit of the contract's duration strings. */
@@ -26,7 +27,7 @@ export function parseDuration(input: unknown, path = 'duration', options: ParseD
   if (ms === undefined) {
     throw new RuleValidationError(
       path,
-      `invalid duration ${describe(input)}: use "500ms", "30s", "5m", "1h", "2d" or integer milliseconds`,
+      `invalid duration ${describeValue(input)}: use "500ms", "30s", "5m", "1h", "2d" or integer milliseconds`,
     );
   }
   const { minMs = 0, maxMs } = options;
@@ -65,12 +66,4 @@ export function formatDuration(ms: number): string {
 
 function checkedMs(ms: number): number | undefined {
   return Number.isSafeInteger(ms) ? ms : undefined;
-}
-
-function describe(input: unknown): string {
-  if (typeof input === 'string') return JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
-  if (typeof input === 'number') return String(input);
-  if (input === null) return 'null';
-  if (Array.isArray(input)) return 'array';
-  return typeof input;
 }

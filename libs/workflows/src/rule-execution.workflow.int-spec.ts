@@ -18,7 +18,10 @@ import { RULE_EXECUTION_WORKFLOW } from './types';
  */
 describe('RuleExecutionWorkflow', () => {
   const calls: Array<{ name: string; input: unknown }> = [];
-  let webhookBehaviour: (input: { actionName: string | null; body: unknown }) => Promise<{ statusCode: number; body: unknown; attempts: number; deliveryId: string }>;
+  let webhookBehaviour: (input: {
+    actionName: string | null;
+    body: unknown;
+  }) => Promise<{ statusCode: number; body: unknown; attempts: number; deliveryId: string }>;
   const record = (name: string) => async (input: unknown) => {
     calls.push({ name, input });
   };
@@ -70,7 +73,14 @@ describe('RuleExecutionWorkflow', () => {
   const input = (actions: RuleSnapshot['actions'], id = Math.random().toString(36).slice(2)): RuleExecutionInput => ({
     executionId: '33333333-3333-4333-8333-333333333333',
     rule: snapshot(actions),
-    event: { id, entity: 'orders', type: 'on_update', data: { id: 42, customer: { email: 'a@b.c' } }, previous: { id: 42 }, occurredAt: '2026-11-22T00:00:00.000Z' },
+    event: {
+      id,
+      entity: 'orders',
+      type: 'on_update',
+      data: { id: 42, customer: { email: 'a@b.c' } },
+      previous: { id: 42 },
+      occurredAt: '2026-11-22T00:00:00.000Z',
+    },
     parent: null,
   });
   /** With RECORD_HISTORIES=1, keep this run's history for the replay test (standard JSON history format). */
@@ -80,30 +90,67 @@ describe('RuleExecutionWorkflow', () => {
     writeFileSync(file, historyToJSON(await handle.fetchHistory()));
   };
   const start = (i: RuleExecutionInput) =>
-    client.client.workflow.start(RULE_EXECUTION_WORKFLOW, { workflowId: `wf-test-${i.event.id}`, taskQueue: tq, args: [i] });
+    client.client.workflow.start(RULE_EXECUTION_WORKFLOW, {
+      workflowId: `wf-test-${i.event.id}`,
+      taskQueue: tq,
+      args: [i],
+    });
 
   it('runs actions in order, renders templates over earlier steps, sleeps durably', async () => {
     const i = input([
-      { name: 'first', type: 'webhook', config: { url: 'http://h/1', body: { id: '{{data.id}}' } }, retry: DEFAULT_RETRY },
+      {
+        name: 'first',
+        type: 'webhook',
+        config: { url: 'http://h/1', body: { id: '{{data.id}}' } },
+        retry: DEFAULT_RETRY,
+      },
       { name: 'pause', type: 'delay', config: { duration: '1s' }, retry: DEFAULT_RETRY },
-      { name: 'second', type: 'webhook', config: { url: 'http://h/2', body: { fromFirst: '{{steps.first.body.echo.id}}', email: 'to {{data.customer.email}}' } }, retry: DEFAULT_RETRY },
+      {
+        name: 'second',
+        type: 'webhook',
+        config: {
+          url: 'http://h/2',
+          body: { fromFirst: '{{steps.first.body.echo.id}}', email: 'to {{data.customer.email}}' },
+        },
+        retry: DEFAULT_RETRY,
+      },
     ]);
     const started = Date.now();
     const handle = await start(i);
     const result = await handle.result();
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(result.status).toBe('success');
-    expect(result.steps).toEqual({ first: { statusCode: 200, body: { echo: { id: 42 } } }, pause: { delayedMs: 1000 }, second: { statusCode: 200, body: { echo: { fromFirst: 42, email: 'to a@b.c' } } } });
+    expect(result.steps).toEqual({
+      first: { statusCode: 200, body: { echo: { id: 42 } } },
+      pause: { delayedMs: 1000 },
+      second: { statusCode: 200, body: { echo: { fromFirst: 42, email: 'to a@b.c' } } },
+    });
     expect(calls.map((c) => c.name)).toEqual([
       'markExecutionRunning',
-      'recordActionStarted', 'deliverWebhook', 'recordActionResult',
-      'recordActionStarted', 'recordActionResult',
-      'recordActionStarted', 'deliverWebhook', 'recordActionResult',
+      'recordActionStarted',
+      'deliverWebhook',
+      'recordActionResult',
+      'recordActionStarted',
+      'recordActionResult',
+      'recordActionStarted',
+      'deliverWebhook',
+      'recordActionResult',
       'completeExecution',
     ]);
-    expect(calls.at(-1)!.input).toEqual({ executionId: i.executionId, status: 'success', error: null, errorAction: null });
+    expect(calls.at(-1)!.input).toEqual({
+      executionId: i.executionId,
+      status: 'success',
+      error: null,
+      errorAction: null,
+    });
     const firstDelivery = calls.find((c) => c.name === 'deliverWebhook')!.input as Record<string, unknown>;
-    expect(firstDelivery).toMatchObject({ eventType: 'orders.on_update', method: 'POST', secrets: [], maximumAttempts: 5, url: 'http://h/1' });
+    expect(firstDelivery).toMatchObject({
+      eventType: 'orders.on_update',
+      method: 'POST',
+      secrets: [],
+      maximumAttempts: 5,
+      url: 'http://h/1',
+    });
     expect(firstDelivery.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
 
     await recordHistory(handle, 'success');
@@ -112,7 +159,13 @@ describe('RuleExecutionWorkflow', () => {
   it('a permanent failure after a success is partial: the run fails in Temporal and records the action', async () => {
     let n = 0;
     webhookBehaviour = async () => {
-      if (++n === 2) throw ApplicationFailure.create({ type: 'WebhookRejectedError', nonRetryable: true, message: 'webhook answered 400', details: [{ attempt: 1, statusCode: 400 }] });
+      if (++n === 2)
+        throw ApplicationFailure.create({
+          type: 'WebhookRejectedError',
+          nonRetryable: true,
+          message: 'webhook answered 400',
+          details: [{ attempt: 1, statusCode: 400 }],
+        });
       return { statusCode: 200, body: null, attempts: 1, deliveryId: 'd' };
     };
     const i = input([
@@ -128,31 +181,56 @@ describe('RuleExecutionWorkflow', () => {
       expect.objectContaining({ actionName: 'ok', status: 'success' }),
       expect.objectContaining({ actionName: 'bad', status: 'failed', attempts: 1, error: 'webhook answered 400' }),
     ]);
-    expect(calls.at(-1)!.input).toEqual({ executionId: i.executionId, status: 'partial', error: 'webhook answered 400', errorAction: 'bad' });
+    expect(calls.at(-1)!.input).toEqual({
+      executionId: i.executionId,
+      status: 'partial',
+      error: 'webhook answered 400',
+      errorAction: 'bad',
+    });
   });
 
   it('retries a transient failure under the action retry policy and reports the attempts', async () => {
     let n = 0;
     webhookBehaviour = async () => {
       n++;
-      if (n < 3) throw ApplicationFailure.create({ type: 'WebhookRetryableError', message: 'webhook answered 503', details: [{ attempt: n, statusCode: 503 }] });
+      if (n < 3)
+        throw ApplicationFailure.create({
+          type: 'WebhookRetryableError',
+          message: 'webhook answered 503',
+          details: [{ attempt: n, statusCode: 503 }],
+        });
       return { statusCode: 200, body: 'ok', attempts: n, deliveryId: 'd' };
     };
-    const i = input([{ name: 'flaky', type: 'webhook', config: { url: 'http://h/1' }, retry: { maximumAttempts: 2, initialInterval: '50ms', backoffCoefficient: 1, maximumInterval: '50ms' } }]);
+    const i = input([
+      {
+        name: 'flaky',
+        type: 'webhook',
+        config: { url: 'http://h/1' },
+        retry: { maximumAttempts: 2, initialInterval: '50ms', backoffCoefficient: 1, maximumInterval: '50ms' },
+      },
+    ]);
     const handle = await start(i);
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(n).toBe(2); // maximumAttempts honoured
-    expect(calls.at(-1)!.input).toMatchObject({ status: 'failed', errorAction: 'flaky', error: 'webhook answered 503' });
+    expect(calls.at(-1)!.input).toMatchObject({
+      status: 'failed',
+      errorAction: 'flaky',
+      error: 'webhook answered 503',
+    });
     expect(calls.find((c) => c.name === 'recordActionResult')!.input).toMatchObject({ attempts: 2 });
   });
 
   it('a cancelled run records cancelled, even mid-delay', async () => {
     const i = input([{ name: 'long', type: 'delay', config: { duration: '1h' }, retry: DEFAULT_RETRY }]);
     const handle = await start(i);
-    for (let k = 0; k < 50 && !calls.some((c) => c.name === 'recordActionStarted'); k++) await new Promise((r) => setTimeout(r, 100));
+    for (let k = 0; k < 50 && !calls.some((c) => c.name === 'recordActionStarted'); k++)
+      await new Promise((r) => setTimeout(r, 100));
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
-    expect(calls.at(-1)).toEqual({ name: 'completeExecution', input: { executionId: i.executionId, status: 'cancelled', error: 'cancelled', errorAction: null } });
+    expect(calls.at(-1)).toEqual({
+      name: 'completeExecution',
+      input: { executionId: i.executionId, status: 'cancelled', error: 'cancelled', errorAction: null },
+    });
     const description = await handle.describe();
     expect(description.status.name).toBe('CANCELLED');
     await recordHistory(handle, 'cancelled');

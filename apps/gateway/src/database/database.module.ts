@@ -13,7 +13,8 @@ import { RULEFLOW_CONFIG } from '../common/tokens';
       provide: DataSource,
       inject: [RULEFLOW_CONFIG],
       useFactory: async (config: RuleflowConfig) => {
-        if (!config.database.url) throw new Error('DATABASE_URL is not set (npm start sets it for the embedded database)');
+        if (!config.database.url)
+          throw new Error('DATABASE_URL is not set (npm start sets it for the embedded database)');
         const ds = createDataSource({
           url: config.database.url,
           poolSize: config.database.poolSize,

@@ -3,5 +3,9 @@ import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 import { ExecutionDispatcher } from './execution-dispatcher.service';
 
-@Module({ controllers: [EventsController], providers: [EventsService, ExecutionDispatcher], exports: [ExecutionDispatcher] })
+@Module({
+  controllers: [EventsController],
+  providers: [EventsService, ExecutionDispatcher],
+  exports: [ExecutionDispatcher],
+})
 export class EventsModule {}

@@ -82,7 +82,8 @@ export class EventsService {
           dispatchOrder: order,
         });
       });
-      if (rows.length) await tx.getRepository(ExecutionEntity).insert(rows as QueryDeepPartialEntity<ExecutionEntity>[]);
+      if (rows.length)
+        await tx.getRepository(ExecutionEntity).insert(rows as QueryDeepPartialEntity<ExecutionEntity>[]);
       const response: IngestEventResponse = {
         eventId: eventKey,
         executions: pending.map((p) => ({ executionId: p.id, ruleId: p.input.rule.id, workflowId: p.workflowId })),

@@ -15,7 +15,11 @@ export class RuleMatcher {
   constructor(private readonly maxEntries = 10_000) {}
 
   /** Whether the rule's conditions hold for this event; a rule that cannot be evaluated does not match. */
-  matches(rule: Pick<RuleEntity, 'id' | 'version' | 'conditions'>, data: Record<string, unknown>, previous: Record<string, unknown> | null): boolean {
+  matches(
+    rule: Pick<RuleEntity, 'id' | 'version' | 'conditions'>,
+    data: Record<string, unknown>,
+    previous: Record<string, unknown> | null,
+  ): boolean {
     try {
       return this.predicate(rule.id, rule.version, rule.conditions)({ data, previous });
     } catch {

@@ -23,7 +23,9 @@ export class HealthController {
   @Public()
   @Get()
   @HttpCode(200)
-  @ApiOkResponse({ description: '{"status":"ok","checks":{"database":"up","temporal":"up"}}; 503 when a check is down' })
+  @ApiOkResponse({
+    description: '{"status":"ok","checks":{"database":"up","temporal":"up"}}; 503 when a check is down',
+  })
   async health(@Res({ passthrough: true }) res: Response) {
     const [database, temporal] = await Promise.all([
       withTimeout(this.db.query('SELECT 1'), 2000).then<Check, Check>(

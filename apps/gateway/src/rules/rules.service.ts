@@ -21,7 +21,9 @@ export class RulesService {
   ) {}
 
   async create(auth: AuthContext, dto: CreateRuleDto): Promise<RuleResponse> {
-    const definition = await parseRuleDefinition(dto, { allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks });
+    const definition = await parseRuleDefinition(dto, {
+      allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks,
+    });
     return this.db.transaction(async (tx) => {
       const rule = tx.getRepository(RuleEntity).create({
         tenantId: auth.tenantId,
@@ -66,8 +68,7 @@ export class RulesService {
   async update(auth: AuthContext, id: string, dto: UpdateRuleDto): Promise<RuleResponse> {
     return this.db.transaction(async (tx) => {
       const rule = await this.find(tx, auth, id, true);
-      const executableChanged =
-        dto.trigger !== undefined || dto.conditions !== undefined || dto.actions !== undefined;
+      const executableChanged = dto.trigger !== undefined || dto.conditions !== undefined || dto.actions !== undefined;
       if (executableChanged) {
         // Re-validate the whole definition: a new trigger type can invalidate old conditions.
         const definition = await parseRuleDefinition(

@@ -13,7 +13,10 @@ import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
       provide: TEMPORAL_CLIENT,
       inject: [RULEFLOW_CONFIG],
       useFactory: (config: RuleflowConfig) =>
-        new Client({ connection: Connection.lazy(temporalConnectionOptions(config)), namespace: config.temporal.namespace }),
+        new Client({
+          connection: Connection.lazy(temporalConnectionOptions(config)),
+          namespace: config.temporal.namespace,
+        }),
     },
   ],
   exports: [TEMPORAL_CLIENT],

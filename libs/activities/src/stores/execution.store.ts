@@ -17,7 +17,11 @@ export interface ExecutionStore {
   /** Sets the final status once; pending actions become `skipped`; updates the rule's stats. */
   complete(
     executionId: string,
-    result: { status: Exclude<ExecutionStatus, 'pending' | 'running'>; error: string | null; errorAction: string | null },
+    result: {
+      status: Exclude<ExecutionStatus, 'pending' | 'running'>;
+      error: string | null;
+      errorAction: string | null;
+    },
   ): Promise<boolean>;
 }
 
@@ -67,7 +71,11 @@ export class PgExecutionStore implements ExecutionStore {
 
   async complete(
     executionId: string,
-    result: { status: Exclude<ExecutionStatus, 'pending' | 'running'>; error: string | null; errorAction: string | null },
+    result: {
+      status: Exclude<ExecutionStatus, 'pending' | 'running'>;
+      error: string | null;
+      errorAction: string | null;
+    },
   ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const found: Array<{ id: string; status: string; rule_id: string }> = await tx.query(
