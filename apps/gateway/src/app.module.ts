@@ -14,6 +14,7 @@ import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RulesModule } from './rules/rules.module';
+import { RunsModule } from './runs/runs.module';
 import { TemporalModule } from './temporal/temporal.module';
 
 @Global()
@@ -59,6 +60,7 @@ export class AppModule {
         TemporalModule,
         MetricsModule,
         AuthModule,
+        RunsModule,
         HealthModule,
         RulesModule,
         EventsModule,

@@ -4,6 +4,9 @@ import { DeliveryEntity } from './delivery.entity';
 import { EventEntity } from './event.entity';
 import { ExecutionEntity } from './execution.entity';
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
+import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-rule-graph-and-templates';
+import { ActionTemplateEntity } from './action-template.entity';
+import { RuleDependencyEntity } from './rule-dependency.entity';
 import { RuleVersionEntity } from './rule-version.entity';
 import { RuleEntity } from './rule.entity';
 import { TenantEntity } from './tenant.entity';
@@ -16,10 +19,12 @@ export const ENTITIES = [
   EventEntity,
   ExecutionEntity,
   DeliveryEntity,
+  RuleDependencyEntity,
+  ActionTemplateEntity,
 ];
 
 /** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
-export const MIGRATIONS = [InitialSchema1763769600000];
+export const MIGRATIONS = [InitialSchema1763769600000, RuleGraphAndTemplates1763856000000];
 
 export interface DataSourceOptions {
   url: string;

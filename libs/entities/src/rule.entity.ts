@@ -6,7 +6,6 @@ export interface RuleTrigger {
   type: TriggerType;
   cron?: string;
   timezone?: string;
-  hookToken?: string;
 }
 
 export type StoredAction = ActionSpec & { retry: RetrySpec };
@@ -34,6 +33,10 @@ export class RuleEntity {
 
   @Column({ type: 'jsonb' })
   trigger: RuleTrigger;
+
+  /** Secret of a `webhook`-triggered rule: `POST /v1/hooks/<token>`. Never listed except as the hook URL. */
+  @Column({ name: 'hook_token', type: 'text', nullable: true })
+  hookToken: string | null;
 
   @Column({ type: 'jsonb' })
   conditions: Conditions;

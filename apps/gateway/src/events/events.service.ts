@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { ExecutionActionRecord, ExecutionInput } from '@ruleflow/entities';
-import { ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import { RuleEntity } from '@ruleflow/entities';
 import type { RuleEvent } from '@ruleflow/rules';
 import { ruleWorkflowId } from '@ruleflow/workflows';
 import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { AuthContext } from '../auth/auth-context';
 import { MetricsService } from '../metrics/metrics.service';
-import { toRuleSnapshot } from '../rules/rule.mapper';
 import type { IngestEventDto, IngestEventResponse } from './dto/event.dto';
-import type { PendingExecution } from './execution-dispatcher.service';
-import { ExecutionDispatcher } from './execution-dispatcher.service';
+import type { PendingExecution } from '../runs/execution-dispatcher.service';
+import { RunLauncher } from '../runs/run-launcher.service';
 import { RuleMatcher } from './rule-matcher';
 
 @Injectable()
@@ -20,7 +17,7 @@ export class EventsService {
 
   constructor(
     private readonly db: DataSource,
-    private readonly dispatcher: ExecutionDispatcher,
+    private readonly runs: RunLauncher,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -62,28 +59,16 @@ export class EventsService {
         order: { priority: 'DESC', createdAt: 'ASC', id: 'ASC' },
       });
       const matched = rules.filter((rule) => this.matcher.matches(rule, event.data, event.previous));
-      const pending: PendingExecution[] = [];
-      const rows = matched.map((rule, order) => {
-        const executionId = randomUUID();
-        const workflowId = ruleWorkflowId(rule.id, eventKey);
-        const input: ExecutionInput = { executionId, rule: toRuleSnapshot(rule), event, parent: null };
-        pending.push({ id: executionId, workflowId, input });
-        return tx.getRepository(ExecutionEntity).create({
-          id: executionId,
-          tenantId: auth.tenantId,
-          ruleId: rule.id,
-          ruleVersion: rule.version,
-          eventId: eventKey,
-          workflowId,
+      const pending = await this.runs.record(
+        tx,
+        matched.map((rule) => ({
+          id: randomUUID(),
+          rule,
+          event,
+          workflowId: ruleWorkflowId(rule.id, eventKey),
           triggerType: event.type,
-          status: 'pending',
-          actions: rule.actions.map(pendingAction),
-          input,
-          dispatchOrder: order,
-        });
-      });
-      if (rows.length)
-        await tx.getRepository(ExecutionEntity).insert(rows as QueryDeepPartialEntity<ExecutionEntity>[]);
+        })),
+      );
       const response: IngestEventResponse = {
         eventId: eventKey,
         executions: pending.map((p) => ({ executionId: p.id, ruleId: p.input.rule.id, workflowId: p.workflowId })),
@@ -93,20 +78,7 @@ export class EventsService {
     });
 
     if (accepted.fresh) this.metrics.eventsIngested.inc({ entity: event.entity, type: event.type });
-    if (accepted.pending.length) await this.dispatcher.dispatch(accepted.pending);
+    await this.runs.start(accepted.pending);
     return accepted.response;
   }
-}
-
-function pendingAction(action: { name: string; type: string }): ExecutionActionRecord {
-  return {
-    name: action.name,
-    type: action.type,
-    status: 'pending',
-    attempts: 0,
-    output: null,
-    error: null,
-    startedAt: null,
-    completedAt: null,
-  };
 }

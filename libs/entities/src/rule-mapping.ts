@@ -1,0 +1,69 @@
+import type { ParentContext, RuleEvent, RuleSnapshot, TriggerType } from '@ruleflow/rules';
+import type { ExecutionActionRecord, ExecutionEntity, ExecutionInput } from './execution.entity';
+import type { RuleEntity } from './rule.entity';
+
+/** What a run executes: the rule as plain data, detached from the entity. */
+export function toRuleSnapshot(rule: RuleEntity): RuleSnapshot {
+  return {
+    id: rule.id,
+    tenantId: rule.tenantId,
+    name: rule.name,
+    version: rule.version,
+    entity: rule.entity,
+    triggerType: rule.triggerType,
+    conditions: rule.conditions,
+    actions: rule.actions,
+  };
+}
+
+/** Every action of a new run, not started yet. */
+export function pendingActionRecords(actions: ReadonlyArray<{ name: string; type: string }>): ExecutionActionRecord[] {
+  return actions.map((action) => ({
+    name: action.name,
+    type: action.type,
+    status: 'pending',
+    attempts: 0,
+    output: null,
+    error: null,
+    startedAt: null,
+    completedAt: null,
+  }));
+}
+
+export interface NewExecution {
+  id: string;
+  rule: RuleEntity;
+  event: RuleEvent;
+  workflowId: string;
+  triggerType: TriggerType;
+  parent?: ParentContext | null;
+  rerunOf?: string | null;
+  dispatchOrder?: number;
+  testMode?: boolean;
+}
+
+/** The row of a new `pending` execution, carrying the workflow input (the outbox starts it if nobody else does). */
+export function newExecutionRow(spec: NewExecution): Partial<ExecutionEntity> & { input: ExecutionInput } {
+  const input: ExecutionInput = {
+    executionId: spec.id,
+    rule: toRuleSnapshot(spec.rule),
+    event: spec.event,
+    parent: spec.parent ?? null,
+  };
+  return {
+    id: spec.id,
+    tenantId: spec.rule.tenantId,
+    ruleId: spec.rule.id,
+    ruleVersion: spec.rule.version,
+    eventId: spec.event.id,
+    parentExecutionId: spec.parent?.executionId ?? null,
+    rerunOf: spec.rerunOf ?? null,
+    workflowId: spec.workflowId,
+    triggerType: spec.triggerType,
+    status: 'pending',
+    testMode: spec.testMode ?? false,
+    actions: pendingActionRecords(spec.rule.actions),
+    input,
+    dispatchOrder: spec.dispatchOrder ?? 0,
+  };
+}
