@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { RulesModule } from '../rules/rules.module';
 import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 
-@Module({ controllers: [EventsController], providers: [EventsService] })
+@Module({ imports: [RulesModule], controllers: [EventsController], providers: [EventsService] })
 export class EventsModule {}

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { RuleEntity } from '@ruleflow/entities';
 import type { RuleEvent } from '@ruleflow/rules';
 import { ruleWorkflowId } from '@ruleflow/workflows';
 import { DataSource } from 'typeorm';
@@ -8,16 +7,15 @@ import type { AuthContext } from '../auth/auth-context';
 import { MetricsService } from '../metrics/metrics.service';
 import type { IngestEventDto, IngestEventResponse } from './dto/event.dto';
 import type { PendingExecution } from '../runs/execution-dispatcher.service';
+import { RuleCache } from '../rules/rule-cache';
 import { RunLauncher } from '../runs/run-launcher.service';
-import { RuleMatcher } from './rule-matcher';
 
 @Injectable()
 export class EventsService {
-  private readonly matcher = new RuleMatcher();
-
   constructor(
     private readonly db: DataSource,
     private readonly runs: RunLauncher,
+    private readonly rules: RuleCache,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -54,11 +52,9 @@ export class EventsService {
         return { response: known[0]!.response, pending: [] as PendingExecution[], fresh: false };
       }
 
-      const rules = await tx.getRepository(RuleEntity).find({
-        where: { tenantId: auth.tenantId, entity: event.entity, triggerType: event.type, isActive: true },
-        order: { priority: 'DESC', createdAt: 'ASC', id: 'ASC' },
-      });
-      const matched = rules.filter((rule) => this.matcher.matches(rule, event.data, event.previous));
+      const candidates = await this.rules.activeRules(auth.tenantId, event.entity, dto.type);
+      const input = { data: event.data, previous: event.previous };
+      const matched = candidates.filter((c) => c.matches(input)).map((c) => c.rule);
       const pending = await this.runs.record(
         tx,
         matched.map((rule) => ({

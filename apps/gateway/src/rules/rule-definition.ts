@@ -1,13 +1,12 @@
 import { BadRequestException } from '@nestjs/common';
 import { assertUrlAllowed, ForbiddenUrlError } from '@ruleflow/activities';
-import type { RuleTrigger, StoredAction } from '@ruleflow/entities';
+import type { ActionTemplateEntity, RuleTrigger, StoredAction } from '@ruleflow/entities';
 import type { ActionType, Conditions, TriggerType } from '@ruleflow/rules';
-import { normalizeActions, normalizeConditions, RuleValidationError } from '@ruleflow/rules';
+import { isPlainObject, normalizeActions, normalizeConditions, RuleValidationError } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
+import { parseScheduleSpec } from '../schedules/schedule-spec';
 
-/** Trigger types this release runs. The others in the contract come with schedules, manual runs and hooks. */
-export const SUPPORTED_TRIGGERS: readonly TriggerType[] = ['on_create', 'on_update', 'on_delete'];
-/** Action types this release's worker executes. */
+/** Action types this release's worker executes (the others in the contract come with their features). */
 export const SUPPORTED_ACTIONS: readonly ActionType[] = ['webhook', 'delay'];
 
 export interface RuleDefinitionInput {
@@ -23,24 +22,32 @@ export interface RuleDefinition {
   actions: StoredAction[];
 }
 
+export interface RuleDefinitionContext {
+  allowPrivateNetworks: boolean;
+  /** The caller's action templates by id (only those the actions name). */
+  loadTemplates: (ids: string[]) => Promise<Map<string, ActionTemplateEntity>>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * Validate and normalise the executable part of a rule. Every problem is a 400 naming the place
- * (`conditions.all[1]…`, `actions[0].config.url`); nothing is written on failure.
+ * (`conditions.all[1]…`, `actions[0].config.url`, `trigger.cron`); nothing is written on failure.
  */
 export async function parseRuleDefinition(
   input: RuleDefinitionInput,
-  opts: { allowPrivateNetworks: boolean },
+  ctx: RuleDefinitionContext,
 ): Promise<RuleDefinition> {
-  const type = input.trigger.type;
-  if (!SUPPORTED_TRIGGERS.includes(type)) {
-    throw new BadRequestException(
-      `trigger.type: "${type}" is not available in this release (supported: ${SUPPORTED_TRIGGERS.join(', ')})`,
-    );
-  }
   try {
+    const type = input.trigger.type;
+    const trigger: RuleTrigger = type === 'scheduled' ? { type, ...parseScheduleSpec(input.trigger) } : { type };
+    if (type !== 'scheduled' && (input.trigger.cron !== undefined || input.trigger.timezone !== undefined)) {
+      throw new RuleValidationError('trigger.cron', 'cron and timezone apply to scheduled triggers only');
+    }
     // Regexes are checked with the same linear-time engine that evaluates them.
     const conditions = normalizeConditions(input.conditions, 'conditions', { compileRegex, triggerType: type });
-    const actions = normalizeActions(input.actions, { allowedTypes: SUPPORTED_ACTIONS });
+    const merged = await mergeTemplates(input.actions, ctx);
+    const actions = normalizeActions(merged, { allowedTypes: SUPPORTED_ACTIONS });
     for (const [i, action] of actions.entries()) {
       if (action.type !== 'webhook') continue;
       if (action.config.webhookId !== undefined) {
@@ -52,7 +59,7 @@ export async function parseRuleDefinition(
       const url = action.config.url;
       if (typeof url === 'string' && !url.includes('{{')) {
         try {
-          await assertUrlAllowed(url, { allowPrivateNetworks: opts.allowPrivateNetworks });
+          await assertUrlAllowed(url, { allowPrivateNetworks: ctx.allowPrivateNetworks });
         } catch (err) {
           if (err instanceof ForbiddenUrlError) {
             throw new RuleValidationError(`actions[${i}].config.url`, err.message);
@@ -61,9 +68,43 @@ export async function parseRuleDefinition(
         }
       }
     }
-    return { triggerType: type, trigger: { type }, conditions, actions };
+    return { triggerType: type, trigger, conditions, actions };
   } catch (err) {
     if (err instanceof RuleValidationError) throw new BadRequestException(err.message);
     throw err;
   }
+}
+
+/**
+ * Actions naming a `templateId` get the template's `defaultConfig` under their own `config`, at save
+ * time: the stored (and versioned) rule is what runs, so editing a template never silently changes
+ * a rule; re-saving the rule picks up the template's new defaults.
+ */
+async function mergeTemplates(actions: unknown[], ctx: RuleDefinitionContext): Promise<unknown[]> {
+  const ids = new Set<string>();
+  actions.forEach((action, i) => {
+    if (!isPlainObject(action) || action.templateId === undefined) return;
+    if (typeof action.templateId !== 'string' || !UUID.test(action.templateId)) {
+      throw new RuleValidationError(`actions[${i}].templateId`, 'must be the id of an action template');
+    }
+    ids.add(action.templateId);
+  });
+  if (ids.size === 0) return actions;
+  const templates = await ctx.loadTemplates([...ids]);
+  return actions.map((action, i) => {
+    if (!isPlainObject(action) || typeof action.templateId !== 'string') return action;
+    const template = templates.get(action.templateId);
+    if (!template)
+      throw new RuleValidationError(`actions[${i}].templateId`, `action template ${action.templateId} not found`);
+    const type = action.type ?? template.actionType;
+    if (type !== template.actionType) {
+      throw new RuleValidationError(
+        `actions[${i}].type`,
+        `"${String(type)}" does not match the template's action type "${template.actionType}"`,
+      );
+    }
+    const own = action.config === undefined ? {} : action.config;
+    if (!isPlainObject(own)) throw new RuleValidationError(`actions[${i}].config`, 'must be an object');
+    return { ...action, type, config: { ...template.defaultConfig, ...own } };
+  });
 }

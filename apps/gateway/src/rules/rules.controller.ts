@@ -1,9 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
-import { CreateRuleDto, ListRulesQueryDto, UpdateRuleDto } from './dto/rule.dto';
+import { PageQueryDto } from '../common/pagination';
+import {
+  CreateRuleDto,
+  ListRulesQueryDto,
+  ReorderRulesDto,
+  RunRuleDto,
+  TestRuleDto,
+  UpdateRuleDto,
+} from './dto/rule.dto';
 import { RulesService } from './rules.service';
 
 @ApiTags('rules')
@@ -27,6 +35,14 @@ export class RulesController {
     return this.rules.list(auth, query);
   }
 
+  @Post('reorder')
+  @HttpCode(200)
+  @RequireScope('rules:write')
+  @ApiOperation({ summary: 'Set priorities: the first id gets the highest' })
+  reorder(@Auth() auth: AuthContext, @Body() dto: ReorderRulesDto) {
+    return this.rules.reorder(auth, dto);
+  }
+
   @Get(':id')
   @RequireScope('rules:read')
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
@@ -45,5 +61,45 @@ export class RulesController {
   @RequireScope('rules:write')
   async remove(@Auth() auth: AuthContext, @Param('id') id: string): Promise<void> {
     await this.rules.remove(auth, id);
+  }
+
+  @Get(':id/versions')
+  @RequireScope('rules:read')
+  @ApiOperation({ summary: 'The rule as it was at each version, newest first' })
+  versions(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: PageQueryDto) {
+    return this.rules.versions(auth, id, query);
+  }
+
+  @Post(':id/activate')
+  @HttpCode(200)
+  @RequireScope('rules:write')
+  activate(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.rules.setActive(auth, id, true);
+  }
+
+  @Post(':id/deactivate')
+  @HttpCode(200)
+  @RequireScope('rules:write')
+  @ApiOperation({ summary: 'Stop matching events (a scheduled rule pauses its schedule)' })
+  deactivate(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.rules.setActive(auth, id, false);
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @RequireScope('rules:read')
+  @ApiOperation({ summary: 'Dry run: per-condition results and rendered action configs; nothing runs or is stored' })
+  test(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: TestRuleDto) {
+    return this.rules.test(auth, id, dto);
+  }
+
+  @Post(':id/run')
+  @HttpCode(202)
+  @RequireScope('executions:write')
+  @ApiOperation({ summary: 'Run the rule now on the given data (any trigger type)' })
+  @ApiAcceptedResponse({ description: '{"executionId","workflowId"}' })
+  async run(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: RunRuleDto) {
+    const { executionId, workflowId } = await this.rules.run(auth, id, dto);
+    return { executionId, workflowId };
   }
 }

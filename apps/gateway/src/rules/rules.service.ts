@@ -1,43 +1,69 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { RuleEntity, RuleVersionEntity } from '@ruleflow/entities';
+import type { RuleEvent, TemplateContext, TriggerType } from '@ruleflow/rules';
+import { explainConditions, renderTemplate } from '@ruleflow/rules';
+import { compileRegex } from '@ruleflow/rules/node/safe-regex';
+import { ruleWorkflowId } from '@ruleflow/workflows';
 import type { EntityManager } from 'typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
+import { ActionTemplatesService } from '../action-templates/action-templates.service';
 import type { AuthContext } from '../auth/auth-context';
-import type { Page } from '../common/pagination';
+import type { Page, PageQueryDto } from '../common/pagination';
 import { decodeCursor, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG } from '../common/tokens';
 import { isUuid } from '../common/uuid';
-import type { CreateRuleDto, ListRulesQueryDto, UpdateRuleDto } from './dto/rule.dto';
+import type { LaunchedRun } from '../runs/run-launcher.service';
+import { RunLauncher } from '../runs/run-launcher.service';
+import { RuleSchedulesService } from '../schedules/rule-schedules.service';
+import type {
+  CreateRuleDto,
+  ListRulesQueryDto,
+  ReorderRulesDto,
+  RunRuleDto,
+  TestRuleDto,
+  UpdateRuleDto,
+} from './dto/rule.dto';
+import type { RuleDefinitionInput } from './rule-definition';
 import { parseRuleDefinition } from './rule-definition';
 import type { RuleResponse } from './rule.mapper';
 import { toRuleResponse } from './rule.mapper';
+import { RULES_CHANGED_CHANNEL } from './rule-cache';
 
 @Injectable()
 export class RulesService {
   constructor(
     private readonly db: DataSource,
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
+    private readonly templates: ActionTemplatesService,
+    private readonly schedules: RuleSchedulesService,
+    private readonly runs: RunLauncher,
   ) {}
 
   async create(auth: AuthContext, dto: CreateRuleDto): Promise<RuleResponse> {
-    const definition = await parseRuleDefinition(dto, {
-      allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks,
-    });
-    return this.db.transaction(async (tx) => {
-      const rule = tx.getRepository(RuleEntity).create({
-        tenantId: auth.tenantId,
-        name: dto.name,
-        description: dto.description ?? null,
-        entity: dto.entity,
-        ...definition,
-        priority: dto.priority ?? 0,
-        isActive: dto.isActive ?? true,
-        version: 1,
-      });
-      const saved = await tx.getRepository(RuleEntity).save(rule);
-      await this.recordVersion(tx, saved);
-      return toRuleResponse(saved);
+    const definition = await this.parse(auth, dto);
+    return this.write(auth, async (tx) => {
+      const repo = tx.getRepository(RuleEntity);
+      return repo.save(
+        repo.create({
+          tenantId: auth.tenantId,
+          name: dto.name,
+          description: dto.description ?? null,
+          entity: dto.entity,
+          ...definition,
+          hookToken: definition.triggerType === 'webhook' ? newHookToken() : null,
+          priority: dto.priority ?? 0,
+          isActive: dto.isActive ?? true,
+          version: 1,
+        }),
+      );
     });
   }
 
@@ -66,20 +92,26 @@ export class RulesService {
   }
 
   async update(auth: AuthContext, id: string, dto: UpdateRuleDto): Promise<RuleResponse> {
-    return this.db.transaction(async (tx) => {
-      const rule = await this.find(tx, auth, id, true);
-      const executableChanged = dto.trigger !== undefined || dto.conditions !== undefined || dto.actions !== undefined;
-      if (executableChanged) {
-        // Re-validate the whole definition: a new trigger type can invalidate old conditions.
-        const definition = await parseRuleDefinition(
-          {
-            trigger: dto.trigger ?? { type: rule.triggerType },
-            conditions: dto.conditions !== undefined ? dto.conditions : rule.conditions,
-            actions: dto.actions ?? rule.actions,
+    const current = await this.find(this.db.manager, auth, id);
+    const executableChanged = dto.trigger !== undefined || dto.conditions !== undefined || dto.actions !== undefined;
+    // Re-validate the whole definition: a new trigger type can invalidate old conditions.
+    const definition = executableChanged
+      ? await this.parse(auth, {
+          trigger: dto.trigger ?? {
+            type: current.triggerType,
+            cron: current.trigger.cron,
+            timezone: current.trigger.timezone,
           },
-          { allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks },
-        );
+          conditions: dto.conditions !== undefined ? dto.conditions : current.conditions,
+          actions: dto.actions ?? current.actions,
+        })
+      : undefined;
+    return this.write(auth, async (tx) => {
+      const rule = await this.find(tx, auth, id, true);
+      if (definition) {
         Object.assign(rule, definition);
+        if (definition.triggerType !== 'webhook') rule.hookToken = null;
+        else rule.hookToken ??= newHookToken();
       }
       if (dto.name !== undefined) rule.name = dto.name;
       if (dto.description !== undefined) rule.description = dto.description;
@@ -87,15 +119,128 @@ export class RulesService {
       if (dto.priority !== undefined) rule.priority = dto.priority;
       if (dto.isActive !== undefined) rule.isActive = dto.isActive;
       rule.version += 1;
-      const saved = await tx.getRepository(RuleEntity).save(rule);
-      await this.recordVersion(tx, saved);
-      return toRuleResponse(saved);
+      return tx.getRepository(RuleEntity).save(rule);
+    });
+  }
+
+  async setActive(auth: AuthContext, id: string, isActive: boolean): Promise<RuleResponse> {
+    return this.write(auth, async (tx) => {
+      const rule = await this.find(tx, auth, id, true);
+      if (rule.isActive === isActive) return rule; // nothing changed: no new version
+      rule.isActive = isActive;
+      rule.version += 1;
+      return tx.getRepository(RuleEntity).save(rule);
     });
   }
 
   async remove(auth: AuthContext, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rule = await this.find(tx, auth, id, true);
+      await tx.getRepository(RuleEntity).delete({ id: rule.id, tenantId: auth.tenantId });
+      await this.schedulesOr503(() => this.schedules.remove(rule.id));
+      await tx.query(`SELECT pg_notify($1, $2)`, [RULES_CHANGED_CHANNEL, auth.tenantId]);
+    });
+  }
+
+  /** The first id gets the highest priority; every rule whose priority changes gets a new version. */
+  async reorder(auth: AuthContext, dto: ReorderRulesDto): Promise<{ items: RuleResponse[] }> {
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(RuleEntity);
+      const rules = await repo.find({
+        where: { tenantId: auth.tenantId, id: In(dto.ruleIds) },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const byId = new Map(rules.map((r) => [r.id, r]));
+      const missing = dto.ruleIds.filter((id) => !byId.has(id));
+      if (missing.length) throw new NotFoundException(`rule ${missing[0]} not found`);
+      const n = dto.ruleIds.length;
+      const saved: RuleEntity[] = [];
+      for (const [i, id] of dto.ruleIds.entries()) {
+        const rule = byId.get(id)!;
+        const priority = n - i;
+        if (rule.priority !== priority) {
+          rule.priority = priority;
+          rule.version += 1;
+          await repo.save(rule);
+          await this.recordVersion(tx, rule);
+        }
+        saved.push(rule);
+      }
+      await tx.query(`SELECT pg_notify($1, $2)`, [RULES_CHANGED_CHANNEL, auth.tenantId]);
+      return { items: saved.map(toRuleResponse) };
+    });
+  }
+
+  async versions(auth: AuthContext, id: string, query: PageQueryDto) {
     const rule = await this.find(this.db.manager, auth, id);
-    await this.db.getRepository(RuleEntity).delete({ id: rule.id, tenantId: auth.tenantId });
+    const limit = query.limit ?? 50;
+    const offset = decodeCursor(query.cursor);
+    const rows = await this.db.getRepository(RuleVersionEntity).find({
+      where: { ruleId: rule.id, tenantId: auth.tenantId },
+      order: { version: 'DESC' },
+      skip: offset,
+      take: limit + 1,
+    });
+    return toPage(rows, offset, limit, (v) => ({
+      version: v.version,
+      rule: v.rule,
+      createdAt: v.createdAt.toISOString(),
+    }));
+  }
+
+  /** A dry run: which conditions hold for this data and what the actions would be sent; nothing runs or is stored. */
+  async test(auth: AuthContext, id: string, dto: TestRuleDto) {
+    const rule = await this.find(this.db.manager, auth, id);
+    const type: TriggerType = dto.type ?? rule.triggerType;
+    const previous = dto.previous ?? null;
+    const explained = explainConditions(rule.conditions, { data: dto.data, previous }, { compileRegex });
+    const event: RuleEvent = {
+      id: 'dry-run',
+      entity: rule.entity,
+      type,
+      data: dto.data,
+      previous,
+      occurredAt: new Date().toISOString(),
+    };
+    const context: TemplateContext = {
+      event,
+      data: dto.data,
+      previous,
+      rule: { id: rule.id, name: rule.name, version: rule.version },
+      steps: {},
+      parent: null,
+    };
+    return {
+      matched: explained.matched,
+      conditions: explained.conditions.map(({ field, operator, expected, actual, passed }) => ({
+        field,
+        operator,
+        expected,
+        actual,
+        passed,
+      })),
+      actions: rule.actions.map((a) => ({ name: a.name, type: a.type, config: renderTemplate(a.config, context) })),
+    };
+  }
+
+  /** A manual run of any rule, active or not, on the given data; conditions are not evaluated (explicit run). */
+  async run(auth: AuthContext, id: string, dto: RunRuleDto): Promise<LaunchedRun> {
+    const rule = await this.find(this.db.manager, auth, id);
+    const eventId = randomUUID();
+    return this.runs.launch({
+      id: randomUUID(),
+      rule,
+      event: {
+        id: eventId,
+        entity: rule.entity,
+        type: 'manual',
+        data: dto.data ?? {},
+        previous: null,
+        occurredAt: new Date().toISOString(),
+      },
+      workflowId: ruleWorkflowId(rule.id, eventId),
+      triggerType: 'manual',
+    });
   }
 
   /** A rule of the caller's tenant, or 404 (another tenant's rule is indistinguishable from none). */
@@ -110,12 +255,48 @@ export class RulesService {
     return rule;
   }
 
-  private async recordVersion(tx: EntityManager, rule: RuleEntity): Promise<void> {
-    await tx.getRepository(RuleVersionEntity).insert({
-      tenantId: rule.tenantId,
-      ruleId: rule.id,
-      version: rule.version,
-      rule: toRuleResponse(rule),
+  private parse(auth: AuthContext, input: RuleDefinitionInput) {
+    return parseRuleDefinition(input, {
+      allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks,
+      loadTemplates: (ids) => this.templates.findMany(auth.tenantId, ids),
     });
   }
+
+  /**
+   * One rule write: save, record the version, bring its Temporal Schedule in line and tell every
+   * gateway's matcher, all before the commit, so a Temporal refusal leaves nothing half-written.
+   */
+  private async write(auth: AuthContext, change: (tx: EntityManager) => Promise<RuleEntity>): Promise<RuleResponse> {
+    return this.db.transaction(async (tx) => {
+      const rule = await change(tx);
+      await this.recordVersion(tx, rule);
+      await this.schedulesOr503(() => this.schedules.sync(rule));
+      await tx.query(`SELECT pg_notify($1, $2)`, [RULES_CHANGED_CHANNEL, auth.tenantId]);
+      return toRuleResponse(rule);
+    });
+  }
+
+  private async recordVersion(tx: EntityManager, rule: RuleEntity): Promise<void> {
+    await tx
+      .getRepository(RuleVersionEntity)
+      .createQueryBuilder()
+      .insert()
+      .values({ tenantId: rule.tenantId, ruleId: rule.id, version: rule.version, rule: toRuleResponse(rule) })
+      .orIgnore() // setActive with no change re-saves the same version
+      .execute();
+  }
+
+  private async schedulesOr503(op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      if (err instanceof BadRequestException) throw err;
+      throw new ServiceUnavailableException(`Temporal refused the rule's schedule: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** The secret of a `webhook`-triggered rule: 32 random bytes. */
+function newHookToken(): string {
+  return randomBytes(32).toString('base64url');
 }

@@ -5,13 +5,16 @@ import {
   Allow,
   ArrayMaxSize,
   ArrayMinSize,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -116,4 +119,37 @@ export class ListRulesQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(TRIGGER_TYPES)
   triggerType?: TriggerType;
+}
+
+export class ReorderRulesDto {
+  @ApiProperty({ type: [String], description: 'rule ids, highest priority first' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  ruleIds: string[];
+}
+
+export class TestRuleDto {
+  @ApiPropertyOptional({ enum: TRIGGER_TYPES, description: 'event type to evaluate as (default: the rule trigger)' })
+  @IsOptional()
+  @IsIn(TRIGGER_TYPES)
+  type?: TriggerType;
+
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  @IsObject()
+  data: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  previous?: Record<string, unknown>;
+}
+
+export class RunRuleDto {
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'the event data (default {})' })
+  @IsOptional()
+  @IsObject()
+  data?: Record<string, unknown>;
 }

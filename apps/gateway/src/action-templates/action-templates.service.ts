@@ -1,0 +1,113 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ActionTemplateEntity } from '@ruleflow/entities';
+import { RuleValidationError, validateTemplates } from '@ruleflow/rules';
+import { DataSource, In, QueryFailedError } from 'typeorm';
+import type { AuthContext } from '../auth/auth-context';
+import type { PageQueryDto } from '../common/pagination';
+import { decodeCursor, toPage } from '../common/pagination';
+import { isUuid } from '../common/uuid';
+import type { CreateActionTemplateDto, UpdateActionTemplateDto } from './dto/action-template.dto';
+
+/** The public representation of an action template. */
+export function toActionTemplateResponse(t: ActionTemplateEntity) {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    actionType: t.actionType,
+    defaultConfig: t.defaultConfig,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class ActionTemplatesService {
+  constructor(private readonly db: DataSource) {}
+
+  async create(auth: AuthContext, dto: CreateActionTemplateDto) {
+    checkConfig(dto.defaultConfig);
+    const repo = this.db.getRepository(ActionTemplateEntity);
+    const saved = await uniqueName(dto.name, () =>
+      repo.save(
+        repo.create({
+          tenantId: auth.tenantId,
+          name: dto.name,
+          description: dto.description ?? null,
+          actionType: dto.actionType,
+          defaultConfig: dto.defaultConfig,
+        }),
+      ),
+    );
+    return toActionTemplateResponse(saved);
+  }
+
+  async list(auth: AuthContext, query: PageQueryDto) {
+    const limit = query.limit ?? 50;
+    const offset = decodeCursor(query.cursor);
+    const rows = await this.db.getRepository(ActionTemplateEntity).find({
+      where: { tenantId: auth.tenantId },
+      order: { name: 'ASC', id: 'ASC' },
+      skip: offset,
+      take: limit + 1,
+    });
+    return toPage(rows, offset, limit, toActionTemplateResponse);
+  }
+
+  async get(auth: AuthContext, id: string) {
+    return toActionTemplateResponse(await this.find(auth, id));
+  }
+
+  async update(auth: AuthContext, id: string, dto: UpdateActionTemplateDto) {
+    const template = await this.find(auth, id);
+    if (dto.defaultConfig !== undefined) checkConfig(dto.defaultConfig);
+    Object.assign(template, {
+      ...(dto.name !== undefined && { name: dto.name }),
+      ...(dto.description !== undefined && { description: dto.description }),
+      ...(dto.actionType !== undefined && { actionType: dto.actionType }),
+      ...(dto.defaultConfig !== undefined && { defaultConfig: dto.defaultConfig }),
+    });
+    const saved = await uniqueName(template.name, () => this.db.getRepository(ActionTemplateEntity).save(template));
+    return toActionTemplateResponse(saved);
+  }
+
+  async remove(auth: AuthContext, id: string): Promise<void> {
+    const template = await this.find(auth, id);
+    // Rules keep the merged config they were saved with, so deleting a template breaks no rule.
+    await this.db.getRepository(ActionTemplateEntity).delete({ id: template.id, tenantId: auth.tenantId });
+  }
+
+  /** The caller's templates among these ids (for merging into rule actions). */
+  async findMany(tenantId: string, ids: string[]): Promise<Map<string, ActionTemplateEntity>> {
+    const rows = await this.db.getRepository(ActionTemplateEntity).find({ where: { tenantId, id: In(ids) } });
+    return new Map(rows.map((t) => [t.id, t]));
+  }
+
+  private async find(auth: AuthContext, id: string): Promise<ActionTemplateEntity> {
+    const found = isUuid(id)
+      ? await this.db.getRepository(ActionTemplateEntity).findOneBy({ id, tenantId: auth.tenantId })
+      : null;
+    if (!found) throw new NotFoundException(`action template ${id} not found`);
+    return found;
+  }
+}
+
+function checkConfig(config: Record<string, unknown>): void {
+  try {
+    validateTemplates(config, 'defaultConfig');
+  } catch (err) {
+    if (err instanceof RuleValidationError) throw new BadRequestException(err.message);
+    throw err;
+  }
+}
+
+async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof QueryFailedError && (err as { code?: string }).code === '23505') {
+      throw new ConflictException(`an action template named "${name}" already exists`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,100 @@
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { RuleflowConfig } from '@ruleflow/config';
+import { RuleEntity } from '@ruleflow/entities';
+import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from '@ruleflow/workflows';
+import type { Client, ScheduleOptionsStartWorkflowAction, ScheduleUpdateOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { DataSource } from 'typeorm';
+import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
+import { parseScheduleSpec } from './schedule-spec';
+
+export const SCHEDULED_RULE_WORKFLOW = 'ScheduledRuleWorkflow';
+
+/** The Temporal Schedule of a `scheduled` rule. */
+export function ruleScheduleId(ruleId: string): string {
+  return `rule-schedule-${ruleId}`;
+}
+
+/**
+ * Keeps one Temporal Schedule per `scheduled` rule (`rule-schedule-<ruleId>`): created or updated
+ * with the rule, paused while it is inactive, deleted with it (or when it stops being scheduled),
+ * and recreated at start-up when missing.
+ */
+@Injectable()
+export class RuleSchedulesService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RuleSchedulesService.name);
+
+  constructor(
+    private readonly db: DataSource,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // In the background: a gateway must come up (and report health) even while Temporal is away.
+    this.reconcileAll().catch((err: unknown) =>
+      this.logger.warn(`could not reconcile rule schedules: ${(err as Error).message}`),
+    );
+  }
+
+  /** Bring the rule's schedule in line with the rule. */
+  async sync(rule: RuleEntity): Promise<void> {
+    if (rule.triggerType !== 'scheduled') {
+      await this.remove(rule.id);
+      return;
+    }
+    const options = this.scheduleOptions(rule);
+    try {
+      await this.temporal.schedule.create({ scheduleId: ruleScheduleId(rule.id), ...options });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await this.temporal.schedule.getHandle(ruleScheduleId(rule.id)).update(() => options);
+    }
+  }
+
+  /** Delete the rule's schedule, if any. */
+  async remove(ruleId: string): Promise<void> {
+    try {
+      await this.temporal.schedule.getHandle(ruleScheduleId(ruleId)).delete();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+
+  /** Create or update the schedule of every scheduled rule (all tenants); returns how many were synced. */
+  async reconcileAll(): Promise<number> {
+    const rules = await this.db.getRepository(RuleEntity).find({ where: { triggerType: 'scheduled' } });
+    for (const rule of rules) await this.sync(rule);
+    if (rules.length) this.logger.log(`rule schedules in place: ${rules.length}`);
+    return rules.length;
+  }
+
+  private scheduleOptions(rule: RuleEntity): ScheduleUpdateOptions<ScheduleOptionsStartWorkflowAction<never>> {
+    const { cron, timezone } = parseScheduleSpec(rule.trigger);
+    return {
+      spec: { cronExpressions: [cron], timezone },
+      action: {
+        type: 'startWorkflow',
+        workflowType: SCHEDULED_RULE_WORKFLOW,
+        workflowId: ruleScheduleId(rule.id),
+        taskQueue: this.config.temporal.taskQueue,
+        args: [{ ruleId: rule.id, tenantId: rule.tenantId }] as never,
+        typedSearchAttributes: [
+          { key: RuleIdKey, value: rule.id },
+          { key: RuleNameKey, value: rule.name.slice(0, 250) },
+          { key: EntityNameKey, value: rule.entity },
+          { key: TriggerTypeKey, value: 'scheduled' },
+          { key: TenantIdKey, value: rule.tenantId },
+        ],
+        staticSummary: `Scheduled rule **${rule.name}** (${cron} ${timezone})`,
+      },
+      // A run still going when the next fire time comes: skip, rather than pile up.
+      policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+      state: {
+        paused: !rule.isActive,
+        note: rule.isActive ? `rule ${rule.id} v${rule.version}` : `rule ${rule.id} is inactive`,
+      },
+    };
+  }
+}
