@@ -5,6 +5,7 @@ import { APP_FILTER } from '@nestjs/core';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { ActionTemplatesModule } from './action-templates/action-templates.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
 import { RULEFLOW_CONFIG } from './common/tokens';
@@ -15,6 +16,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RulesModule } from './rules/rules.module';
 import { RunsModule } from './runs/runs.module';
+import { SchedulesModule } from './schedules/schedules.module';
 import { TemporalModule } from './temporal/temporal.module';
 
 @Global()
@@ -61,8 +63,10 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         RunsModule,
+        SchedulesModule,
         HealthModule,
         RulesModule,
+        ActionTemplatesModule,
         EventsModule,
         ExecutionsModule,
       ],
