@@ -2,3 +2,4 @@ export * from './database';
 export * from './http-receiver';
 export * from './ports';
 export * from './temporal';
+export * from './process-tree';
