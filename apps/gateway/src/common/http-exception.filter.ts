@@ -58,6 +58,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (e.type === 'entity.too.large') return { status: 413, message: 'request body exceeds 1 MiB' };
       return { status, message: e.message ?? 'bad request' };
     }
+    if (isDatabaseUnavailable(exception)) return { status: 503, message: 'the database is unavailable; retry later' };
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error' };
   }
+}
+
+/** Pool exhaustion and lost connections are an outage, not a bug in the request: 503, so clients retry. */
+function isDatabaseUnavailable(exception: unknown): boolean {
+  const e = exception as { message?: string; code?: string; driverError?: { code?: string } } | undefined;
+  const code = e?.code ?? e?.driverError?.code;
+  if (code && ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '53300'].includes(code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated/i.test(e?.message ?? '');
 }

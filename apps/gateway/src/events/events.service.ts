@@ -35,6 +35,12 @@ export class EventsService {
       occurredAt: dto.occurredAt ? new Date(dto.occurredAt).toISOString() : new Date().toISOString(),
     };
 
+    // Matched before the transaction opens: the rule cache may read through the pool, and a
+    // transaction waiting on a second pooled connection is how pools deadlock under load.
+    const candidates = await this.rules.activeRules(auth.tenantId, event.entity, dto.type);
+    const input = { data: event.data, previous: event.previous };
+    const matched = candidates.filter((c) => c.matches(input)).map((c) => c.rule);
+
     const accepted = await this.db.transaction(async (tx) => {
       const inserted: Array<{ id: string }> = await tx.query(
         `INSERT INTO events (tenant_id, event_key, entity, type, data, previous, occurred_at, response)
@@ -52,9 +58,6 @@ export class EventsService {
         return { response: known[0]!.response, pending: [] as PendingExecution[], fresh: false };
       }
 
-      const candidates = await this.rules.activeRules(auth.tenantId, event.entity, dto.type);
-      const input = { data: event.data, previous: event.previous };
-      const matched = candidates.filter((c) => c.matches(input)).map((c) => c.rule);
       const pending = await this.runs.record(
         tx,
         matched.map((rule) => ({
