@@ -1,9 +1,19 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { EXECUTION_STATUSES } from '@ruleflow/entities';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
-import { ListExecutionsQueryDto } from './dto/execution.dto';
+import { BULK_RERUN_CAP, BulkRerunDto, ExecutionSummaryQueryDto, ListExecutionsQueryDto } from './dto/execution.dto';
 import { ExecutionsService } from './executions.service';
 
 @ApiTags('executions')
@@ -20,10 +30,71 @@ export class ExecutionsController {
     return this.executions.list(auth, query);
   }
 
+  // Declared before `:id` so "summary" is not taken for an execution id.
+  @Get('summary')
+  @RequireScope('executions:read')
+  @ApiOperation({ summary: 'Executions per status since `since` (by creation time; default: the last 7 days)' })
+  @ApiOkResponse({
+    description: 'every status is present, zero included',
+    schema: {
+      type: 'object',
+      properties: Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, { type: 'integer' }])),
+    },
+  })
+  summary(@Auth() auth: AuthContext, @Query() query: ExecutionSummaryQueryDto) {
+    return this.executions.summary(auth, query);
+  }
+
+  @Post('rerun')
+  @HttpCode(202)
+  @RequireScope('executions:write')
+  @ApiOperation({
+    summary: 'Rerun failed or partial executions in bulk',
+    description:
+      `Reruns every execution of the caller's tenant with this status (and rule), created since \`since\` ` +
+      `(default: the last 7 days), oldest first, at most ${BULK_RERUN_CAP} per call; call again for more. ` +
+      'Executions already rerun and those whose rule was deleted are skipped, so repeating a call does not double up.',
+  })
+  @ApiAcceptedResponse({ description: '{"count": n}: how many reruns were started' })
+  bulkRerun(@Auth() auth: AuthContext, @Body() dto: BulkRerunDto) {
+    return this.executions.bulkRerun(auth, dto);
+  }
+
   @Get(':id')
   @RequireScope('executions:read')
   @ApiOperation({ summary: 'One execution with per-action status, attempts, output and the Temporal UI link' })
+  @ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' })
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.executions.get(auth, id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @RequireScope('executions:write')
+  @ApiOperation({
+    summary: 'Cancel a run that has not ended',
+    description:
+      'A started run is cancelled through Temporal (a running delay or activity stops) and records `cancelled`; ' +
+      'a run not started yet is marked `cancelled` and never starts. Answers the execution as it is after a short wait.',
+  })
+  @ApiAcceptedResponse({ description: 'the execution' })
+  @ApiConflictResponse({ description: 'the execution has already ended (the message names its status)' })
+  @ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' })
+  cancel(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.executions.cancel(auth, id);
+  }
+
+  @Post(':id/rerun')
+  @HttpCode(202)
+  @RequireScope('executions:write')
+  @ApiOperation({
+    summary: 'Run the rule again, at its current version, on the same event',
+    description: 'The new execution has `rerunOf` set to this one and the same trigger type.',
+  })
+  @ApiAcceptedResponse({ description: '{"executionId","workflowId"}' })
+  @ApiConflictResponse({ description: 'the rule no longer exists' })
+  @ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' })
+  rerun(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.executions.rerun(auth, id);
   }
 }

@@ -1,19 +1,76 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { ExecutionEntity } from '@ruleflow/entities';
-import { DataSource } from 'typeorm';
+import type { ExecutionInput, ExecutionStatus, NewExecution } from '@ruleflow/entities';
+import { EXECUTION_STATUSES, ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import type { TriggerType } from '@ruleflow/rules';
+import { ruleRerunWorkflowId } from '@ruleflow/workflows';
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { EntityManager } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { decodeCursor, toPage } from '../common/pagination';
-import { RULEFLOW_CONFIG } from '../common/tokens';
+import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
 import { isUuid } from '../common/uuid';
-import type { ListExecutionsQueryDto } from './dto/execution.dto';
+import { RunLauncher } from '../runs/run-launcher.service';
+import type {
+  BulkRerunDto,
+  ExecutionSummary,
+  ExecutionSummaryQueryDto,
+  ListExecutionsQueryDto,
+} from './dto/execution.dto';
+import { BULK_RERUN_CAP } from './dto/execution.dto';
 import { toExecutionResponse } from './execution.mapper';
+
+const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['success', 'failed', 'partial', 'cancelled']);
+const DEFAULT_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+/** How long a cancel waits for the workflow to record `cancelled`, so the answer usually shows it. */
+const CANCEL_SETTLE_MS = 2000;
+/** A bound on Temporal calls made while answering a request, so an outage gives a 503, not a hang. */
+const TEMPORAL_DEADLINE_MS = 5000;
+/** Shorter for the late-start check of a never-started run: Temporal is often the reason it never started. */
+const LATE_START_DEADLINE_MS = 1500;
+
+/**
+ * Marks a run `cancelled` without its workflow (never started, or gone from Temporal); pending
+ * actions become `skipped` as the workflow would record them. A no-op on a run that has ended.
+ */
+const CANCEL_DIRECTLY_SQL = `
+  UPDATE executions SET
+      status = 'cancelled', error = $2, error_action = NULL,
+      dispatched_at = coalesce(dispatched_at, now()),
+      completed_at = now(),
+      duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - coalesce(started_at, created_at))) * 1000)::int),
+      actions = (
+        SELECT coalesce(jsonb_agg(
+          CASE WHEN a->>'status' IN ('pending','running') THEN a || '{"status":"skipped"}'::jsonb ELSE a END
+          ORDER BY ord), '[]'::jsonb)
+        FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
+      )
+    WHERE id = $1 AND status NOT IN ('success','failed','partial','cancelled')`;
+
+export interface RerunResponse {
+  executionId: string;
+  workflowId: string;
+}
 
 @Injectable()
 export class ExecutionsService {
+  private readonly logger = new Logger(ExecutionsService.name);
+
   constructor(
     private readonly db: DataSource,
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    private readonly runs: RunLauncher,
   ) {}
 
   async list(auth: AuthContext, query: ListExecutionsQueryDto) {
@@ -37,10 +94,169 @@ export class ExecutionsService {
   }
 
   async get(auth: AuthContext, id: string) {
+    return toExecutionResponse(this.config, await this.find(this.db.manager, auth, id));
+  }
+
+  /** Executions per status created since `since` (default: the last 7 days); all six statuses present. */
+  async summary(auth: AuthContext, query: ExecutionSummaryQueryDto): Promise<ExecutionSummary> {
+    const since = query.since ? new Date(query.since) : new Date(Date.now() - DEFAULT_WINDOW_MS);
+    const rows: Array<{ status: ExecutionStatus; n: number }> = await this.db.query(
+      `SELECT status, count(*)::int AS n FROM executions
+        WHERE tenant_id = $1 AND created_at >= $2
+        GROUP BY status`,
+      [auth.tenantId, since],
+    );
+    const summary = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as ExecutionSummary;
+    for (const row of rows) summary[row.status] = row.n;
+    return summary;
+  }
+
+  /**
+   * Cancel a run that has not ended. A started run is cancelled through Temporal and its workflow
+   * records `cancelled` itself (a running delay or activity stops). A run never started is marked
+   * `cancelled` in the same locked transaction that sets `dispatched_at`, so the outbox skips it.
+   */
+  async cancel(auth: AuthContext, id: string) {
+    const execution = await this.find(this.db.manager, auth, id);
+    if (TERMINAL.has(execution.status)) throw ended(execution);
+
+    if (execution.dispatchedAt === null) {
+      const outcome = await this.db.transaction(async (tx) => {
+        // Waits for an outbox sweep holding the row (it locks before starting), so we see its result.
+        const row = await this.find(tx, auth, id, true);
+        if (TERMINAL.has(row.status)) return { kind: 'ended' as const, row };
+        if (row.dispatchedAt !== null) return { kind: 'started' as const, row };
+        await tx.query(CANCEL_DIRECTLY_SQL, [id, 'cancelled before it started']);
+        return { kind: 'cancelled' as const, row };
+      });
+      if (outcome.kind === 'ended') throw ended(outcome.row);
+      if (outcome.kind === 'cancelled') {
+        // The request path starts a run before it sets dispatched_at (it holds no row lock, and its
+        // start may retry for a while): should such a start have landed, cancel that workflow too.
+        // Best effort and awaited (an in-flight gRPC retry must not outlive the app), bounded by a deadline.
+        await this.cancelWorkflow(execution.workflowId, LATE_START_DEADLINE_MS).catch((err: unknown) =>
+          this.logger.debug(`no late start to cancel for ${execution.workflowId}: ${(err as Error).message}`),
+        );
+        return this.get(auth, id);
+      }
+    }
+
+    const found = await this.cancelWorkflow(execution.workflowId);
+    if (!found) {
+      // Temporal has no open run under this id: it ended (then the record is terminal) or is gone.
+      const current = await this.find(this.db.manager, auth, id);
+      if (TERMINAL.has(current.status)) throw ended(current);
+      await this.db.query(CANCEL_DIRECTLY_SQL, [id, 'cancelled (the run was not found in Temporal)']);
+      return this.get(auth, id);
+    }
+    return toExecutionResponse(this.config, await this.settle(auth, id));
+  }
+
+  /** Run the rule again, at its current version, on the event of this execution. */
+  async rerun(auth: AuthContext, id: string): Promise<RerunResponse> {
+    const original = await this.find(this.db.manager, auth, id);
+    const rule = await this.db.getRepository(RuleEntity).findOneBy({ id: original.ruleId, tenantId: auth.tenantId });
+    if (!rule) throw new ConflictException(`rule ${original.ruleId} of execution ${id} no longer exists`);
+    const { executionId, workflowId } = await this.runs.launch(rerunSpec(rule, original));
+    return { executionId, workflowId };
+  }
+
+  /**
+   * Rerun every `status` execution of the tenant since `since` (default 7 days) that has not been
+   * rerun yet and whose rule still exists, oldest first, at most BULK_RERUN_CAP per call.
+   */
+  async bulkRerun(auth: AuthContext, dto: BulkRerunDto): Promise<{ count: number }> {
+    const since = dto.since ? new Date(dto.since) : new Date(Date.now() - DEFAULT_WINDOW_MS);
+    const pending = await this.db.transaction(async (tx) => {
+      // Serialise bulk reruns of a tenant: two concurrent calls would both see "not rerun yet".
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`ruleflow:bulk-rerun:${auth.tenantId}`]);
+      const params: unknown[] = [auth.tenantId, dto.status, since, BULK_RERUN_CAP];
+      if (dto.ruleId) params.push(dto.ruleId);
+      const rows: Array<{ id: string; rule_id: string; trigger_type: TriggerType; input: ExecutionInput }> =
+        await tx.query(
+          `SELECT e.id, e.rule_id, e.trigger_type, e.input
+             FROM executions e
+             JOIN rules r ON r.id = e.rule_id AND r.tenant_id = e.tenant_id
+            WHERE e.tenant_id = $1 AND e.status = $2 AND e.created_at >= $3
+              ${dto.ruleId ? 'AND e.rule_id = $5' : ''}
+              AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = e.tenant_id AND x.rerun_of = e.id)
+            ORDER BY e.created_at, e.id
+            LIMIT $4`,
+          params,
+        );
+      if (rows.length === 0) return [];
+      const rules = await tx.getRepository(RuleEntity).findBy({
+        tenantId: auth.tenantId,
+        id: In([...new Set(rows.map((r) => r.rule_id))]),
+      });
+      const byId = new Map(rules.map((r) => [r.id, r]));
+      const specs = rows.flatMap((row) => {
+        const rule = byId.get(row.rule_id);
+        return rule ? [rerunSpec(rule, { id: row.id, triggerType: row.trigger_type, input: row.input })] : [];
+      });
+      return this.runs.record(tx, specs);
+    });
+    await this.runs.start(pending);
+    return { count: pending.length };
+  }
+
+  /** Ask Temporal to cancel the run; false when it has no open run under this id. */
+  private async cancelWorkflow(workflowId: string, deadlineMs = TEMPORAL_DEADLINE_MS): Promise<boolean> {
+    try {
+      await this.temporal.withDeadline(Date.now() + deadlineMs, () =>
+        this.temporal.workflow.getHandle(workflowId).cancel(),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw new ServiceUnavailableException(`could not reach Temporal to cancel the run: ${(err as Error).message}`);
+    }
+  }
+
+  /** The execution once its workflow has recorded the end, or as it is after CANCEL_SETTLE_MS. */
+  private async settle(auth: AuthContext, id: string): Promise<ExecutionEntity> {
+    const deadline = Date.now() + CANCEL_SETTLE_MS;
+    for (;;) {
+      const current = await this.find(this.db.manager, auth, id);
+      if (TERMINAL.has(current.status) || Date.now() >= deadline) return current;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** An execution of the caller's tenant, or 404 (another tenant's is indistinguishable from none). */
+  private async find(em: EntityManager, auth: AuthContext, id: string, lock = false): Promise<ExecutionEntity> {
     const execution = isUuid(id)
-      ? await this.db.getRepository(ExecutionEntity).findOneBy({ id, tenantId: auth.tenantId })
+      ? await em.getRepository(ExecutionEntity).findOne({
+          where: { id, tenantId: auth.tenantId },
+          lock: lock ? { mode: 'pessimistic_write' } : undefined,
+        })
       : null;
     if (!execution) throw new NotFoundException(`execution ${id} not found`);
-    return toExecutionResponse(this.config, execution);
+    return execution;
   }
+}
+
+function ended(execution: ExecutionEntity): ConflictException {
+  return new ConflictException(`execution ${execution.id} has already ended: ${execution.status}`);
+}
+
+/**
+ * A new run of `rule` as it is now, on the original's event and with its trigger type. The parent
+ * context is kept so a child rule's `{{parent…}}` templates render as they did.
+ */
+function rerunSpec(
+  rule: RuleEntity,
+  original: Pick<ExecutionEntity, 'id' | 'triggerType'> & { input: ExecutionInput },
+): NewExecution {
+  const id = randomUUID();
+  const { event, parent } = original.input;
+  return {
+    id,
+    rule,
+    event,
+    workflowId: ruleRerunWorkflowId(rule.id, event.id, id),
+    triggerType: original.triggerType,
+    parent: parent ?? null,
+    rerunOf: original.id,
+  };
 }

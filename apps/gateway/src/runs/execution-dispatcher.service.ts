@@ -10,12 +10,15 @@ import {
   TenantIdKey,
   TriggerTypeKey,
 } from '@ruleflow/workflows';
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
 import { MetricsService } from '../metrics/metrics.service';
+
+/** How long one workflow start may take before it is left to the outbox. */
+const START_DEADLINE_MS = 5000;
 
 export interface PendingExecution {
   id: string;
@@ -118,26 +121,31 @@ export class ExecutionDispatcher implements OnApplicationBootstrap, OnApplicatio
   private async start(execution: PendingExecution): Promise<string | null> {
     const { rule, event } = execution.input;
     try {
-      const handle = await this.temporal.workflow.start(RULE_EXECUTION_WORKFLOW, {
-        workflowId: execution.workflowId,
-        taskQueue: this.config.temporal.taskQueue,
-        args: [execution.input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: RuleIdKey, value: rule.id },
-          { key: RuleNameKey, value: rule.name.slice(0, 250) },
-          { key: EntityNameKey, value: rule.entity },
-          { key: TriggerTypeKey, value: rule.triggerType },
-          { key: TenantIdKey, value: rule.tenantId },
-        ],
-        memo: { executionId: execution.id, eventId: event.id, ruleVersion: rule.version },
-        staticSummary: `Rule **${rule.name}** v${rule.version} on ${event.entity}.${event.type}`,
-        staticDetails: [
-          `Execution \`${execution.id}\``,
-          `Event \`${event.id}\` (${event.entity}.${event.type})`,
-          `Actions: ${rule.actions.map((a) => `${a.name} (${a.type})`).join(' → ')}`,
-        ].join('\n\n'),
-      });
+      // A deadline, so an unreachable Temporal costs a request seconds, not the client's full retry budget:
+      // the run is durable already, and the outbox starts it later.
+      const connection = this.temporal.connection as Connection;
+      const handle = await connection.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+        this.temporal.workflow.start(RULE_EXECUTION_WORKFLOW, {
+          workflowId: execution.workflowId,
+          taskQueue: this.config.temporal.taskQueue,
+          args: [execution.input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: [
+            { key: RuleIdKey, value: rule.id },
+            { key: RuleNameKey, value: rule.name.slice(0, 250) },
+            { key: EntityNameKey, value: rule.entity },
+            { key: TriggerTypeKey, value: rule.triggerType },
+            { key: TenantIdKey, value: rule.tenantId },
+          ],
+          memo: { executionId: execution.id, eventId: event.id, ruleVersion: rule.version },
+          staticSummary: `Rule **${rule.name}** v${rule.version} on ${event.entity}.${event.type}`,
+          staticDetails: [
+            `Execution \`${execution.id}\``,
+            `Event \`${event.id}\` (${event.entity}.${event.type})`,
+            `Actions: ${rule.actions.map((a) => `${a.name} (${a.type})`).join(' → ')}`,
+          ].join('\n\n'),
+        }),
+      );
       return handle.firstExecutionRunId;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return null;

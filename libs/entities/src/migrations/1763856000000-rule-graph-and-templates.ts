@@ -31,9 +31,11 @@ export class RuleGraphAndTemplates1763856000000 implements MigrationInterface {
     await q.query(`ALTER TABLE rules ADD COLUMN hook_token text`);
     await q.query(`CREATE UNIQUE INDEX uq_rules_hook_token ON rules (hook_token) WHERE hook_token IS NOT NULL`);
     await q.query(`CREATE INDEX idx_executions_tenant_status ON executions (tenant_id, status, created_at DESC)`);
+    await q.query(`CREATE INDEX idx_executions_rerun_of ON executions (rerun_of) WHERE rerun_of IS NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX IF EXISTS idx_executions_rerun_of`);
     await q.query(`DROP INDEX IF EXISTS idx_executions_tenant_status`);
     await q.query(`ALTER TABLE rules DROP COLUMN IF EXISTS hook_token`);
     await q.query(`DROP TABLE IF EXISTS action_templates`);

@@ -1,6 +1,6 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '@ruleflow/entities';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 
 export class ListExecutionsQueryDto extends PageQueryDto {
@@ -20,3 +20,42 @@ export class ListExecutionsQueryDto extends PageQueryDto {
   @MaxLength(200)
   eventId?: string;
 }
+
+/** The statuses a bulk rerun may select: runs that ended in a failure. */
+export const RERUNNABLE_STATUSES = ['failed', 'partial'] as const;
+export type RerunnableStatus = (typeof RERUNNABLE_STATUSES)[number];
+
+/** At most this many executions are rerun by one bulk call; call again for the rest. */
+export const BULK_RERUN_CAP = 1000;
+
+export class BulkRerunDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'only executions of this rule' })
+  @IsOptional()
+  @IsUUID()
+  ruleId?: string;
+
+  @ApiProperty({ enum: RERUNNABLE_STATUSES })
+  @IsIn(RERUNNABLE_STATUSES)
+  status: RerunnableStatus;
+
+  @ApiPropertyOptional({
+    example: '2026-11-22T10:00:00Z',
+    description: 'only executions created at or after this instant (default: the last 7 days)',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+}
+
+export class ExecutionSummaryQueryDto {
+  @ApiPropertyOptional({
+    example: '2026-11-22T10:00:00Z',
+    description: 'count executions created at or after this instant (default: the last 7 days)',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+}
+
+/** Executions per status; every status is present, zero included. */
+export type ExecutionSummary = Record<ExecutionStatus, number>;
