@@ -10,9 +10,12 @@ import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
 import { RULEFLOW_CONFIG } from './common/tokens';
 import { DatabaseModule } from './database/database.module';
+import { DependenciesModule } from './dependencies/dependencies.module';
 import { EventsModule } from './events/events.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
+import { HooksModule } from './hooks/hooks.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RulesModule } from './rules/rules.module';
 import { RunsModule } from './runs/runs.module';
@@ -67,8 +70,11 @@ export class AppModule {
         HealthModule,
         RulesModule,
         ActionTemplatesModule,
+        DependenciesModule,
         EventsModule,
         ExecutionsModule,
+        MaintenanceModule,
+        HooksModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { loadConfig, maskConfig, temporalConnectionOptions } from '@ruleflow/config';
 import { createDataSource } from '@ruleflow/entities';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
+import { ensureRetentionSchedule, retentionScheduleOptions } from './retention-schedule';
 import { createRuleflowWorker, ensureSearchAttributes } from './worker';
 
 /** The worker process: no HTTP server; runs rule workflows and their activities until SIGINT/SIGTERM. */
@@ -32,6 +33,12 @@ async function main(): Promise<void> {
   const registered = await ensureSearchAttributes(client, config.temporal.namespace);
   if (registered.error) log.warn({ error: registered.error }, 'could not register search attributes');
   else if (registered.added.length) log.info({ added: registered.added }, 'registered search attributes');
+  const retention = await ensureRetentionSchedule(
+    new Client({ connection: client, namespace: config.temporal.namespace }),
+    retentionScheduleOptions(config),
+  );
+  if ('error' in retention) log.warn({ error: retention.error }, 'could not create or update the retention schedule');
+  else log.info({ outcome: retention.outcome, ...config.retention }, 'retention schedule in place');
   await client.close();
 
   const connection = await NativeConnection.connect(connectionOptions);

@@ -1,5 +1,12 @@
 import { existsSync } from 'node:fs';
-import { createActivities, PgDeliveryStore, PgExecutionStore } from '@ruleflow/activities';
+import {
+  createActivities,
+  ExecutionRetentionService,
+  PgChildRunStore,
+  PgDeliveryStore,
+  PgExecutionStore,
+  PgScheduledRunStore,
+} from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
 import { Connection } from '@temporalio/client';
@@ -33,6 +40,9 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
   const activities = createActivities({
     executions: new PgExecutionStore(dataSource),
     deliveries: new PgDeliveryStore(dataSource),
+    childRuns: new PgChildRunStore(dataSource),
+    scheduledRuns: new PgScheduledRunStore(dataSource),
+    retention: new ExecutionRetentionService(dataSource),
     webhooks: config.webhooks,
   });
   return Worker.create({

@@ -49,6 +49,14 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
 
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+
+  RETENTION_SUCCESS_DAYS: z.coerce.number().int().min(1).max(36500).default(30),
+  RETENTION_FAILED_DAYS: z.coerce.number().int().min(1).max(36500).default(7),
+  RETENTION_SCHEDULE_CRON: z
+    .string()
+    .trim()
+    .default('15 3 * * *')
+    .refine((v) => v.split(/\s+/).length === 5, 'must be a 5-field cron expression (minute hour day month weekday)'),
 });
 
 export type RawEnv = z.input<typeof envSchema>;
@@ -81,6 +89,8 @@ export interface RuleflowConfig {
   };
   webhooks: { allowPrivateNetworks: boolean; timeoutMs: number };
   outbox: { pollMs: number };
+  /** How long ended executions are kept (days) and when the daily cleanup runs (cron, UTC). */
+  retention: { successDays: number; failedDays: number; scheduleCron: string };
 }
 
 export class ConfigError extends Error {
@@ -129,6 +139,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     webhooks: { allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
     outbox: { pollMs: e.OUTBOX_POLL_MS },
+    retention: {
+      successDays: e.RETENTION_SUCCESS_DAYS,
+      failedDays: e.RETENTION_FAILED_DAYS,
+      scheduleCron: e.RETENTION_SCHEDULE_CRON,
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { runMigrations } from '@ruleflow/entities';
+import { createDataSource, runMigrations } from '@ruleflow/entities';
+import type { DataSource } from 'typeorm';
 import { Client } from 'pg';
 
 /** A migrated database of its own for one test file. */
@@ -55,4 +56,31 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     throw err;
   }
   return { url: url.toString(), name, drop };
+}
+
+/** A fresh migrated database with an initialised TypeORM DataSource on it; `close()` destroys and drops both. */
+export async function openTestDataSource(
+  applicationName = 'ruleflow-test',
+): Promise<{ database: TestDatabase; db: DataSource; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const db = createDataSource({ url: database.url, poolSize: 4, applicationName });
+  await db.initialize();
+  return {
+    database,
+    db,
+    async close() {
+      await db.destroy();
+      await database.drop();
+    },
+  };
+}
+
+/** Insert tenants with unique names; returns their ids in order. */
+export async function insertTenants(db: DataSource, count = 1): Promise<string[]> {
+  const names = Array.from({ length: count }, () => `t-${randomBytes(6).toString('hex')}`);
+  const rows: Array<{ id: string }> = await db.query(
+    `INSERT INTO tenants (name) SELECT unnest($1::text[]) RETURNING id`,
+    [names],
+  );
+  return rows.map((r) => r.id);
 }

@@ -37,3 +37,34 @@ export async function connectTestClient(): Promise<{ client: Client; connection:
   const client = new Client({ connection, namespace: 'default' });
   return { client, connection, close: () => connection.close() };
 }
+
+/** A worker on a unique task queue of the test server, plus a client; `close()` stops both. */
+export interface TestWorker {
+  taskQueue: string;
+  client: Client;
+  close(): Promise<void>;
+}
+
+/**
+ * Start a real worker running the bundled workflows with the given (often in-memory) activities,
+ * for workflow tests on the real dev server.
+ */
+export async function startTestWorker(activities: object, prefix = 'wf'): Promise<TestWorker> {
+  // Loaded lazily: global-setup imports this file and has no use for the native worker.
+  const { NativeConnection, Worker } = await import('@temporalio/worker');
+  const taskQueue = uniqueTaskQueue(prefix);
+  const client = await connectTestClient();
+  const connection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle: workflowBundle(), activities });
+  const running = worker.run();
+  return {
+    taskQueue,
+    client: client.client,
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+      await client.close();
+    },
+  };
+}

@@ -1,7 +1,13 @@
 /**
  * Activity option profiles, declared once. Workflow bodies never set ad-hoc timeouts.
  */
-import type { ExecutionActivities, RuleflowActivities } from '@ruleflow/activities';
+import type {
+  ChainingActivities,
+  ExecutionActivities,
+  MaintenanceActivities,
+  RuleflowActivities,
+  SchedulingActivities,
+} from '@ruleflow/activities';
 import type { RetrySpec } from '@ruleflow/rules';
 import { toRetryPolicy as toRetryMs } from '@ruleflow/rules';
 import type { RetryPolicy } from '@temporalio/common';
@@ -35,3 +41,33 @@ export function webhookDelivery(retry: RetrySpec, summary: string) {
     summary,
   });
 }
+
+/**
+ * Recording a scheduled fire: one short, idempotent PostgreSQL write, retried patiently like `dbWrite`
+ * (the schedule's SKIP overlap policy holds later fires back meanwhile instead of piling them up).
+ */
+export const scheduledRunWrite = proxyActivities<SchedulingActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/**
+ * The retention cleanup: long, batched deletes that heartbeat after every batch, so a dead worker
+ * is noticed within the heartbeat timeout; the deletes are idempotent, so a retry just goes on.
+ */
+export const maintenance = proxyActivities<MaintenanceActivities>({
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: '2m',
+  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 5 },
+  summary: 'delete ended executions past retention',
+});
+
+/**
+ * Recording the chained runs of a rule's dependents after a successful run: one short, idempotent
+ * PostgreSQL write (conditions are evaluated there too), retried patiently like `dbWrite`.
+ */
+export const childRunWrite = proxyActivities<ChainingActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  summary: 'record runs of dependent rules',
+});

@@ -10,10 +10,16 @@ import { Worker } from '@temporalio/worker';
  */
 describe('RuleExecutionWorkflow replay', () => {
   const dir = path.join(__dirname, '../test/histories');
-  const files = readdirSync(dir).filter((f) => f.startsWith('rule-execution') && f.endsWith('.json'));
+  // One prefix per shipped workflow type: RuleExecutionWorkflow, ScheduledRuleWorkflow, RetentionCleanupWorkflow.
+  const prefixes = ['rule-execution.', 'scheduled-rule.', 'retention.'];
+  const files = readdirSync(dir).filter((f) => prefixes.some((p) => f.startsWith(p)) && f.endsWith('.json'));
 
   it('has committed histories', () => {
     expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(prefixes)('has committed histories of %s*', (prefix) => {
+    expect(files.filter((f) => f.startsWith(prefix)).length).toBeGreaterThan(0);
   });
 
   it.each(files)('replays %s', async (file) => {

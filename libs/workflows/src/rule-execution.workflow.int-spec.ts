@@ -30,6 +30,8 @@ describe('RuleExecutionWorkflow', () => {
     recordActionStarted: record('recordActionStarted'),
     recordActionResult: record('recordActionResult'),
     completeExecution: record('completeExecution'),
+    // A successful run then looks for dependent rules to chain (covered in rule-execution.chaining.int-spec.ts).
+    prepareChildRuns: async () => ({ runs: [], skipped: [] }),
     deliverWebhook: async (input) => {
       calls.push({ name: 'deliverWebhook', input });
       return webhookBehaviour(input);

@@ -1,17 +1,31 @@
-import type { ActionSpec, RetrySpec, TemplateContext } from '@ruleflow/rules';
+import type { ChildRun } from '@ruleflow/activities';
+import type { ActionSpec, ParentContext, RetrySpec, TemplateContext } from '@ruleflow/rules';
 import { parseDuration, renderTemplate } from '@ruleflow/rules';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  log,
+  ParentClosePolicy,
+  patched,
   setCurrentDetails,
   sleep,
+  startChild,
   uuid4,
+  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { dbWrite, webhookDelivery } from './activity-profiles';
+import { childRunWrite, dbWrite, webhookDelivery } from './activity-profiles';
+import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
 import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './types';
+
+/**
+ * Guards chaining (dependent rules started as child workflows after a successful run): runs recorded
+ * before it shipped replay without it, so their histories stay deterministic.
+ */
+export const RULE_CHAINING_PATCH = 'rule-chaining';
 
 type Action = ActionSpec & { retry: RetrySpec };
 
@@ -23,6 +37,7 @@ interface ActionOutcome {
 /**
  * One fired rule: runs the snapshot's actions in order, each under its own retry policy, and records
  * progress in PostgreSQL. A failed action stops the run (`failed`, or `partial` after earlier successes).
+ * After a success, the rule's dependents (the rule DAG) start as child workflows.
  */
 export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<RuleExecutionResult> {
   const { executionId, rule, event, parent } = input;
@@ -93,7 +108,73 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
       details: [{ executionId, status, steps, error, errorAction }],
     });
   }
+  if (patched(RULE_CHAINING_PATCH)) await startDependentRuns(input, steps);
   return { executionId, status, steps, error, errorAction };
+}
+
+/**
+ * Starts the runs of the rule's active dependents whose conditions hold, as child workflows that
+ * outlive this run (ABANDON) and whose results are not awaited, so a child's failure never changes
+ * this run's outcome. Not cancellable: the run is already recorded as `success`, and a success
+ * always chains.
+ */
+async function startDependentRuns(input: RuleExecutionInput, steps: Record<string, unknown>): Promise<void> {
+  const { executionId, rule, event } = input;
+  await CancellationScope.nonCancellable(async () => {
+    const parent: ParentContext = { executionId, ruleId: rule.id, ruleName: rule.name, steps };
+    const { runs, skipped } = await childRunWrite.prepareChildRuns({
+      parentExecutionId: executionId,
+      parentRuleId: rule.id,
+      tenantId: rule.tenantId,
+      event,
+      parent,
+    });
+    if (runs.length === 0 && skipped.length === 0) return;
+    // Started together: the start commands go out in priority order in one workflow task.
+    await Promise.all(runs.map((run) => startDependentRun(input, run, parent)));
+    setCurrentDetails(
+      `Finished: **success**; started ${runs.length} dependent run(s)` +
+        (skipped.length ? `; skipped ${skipped.map((s) => `${s.ruleName} (${s.reason})`).join(', ')}` : ''),
+    );
+  });
+}
+
+async function startDependentRun(parentInput: RuleExecutionInput, run: ChildRun, parent: ParentContext): Promise<void> {
+  const { rule } = run;
+  const { event, rule: parentRule } = parentInput;
+  // The same input as recorded on the child's execution row (the outbox's copy).
+  const input: RuleExecutionInput = { executionId: run.executionId, rule, event, parent };
+  try {
+    await startChild(RuleExecutionWorkflow, {
+      workflowId: run.workflowId,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: RuleIdKey, value: rule.id },
+        { key: RuleNameKey, value: rule.name.slice(0, 250) },
+        { key: EntityNameKey, value: rule.entity },
+        { key: TriggerTypeKey, value: rule.triggerType },
+        { key: TenantIdKey, value: rule.tenantId },
+      ],
+      memo: {
+        executionId: run.executionId,
+        eventId: event.id,
+        ruleVersion: rule.version,
+        parentExecutionId: parentInput.executionId,
+      },
+      staticSummary: `Rule **${rule.name}** v${rule.version} after **${parentRule.name}** on ${event.entity}.${event.type}`,
+      staticDetails: [
+        `Execution \`${run.executionId}\`, chained after execution \`${parentInput.executionId}\` of rule \`${parentRule.id}\``,
+        `Event \`${event.id}\` (${event.entity}.${event.type})`,
+        `Actions: ${rule.actions.map((a) => `${a.name} (${a.type})`).join(' → ')}`,
+      ].join('\n\n'),
+    });
+  } catch (err) {
+    // Only possible if this very id was started before (e.g. a reset of this run): it already runs.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    log.warn('dependent run was already started', { workflowId: run.workflowId, executionId: run.executionId });
+  }
 }
 
 async function runAction(input: RuleExecutionInput, action: Action, config: Record<string, unknown>) {

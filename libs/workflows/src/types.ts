@@ -19,3 +19,13 @@ export interface RuleExecutionResult {
   error: string | null;
   errorAction: string | null;
 }
+
+export const SCHEDULED_RULE_WORKFLOW = 'ScheduledRuleWorkflow';
+
+/** What a rule's Temporal Schedule starts `ScheduledRuleWorkflow` with; the rule itself is read when it fires. */
+export interface ScheduledRuleInput {
+  ruleId: string;
+  tenantId: string;
+}
+
+export const RETENTION_CLEANUP_WORKFLOW = 'RetentionCleanupWorkflow';

@@ -32,9 +32,18 @@ export class RuleGraphAndTemplates1763856000000 implements MigrationInterface {
     await q.query(`CREATE UNIQUE INDEX uq_rules_hook_token ON rules (hook_token) WHERE hook_token IS NOT NULL`);
     await q.query(`CREATE INDEX idx_executions_tenant_status ON executions (tenant_id, status, created_at DESC)`);
     await q.query(`CREATE INDEX idx_executions_rerun_of ON executions (rerun_of) WHERE rerun_of IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX idx_executions_parent ON executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL`,
+    );
+    // Retention deletes the oldest ended runs in batches.
+    await q.query(
+      `CREATE INDEX idx_executions_ended ON executions (status, completed_at) WHERE completed_at IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX IF EXISTS idx_executions_ended`);
+    await q.query(`DROP INDEX IF EXISTS idx_executions_parent`);
     await q.query(`DROP INDEX IF EXISTS idx_executions_rerun_of`);
     await q.query(`DROP INDEX IF EXISTS idx_executions_tenant_status`);
     await q.query(`ALTER TABLE rules DROP COLUMN IF EXISTS hook_token`);

@@ -1,0 +1,27 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ENDED_STATUSES, type EndedStatus } from '@ruleflow/activities';
+import { Allow, IsDefined, IsIn, IsOptional } from 'class-validator';
+
+export class CleanupExecutionsDto {
+  @ApiProperty({
+    description: 'delete ended executions that completed longer ago than this: "30d", "12h", … or integer ms',
+    oneOf: [
+      { type: 'string', example: '30d' },
+      { type: 'integer', minimum: 0 },
+    ],
+  })
+  // Parsed by the service with the contract's duration grammar, so the message names the field.
+  @IsDefined({ message: 'olderThan is required (a duration like "30d")' })
+  @Allow()
+  olderThan: string | number;
+
+  @ApiPropertyOptional({ enum: ENDED_STATUSES, description: 'only executions that ended in this status' })
+  @IsOptional()
+  @IsIn(ENDED_STATUSES)
+  status?: EndedStatus;
+}
+
+export class CleanupResultDto {
+  @ApiProperty({ description: 'executions deleted (their delivery logs go with them)' })
+  deleted: number;
+}

@@ -1,0 +1,190 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { HttpReceiver } from '@ruleflow/testing';
+import { startHttpReceiver } from '@ruleflow/testing';
+import type { TestSystem } from './test-system';
+import { eventually, startTestSystem } from './test-system';
+
+/** `POST /v1/maintenance/cleanup` through the real gateway, over real runs and real PostgreSQL. */
+describe('maintenance: execution cleanup (end to end)', () => {
+  let sys: TestSystem;
+  let receiver: HttpReceiver;
+  let tenantId: string;
+  let otherTenantId: string;
+
+  beforeAll(async () => {
+    sys = await startTestSystem();
+    receiver = await startHttpReceiver(() => ({ status: 200, body: '{"ok":true}' }));
+    const rows: Array<{ id: string }> = await sys.db.query(`SELECT id FROM tenants WHERE name = 'default'`);
+    tenantId = rows[0]!.id;
+    const other: Array<{ id: string }> = await sys.db.query(`INSERT INTO tenants (name) VALUES ($1) RETURNING id`, [
+      `other-${randomUUID()}`,
+    ]);
+    otherTenantId = other[0]!.id;
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await sys?.close();
+  });
+  beforeEach(async () => {
+    await sys.db.query(`DELETE FROM deliveries`);
+    await sys.db.query(`DELETE FROM executions`);
+  });
+
+  const cleanup = (body: unknown, auth: Record<string, string> = sys.auth) =>
+    sys.http
+      .post('/v1/maintenance/cleanup')
+      .set(auth)
+      .send(body as object);
+
+  /** A key of `tenant` with these scopes, inserted as the gateway stores keys (prefix + SHA-256). */
+  async function keyWithScopes(scopes: string[], tenant = tenantId): Promise<Record<string, string>> {
+    const key = `rf_maint_${randomUUID().replace(/-/g, '')}`;
+    await sys.db.query(
+      `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, enabled) VALUES ($1, 'k', $2, $3, $4, true)`,
+      [tenant, key.slice(0, 10), createHash('sha256').update(key).digest('hex'), scopes],
+    );
+    return { Authorization: `Bearer ${key}` };
+  }
+
+  /** An execution row as a run leaves it, completed `ageDays` ago (null: not completed), with delivery logs. */
+  async function execution(
+    status: string,
+    ageDays: number | null,
+    opts: { tenant?: string; deliveries?: number } = {},
+  ): Promise<string> {
+    const id = randomUUID();
+    const tenant = opts.tenant ?? tenantId;
+    await sys.db.query(
+      `INSERT INTO executions (id, tenant_id, rule_id, rule_version, event_id, workflow_id, trigger_type, status,
+                               input, created_at, completed_at)
+       VALUES ($1, $2, $3, 1, 'e', $4, 'manual', $5, '{}'::jsonb, now() - interval '60 days',
+               CASE WHEN $6::float8 IS NULL THEN NULL ELSE now() - ($6::float8 * interval '1 day') END)`,
+      [id, tenant, randomUUID(), `rule-x-${id}`, status, ageDays],
+    );
+    for (let i = 0; i < (opts.deliveries ?? 0); i++) {
+      await sys.db.query(
+        `INSERT INTO deliveries (id, tenant_id, execution_id, event_type, url) VALUES ($1, $2, $3, 'x.y', 'http://h')`,
+        [randomUUID(), tenant, id],
+      );
+    }
+    return id;
+  }
+  const exists = async (id: string) =>
+    ((await sys.db.query(`SELECT 1 FROM executions WHERE id = $1`, [id])) as unknown[]).length === 1;
+  const deliveriesOf = async (id: string) =>
+    (
+      (await sys.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE execution_id = $1`, [id])) as Array<{
+        n: number;
+      }>
+    )[0]!.n;
+
+  it('deletes a real old run with its delivery logs; it is gone from the API', async () => {
+    const rule = await sys.http
+      .post('/v1/rules')
+      .set(sys.auth)
+      .send({
+        name: 'to clean',
+        entity: 'items',
+        trigger: { type: 'manual' },
+        actions: [{ name: 'hook', type: 'webhook', config: { url: `${receiver.url}/x` } }],
+      })
+      .expect(201);
+    const run = await sys.http.post(`/v1/rules/${rule.body.id}/run`).set(sys.auth).send({ data: {} }).expect(202);
+    const executionId = run.body.executionId as string;
+    await eventually(async () => {
+      const res = await sys.http.get(`/v1/executions/${executionId}`).set(sys.auth);
+      return res.body.status === 'success';
+    });
+    expect(await deliveriesOf(executionId)).toBe(1);
+
+    // Ended just now: kept.
+    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0 });
+    expect(await exists(executionId)).toBe(true);
+
+    await sys.db.query(`UPDATE executions SET completed_at = now() - interval '31 days' WHERE id = $1`, [executionId]);
+    const res = await cleanup({ olderThan: '30d' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ deleted: 1 });
+    expect(await deliveriesOf(executionId)).toBe(0);
+    expect((await sys.http.get(`/v1/executions/${executionId}`).set(sys.auth)).status).toBe(404);
+  });
+
+  it('deletes old ended runs only: recent, pending, running and other tenants’ runs are kept', async () => {
+    const old = {
+      success: await execution('success', 40, { deliveries: 2 }),
+      failed: await execution('failed', 40, { deliveries: 1 }),
+      partial: await execution('partial', 40),
+      cancelled: await execution('cancelled', 40),
+    };
+    const recent = await execution('success', 5, { deliveries: 1 });
+    const pending = await execution('pending', null);
+    const running = await execution('running', null);
+    const foreign = await execution('success', 40, { tenant: otherTenantId, deliveries: 1 });
+
+    const res = await cleanup({ olderThan: '30d' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ deleted: 4 });
+    for (const id of Object.values(old)) {
+      expect(await exists(id)).toBe(false);
+      expect(await deliveriesOf(id)).toBe(0);
+    }
+    for (const id of [recent, pending, running, foreign]) expect(await exists(id)).toBe(true);
+    expect(await deliveriesOf(recent)).toBe(1);
+    expect(await deliveriesOf(foreign)).toBe(1);
+
+    // Nothing left to delete: the same call again deletes nothing.
+    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0 });
+  });
+
+  it('honours status and integer-millisecond durations', async () => {
+    const failed = await execution('failed', 3);
+    const success = await execution('success', 3);
+    const res = await cleanup({ olderThan: 2 * 86_400_000, status: 'failed' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ deleted: 1 });
+    expect(await exists(failed)).toBe(false);
+    expect(await exists(success)).toBe(true);
+    expect((await cleanup({ olderThan: '2d', status: 'success' })).body).toEqual({ deleted: 1 });
+    expect(await exists(success)).toBe(false);
+  });
+
+  it("an admin of another tenant cleans only that tenant's runs", async () => {
+    const ours = await execution('success', 40);
+    const theirs = await execution('failed', 40, { tenant: otherTenantId });
+    const res = await cleanup({ olderThan: '1d' }, await keyWithScopes(['admin'], otherTenantId));
+    expect(res.body).toEqual({ deleted: 1 });
+    expect(await exists(theirs)).toBe(false);
+    expect(await exists(ours)).toBe(true);
+  });
+
+  it.each([
+    [{ olderThan: 'yesterday' }, /olderThan/],
+    [{ olderThan: '1.5d' }, /olderThan/],
+    [{ olderThan: -5 }, /olderThan/],
+    [{}, /olderThan/],
+    [{ olderThan: '30d', status: 'running' }, /status/],
+    [{ olderThan: '30d', status: 'pending' }, /status/],
+    [{ olderThan: '30d', tenantId: randomUUID() }, /tenantId/],
+  ])('refuses %j with 400 naming the field, deleting nothing', async (body, field) => {
+    const id = await execution('success', 40);
+    const res = await cleanup(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(JSON.stringify(res.body.message)).toMatch(field);
+    expect(await exists(id)).toBe(true);
+  });
+
+  it('is documented in the OpenAPI document', async () => {
+    const doc = await sys.http.get('/docs-json');
+    expect(doc.body.paths['/v1/maintenance/cleanup']?.post).toBeDefined();
+  });
+
+  it('needs the admin scope: 403 for other keys, 401 without a key', async () => {
+    const id = await execution('success', 40);
+    const writer = await keyWithScopes(['executions:write', 'executions:read', 'rules:write']);
+    const forbidden = await cleanup({ olderThan: '1d' }, writer);
+    expect(forbidden.status).toBe(403);
+    expect((await sys.http.post('/v1/maintenance/cleanup').send({ olderThan: '1d' })).status).toBe(401);
+    expect(await exists(id)).toBe(true);
+  });
+});

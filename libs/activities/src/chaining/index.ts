@@ -1,0 +1,2 @@
+export * from './chaining.activities';
+export * from './child-run.store';

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { createDataSource } from '@ruleflow/entities';
+import type { TestDatabase } from '@ruleflow/testing';
+import { createTestDatabase } from '@ruleflow/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { DataSource } from 'typeorm';
+import type { CleanupResult, EndedStatus } from './execution-retention.service';
+import { ENDED_STATUSES, ExecutionRetentionService } from './execution-retention.service';
+import { createMaintenanceActivities } from './maintenance.activities';
+
+const DAY_MS = 86_400_000;
+
+/** The retention service and the cleanup activity against real PostgreSQL. */
+describe('ExecutionRetentionService (real PostgreSQL)', () => {
+  let database: TestDatabase;
+  let db: DataSource;
+  let tenantId: string;
+  let otherTenantId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = createDataSource({ url: database.url, poolSize: 4, applicationName: 'retention-spec' });
+    await db.initialize();
+    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`, [
+      `t-${randomUUID()}`,
+      `t-${randomUUID()}`,
+    ]);
+    tenantId = rows[0]!.id;
+    otherTenantId = rows[1]!.id;
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await database?.drop();
+  });
+  beforeEach(async () => {
+    await db.query(`DELETE FROM deliveries`);
+    await db.query(`DELETE FROM executions`);
+  });
+
+  /** An execution in `status` that completed `ageDays` ago (null: never completed), with `deliveries` logs. */
+  async function execution(
+    status: string,
+    ageDays: number | null,
+    opts: { tenant?: string; deliveries?: number } = {},
+  ): Promise<string> {
+    const id = randomUUID();
+    const tenant = opts.tenant ?? tenantId;
+    await db.query(
+      `INSERT INTO executions (id, tenant_id, rule_id, rule_version, event_id, workflow_id, trigger_type, status,
+                               input, completed_at)
+       VALUES ($1, $2, $3, 1, 'e', $4, 'manual', $5, '{}'::jsonb,
+               CASE WHEN $6::float8 IS NULL THEN NULL ELSE now() - ($6::float8 * interval '1 day') END)`,
+      [id, tenant, randomUUID(), `rule-x-${id}`, status, ageDays],
+    );
+    for (let i = 0; i < (opts.deliveries ?? 0); i++) {
+      await db.query(
+        `INSERT INTO deliveries (id, tenant_id, execution_id, event_type, url) VALUES ($1, $2, $3, 'x.y', 'http://h')`,
+        [randomUUID(), tenant, id],
+      );
+    }
+    return id;
+  }
+  const exists = async (id: string) =>
+    ((await db.query(`SELECT 1 FROM executions WHERE id = $1`, [id])) as unknown[]).length === 1;
+  const deliveriesOf = async (id: string) =>
+    Number(
+      (
+        (await db.query(`SELECT count(*) AS n FROM deliveries WHERE execution_id = $1`, [id])) as Array<{ n: string }>
+      )[0]!.n,
+    );
+  const before = (days: number) => new Date(Date.now() - days * DAY_MS);
+
+  it("deletes the tenant's old ended executions with their delivery logs, and nothing else", async () => {
+    const service = new ExecutionRetentionService(db);
+    const oldOnes = await Promise.all(ENDED_STATUSES.map((s) => execution(s, 40, { deliveries: 2 })));
+    const recent = await execution('success', 10, { deliveries: 1 });
+    // Never deleted, even with an (inconsistent) old completed_at: the status guard is in the statement.
+    const running = await execution('running', 40);
+    const pending = await execution('pending', null);
+    const otherTenant = await execution('success', 40, { tenant: otherTenantId, deliveries: 1 });
+    const unrelatedDelivery = randomUUID();
+    await db.query(
+      `INSERT INTO deliveries (id, tenant_id, execution_id, event_type, url) VALUES ($1, $2, NULL, 'x.y', 'http://h')`,
+      [unrelatedDelivery, tenantId],
+    );
+
+    const result = await service.deleteEnded({ tenantId, statuses: ENDED_STATUSES, completedBefore: before(30) });
+    expect(result).toEqual({ executions: 4, deliveries: 8 });
+    for (const id of oldOnes) {
+      expect(await exists(id)).toBe(false);
+      expect(await deliveriesOf(id)).toBe(0);
+    }
+    for (const id of [recent, running, pending, otherTenant]) expect(await exists(id)).toBe(true);
+    expect(await deliveriesOf(recent)).toBe(1);
+    expect(await deliveriesOf(otherTenant)).toBe(1);
+    expect(((await db.query(`SELECT 1 FROM deliveries WHERE id = $1`, [unrelatedDelivery])) as unknown[]).length).toBe(
+      1,
+    );
+  });
+
+  it('deletes only the given status', async () => {
+    const service = new ExecutionRetentionService(db);
+    const failed = await execution('failed', 40);
+    const success = await execution('success', 40);
+    expect(await service.deleteEnded({ tenantId, statuses: ['failed'], completedBefore: before(30) })).toEqual({
+      executions: 1,
+      deliveries: 0,
+    });
+    expect(await exists(failed)).toBe(false);
+    expect(await exists(success)).toBe(true);
+  });
+
+  it('works in batches until nothing is left, reporting progress after each', async () => {
+    const service = new ExecutionRetentionService(db, 2);
+    const ids = await Promise.all([1, 2, 3, 4, 5].map(() => execution('success', 40, { deliveries: 1 })));
+    const progress: CleanupResult[] = [];
+    const result = await service.deleteEnded(
+      { tenantId, statuses: ['success'], completedBefore: before(30) },
+      (p) => void progress.push(p),
+    );
+    expect(result).toEqual({ executions: 5, deliveries: 5 });
+    expect(progress).toEqual([
+      { executions: 2, deliveries: 2 },
+      { executions: 4, deliveries: 4 },
+      { executions: 5, deliveries: 5 },
+    ]);
+    for (const id of ids) expect(await exists(id)).toBe(false);
+  });
+
+  it('refuses to delete runs that have not ended', async () => {
+    const service = new ExecutionRetentionService(db);
+    const running = await execution('running', 40);
+    await expect(
+      service.deleteEnded({ statuses: ['running' as EndedStatus], completedBefore: before(0) }),
+    ).rejects.toThrow(/only ended runs/);
+    expect(await exists(running)).toBe(true);
+  });
+
+  it('applies the policy across tenants: success/cancelled after successDays, failed/partial after failedDays', async () => {
+    const service = new ExecutionRetentionService(db);
+    const tenDays = {
+      success: await execution('success', 10),
+      cancelled: await execution('cancelled', 10),
+      failed: await execution('failed', 10, { deliveries: 3 }),
+      partial: await execution('partial', 10, { tenant: otherTenantId }),
+    };
+    const fortyDays = {
+      success: await execution('success', 40, { tenant: otherTenantId, deliveries: 1 }),
+      cancelled: await execution('cancelled', 40),
+    };
+    const now = new Date();
+    const summary = await service.applyPolicy({ successDays: 30, failedDays: 7 }, now);
+    expect(summary).toEqual({
+      policy: { successDays: 30, failedDays: 7 },
+      ranAt: now.toISOString(),
+      deleted: { success: 1, cancelled: 1, failed: 1, partial: 1 },
+      total: 4,
+      deliveries: 4,
+    });
+    expect(await exists(tenDays.success)).toBe(true);
+    expect(await exists(tenDays.cancelled)).toBe(true);
+    expect(await exists(tenDays.failed)).toBe(false);
+    expect(await exists(tenDays.partial)).toBe(false);
+    expect(await exists(fortyDays.success)).toBe(false);
+    expect(await exists(fortyDays.cancelled)).toBe(false);
+  });
+
+  describe('cleanupExecutions activity', () => {
+    it('applies the policy and heartbeats its progress', async () => {
+      const { cleanupExecutions } = createMaintenanceActivities({ retention: new ExecutionRetentionService(db, 1) });
+      const gone = [await execution('failed', 8), await execution('success', 31)];
+      const kept = await execution('failed', 6);
+      const env = new MockActivityEnvironment();
+      const beats: unknown[] = [];
+      env.on('heartbeat', (d: unknown) => beats.push(d));
+      const summary = await env.run(cleanupExecutions, { successDays: 30, failedDays: 7 });
+      expect(summary).toMatchObject({ deleted: { success: 1, failed: 1, partial: 0, cancelled: 0 }, total: 2 });
+      expect(beats.length).toBeGreaterThanOrEqual(2);
+      for (const id of gone) expect(await exists(id)).toBe(false);
+      expect(await exists(kept)).toBe(true);
+    });
+
+    it.each([{ successDays: 0, failedDays: 7 }, { successDays: 30, failedDays: 1.5 }, { successDays: 30 }])(
+      'refuses a policy that would delete the wrong history (%j), for good',
+      async (policy) => {
+        const { cleanupExecutions } = createMaintenanceActivities({ retention: new ExecutionRetentionService(db) });
+        const id = await execution('success', 1);
+        const err = await new MockActivityEnvironment().run(cleanupExecutions, policy as never).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(ApplicationFailure);
+        expect(err).toMatchObject({ type: 'InvalidRetentionPolicy', nonRetryable: true });
+        expect(await exists(id)).toBe(true);
+      },
+    );
+  });
+});

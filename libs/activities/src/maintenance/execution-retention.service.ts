@@ -1,0 +1,135 @@
+import type { DataSource } from 'typeorm';
+
+/** Statuses a run can end in; only these are ever deleted. */
+export const ENDED_STATUSES = ['success', 'failed', 'partial', 'cancelled'] as const;
+export type EndedStatus = (typeof ENDED_STATUSES)[number];
+
+/** Which ended executions to delete. */
+export interface CleanupCriteria {
+  /** Only this tenant's executions; omitted means every tenant (the scheduled cleanup). */
+  tenantId?: string;
+  statuses: readonly EndedStatus[];
+  /** Executions that completed strictly before this instant. */
+  completedBefore: Date;
+}
+
+export interface CleanupResult {
+  /** Executions deleted. */
+  executions: number;
+  /** Delivery logs of those executions deleted. */
+  deliveries: number;
+}
+
+/** How long ended runs are kept, in days (`RETENTION_SUCCESS_DAYS` / `RETENTION_FAILED_DAYS`). */
+export interface RetentionPolicy {
+  /** For `success` and `cancelled` runs. */
+  successDays: number;
+  /** For `failed` and `partial` runs. */
+  failedDays: number;
+}
+
+/** What one application of the retention policy deleted. */
+export interface RetentionSummary {
+  policy: RetentionPolicy;
+  /** When the cleanup ran; the cut-offs are this minus the policy's days. */
+  ranAt: string;
+  deleted: Record<EndedStatus, number>;
+  /** Executions deleted in all. */
+  total: number;
+  /** Delivery logs deleted with them. */
+  deliveries: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * One batch in one statement: pick the oldest matching ended executions (skipping rows another
+ * transaction holds, e.g. a run recording its completion), delete their delivery logs, then them.
+ * The status guard sits in the statement, so a caller can never delete a pending or running run.
+ */
+const DELETE_BATCH_SQL = `
+  WITH doomed AS (
+    SELECT id FROM executions
+     WHERE status = ANY($1::text[])
+       AND status IN ('success','failed','partial','cancelled')
+       AND completed_at < $2
+       AND ($3::uuid IS NULL OR tenant_id = $3::uuid)
+     ORDER BY completed_at
+     LIMIT $4
+     FOR UPDATE SKIP LOCKED
+  ), gone_deliveries AS (
+    DELETE FROM deliveries WHERE execution_id IN (SELECT id FROM doomed) RETURNING 1
+  ), gone AS (
+    DELETE FROM executions WHERE id IN (SELECT id FROM doomed) RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM gone)::int AS executions, (SELECT count(*) FROM gone_deliveries)::int AS deliveries`;
+
+/**
+ * Deletes ended executions and their delivery logs, in batches so no statement holds many locks
+ * for long. Shared by `POST /v1/maintenance/cleanup` (one tenant) and the daily retention schedule
+ * (all tenants).
+ */
+export class ExecutionRetentionService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly batchSize = 500,
+  ) {}
+
+  /** Delete matching ended executions; `onBatch` is called after each batch (the activity heartbeats there). */
+  async deleteEnded(
+    criteria: CleanupCriteria,
+    onBatch?: (progress: CleanupResult) => void | Promise<void>,
+  ): Promise<CleanupResult> {
+    for (const status of criteria.statuses) {
+      if (!(ENDED_STATUSES as readonly string[]).includes(status)) {
+        throw new Error(`refusing to delete executions with status "${status}": only ended runs are deleted`);
+      }
+    }
+    const total: CleanupResult = { executions: 0, deliveries: 0 };
+    if (criteria.statuses.length === 0) return total;
+    for (;;) {
+      const rows: Array<{ executions: number; deliveries: number }> = await this.db.query(DELETE_BATCH_SQL, [
+        criteria.statuses,
+        criteria.completedBefore,
+        criteria.tenantId ?? null,
+        this.batchSize,
+      ]);
+      const batch = rows[0] ?? { executions: 0, deliveries: 0 };
+      total.executions += batch.executions;
+      total.deliveries += batch.deliveries;
+      if (onBatch) await onBatch({ ...total });
+      if (batch.executions < this.batchSize) return total;
+    }
+  }
+
+  /** Apply the retention policy across all tenants, status by status, relative to `now`. */
+  async applyPolicy(
+    policy: RetentionPolicy,
+    now: Date = new Date(),
+    onBatch?: (progress: CleanupResult) => void | Promise<void>,
+  ): Promise<RetentionSummary> {
+    const days: Record<EndedStatus, number> = {
+      success: policy.successDays,
+      cancelled: policy.successDays,
+      failed: policy.failedDays,
+      partial: policy.failedDays,
+    };
+    const summary: RetentionSummary = {
+      policy,
+      ranAt: now.toISOString(),
+      deleted: { success: 0, failed: 0, partial: 0, cancelled: 0 },
+      total: 0,
+      deliveries: 0,
+    };
+    for (const status of ENDED_STATUSES) {
+      const result = await this.deleteEnded(
+        { statuses: [status], completedBefore: new Date(now.getTime() - days[status] * DAY_MS) },
+        onBatch,
+      );
+      summary.deleted[status] = result.executions;
+      summary.total += result.executions;
+      summary.deliveries += result.deliveries;
+    }
+    return summary;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './execution-retention.service';
+export * from './maintenance.activities';

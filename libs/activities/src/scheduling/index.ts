@@ -1,0 +1,2 @@
+export * from './scheduled-run.store';
+export * from './scheduling.activities';

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { ExecutionInput } from '@ruleflow/entities';
+import { createDataSource, ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import { DEFAULT_RETRY } from '@ruleflow/rules';
+import type { TestDatabase } from '@ruleflow/testing';
+import { createTestDatabase } from '@ruleflow/testing';
+import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { DataSource } from 'typeorm';
+import { PgScheduledRunStore } from './scheduled-run.store';
+import type { PrepareScheduledRunInput, PreparedScheduledRun, SchedulingActivities } from './scheduling.activities';
+import { createSchedulingActivities } from './scheduling.activities';
+
+class CapturingLogger implements Logger {
+  readonly entries: Array<{ level: LogLevel; message: string; meta?: LogMetadata }> = [];
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    this.entries.push({ level, message, meta });
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+/** prepareScheduledRun over PgScheduledRunStore against real PostgreSQL. */
+describe('prepareScheduledRun (real PostgreSQL)', () => {
+  let database: TestDatabase;
+  let db: DataSource;
+  let tenantId: string;
+  let otherTenantId: string;
+  let logger: CapturingLogger;
+  let prepareScheduledRun: SchedulingActivities['prepareScheduledRun'];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = createDataSource({ url: database.url, poolSize: 4, applicationName: 'scheduling-activities-spec' });
+    await db.initialize();
+    ({ prepareScheduledRun } = createSchedulingActivities({ scheduledRuns: new PgScheduledRunStore(db) }));
+    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`, [
+      `t-${randomUUID()}`,
+      `t-${randomUUID()}`,
+    ]);
+    tenantId = rows[0]!.id;
+    otherTenantId = rows[1]!.id;
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await database?.drop();
+  });
+  beforeEach(() => {
+    logger = new CapturingLogger();
+  });
+
+  async function createRule(overrides: Partial<RuleEntity> = {}): Promise<RuleEntity> {
+    return db.getRepository(RuleEntity).save({
+      tenantId,
+      name: 'nightly export',
+      description: null,
+      entity: 'reports',
+      triggerType: 'scheduled',
+      trigger: { type: 'scheduled', cron: '0 2 * * *', timezone: 'UTC' },
+      hookToken: null,
+      conditions: { all: [] },
+      actions: [{ name: 'export', type: 'webhook', config: { url: 'https://example.com/x' }, retry: DEFAULT_RETRY }],
+      priority: 0,
+      isActive: true,
+      version: 3,
+      ...overrides,
+    });
+  }
+  const fire = (
+    ruleId: string,
+    scheduledAt = '2030-01-02T02:00:00Z',
+    tenant = tenantId,
+  ): Promise<PreparedScheduledRun | null> =>
+    new MockActivityEnvironment({ attempt: 1 }, { logger }).run(prepareScheduledRun, {
+      ruleId,
+      tenantId: tenant,
+      scheduledAt,
+      workflowId: `rule-schedule-${ruleId}-${scheduledAt}`,
+    } satisfies PrepareScheduledRunInput);
+  const rowsOf = (ruleId: string) => db.getRepository(ExecutionEntity).find({ where: { ruleId } });
+
+  it('records a pending, already dispatched execution named after the fire time, from the current rule', async () => {
+    const rule = await createRule();
+    const prepared = (await fire(rule.id, '2030-01-02T02:00:00Z'))!;
+
+    const eventId = 'schedule-2030-01-02T02:00:00.000Z';
+    const workflowId = `rule-${rule.id}-${eventId}`;
+    expect(prepared).toEqual({ executionId: expect.any(String), workflowId, input: expect.any(Object) });
+    const expectedInput: ExecutionInput = {
+      executionId: prepared.executionId,
+      rule: {
+        id: rule.id,
+        tenantId,
+        name: 'nightly export',
+        version: 3,
+        entity: 'reports',
+        triggerType: 'scheduled',
+        conditions: { all: [] },
+        actions: rule.actions,
+      },
+      event: {
+        id: eventId,
+        entity: 'reports',
+        type: 'scheduled',
+        data: {},
+        previous: null,
+        occurredAt: '2030-01-02T02:00:00.000Z',
+      },
+      parent: null,
+    };
+    expect(prepared.input).toEqual(expectedInput);
+
+    const rows = await rowsOf(rule.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      id: prepared.executionId,
+      tenantId,
+      ruleVersion: 3,
+      eventId,
+      workflowId,
+      triggerType: 'scheduled',
+      status: 'pending',
+      parentExecutionId: null,
+      input: expectedInput,
+      actions: [expect.objectContaining({ name: 'export', type: 'webhook', status: 'pending' })],
+    });
+    // The scheduled workflow starts the run itself: the gateway's outbox must never pick it up.
+    expect(rows[0]!.dispatchedAt).toBeInstanceOf(Date);
+  });
+
+  it('is idempotent: a retried attempt returns the first row, even after the rule changed', async () => {
+    const rule = await createRule();
+    const first = (await fire(rule.id))!;
+    await db.getRepository(RuleEntity).update(rule.id, { version: 4, name: 'renamed', isActive: false });
+    const again = (await fire(rule.id))!;
+    expect(again).toEqual(first);
+    expect(again.input.rule).toMatchObject({ version: 3, name: 'nightly export' });
+    expect(await rowsOf(rule.id)).toHaveLength(1);
+  });
+
+  it('records one row under concurrent attempts of the same fire', async () => {
+    const rule = await createRule();
+    const results = await Promise.all([fire(rule.id), fire(rule.id), fire(rule.id), fire(rule.id)]);
+    const ids = new Set(results.map((r) => r!.executionId));
+    expect(ids.size).toBe(1);
+    expect(await rowsOf(rule.id)).toHaveLength(1);
+  });
+
+  it('records one execution per fire time', async () => {
+    const rule = await createRule();
+    const a = await fire(rule.id, '2030-01-02T02:00:00Z');
+    const b = await fire(rule.id, '2030-01-03T02:00:00Z');
+    expect(a!.executionId).not.toBe(b!.executionId);
+    expect((await rowsOf(rule.id)).map((r) => r.eventId).sort()).toEqual([
+      'schedule-2030-01-02T02:00:00.000Z',
+      'schedule-2030-01-03T02:00:00.000Z',
+    ]);
+  });
+
+  it.each([
+    ['inactive', { isActive: false }, /is inactive/],
+    [
+      'no longer scheduled',
+      { triggerType: 'manual' as const, trigger: { type: 'manual' as const } },
+      /no longer scheduled/,
+    ],
+  ])('skips a rule that is %s: null, logged, nothing written', async (_, overrides, reason) => {
+    const rule = await createRule(overrides);
+    expect(await fire(rule.id)).toBeNull();
+    expect(await rowsOf(rule.id)).toHaveLength(0);
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({ level: 'INFO', message: expect.stringMatching(reason) }),
+    );
+  });
+
+  it('skips a rule that is gone, or that belongs to another tenant', async () => {
+    const rule = await createRule();
+    expect(await fire(rule.id, undefined, otherTenantId)).toBeNull();
+    await db.getRepository(RuleEntity).delete(rule.id);
+    expect(await fire(rule.id)).toBeNull();
+    expect(await rowsOf(rule.id)).toHaveLength(0);
+    expect(logger.entries.filter((e) => /no longer exists/.test(e.message))).toHaveLength(2);
+  });
+
+  it('refuses a fire time that is not a timestamp, for good', async () => {
+    const rule = await createRule();
+    const err = await fire(rule.id, 'yesterday').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'InvalidScheduledRun', nonRetryable: true });
+    expect(await rowsOf(rule.id)).toHaveLength(0);
+  });
+});

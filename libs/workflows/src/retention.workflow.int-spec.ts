@@ -1,0 +1,89 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RetentionPolicy, RetentionSummary, RuleflowActivities } from '@ruleflow/activities';
+import { connectTestClient, uniqueTaskQueue, workflowBundle } from '@ruleflow/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { RETENTION_CLEANUP_WORKFLOW } from './types';
+
+/** RetentionCleanupWorkflow on the real dev server with an in-memory cleanup activity. */
+describe('RetentionCleanupWorkflow', () => {
+  const calls: RetentionPolicy[] = [];
+  let cleanup: (policy: RetentionPolicy) => Promise<RetentionSummary>;
+  const activities: Partial<RuleflowActivities> = {
+    cleanupExecutions: async (policy) => {
+      calls.push(policy);
+      return cleanup(policy);
+    },
+  };
+
+  let tq: string;
+  let worker: Worker;
+  let running: Promise<void>;
+  let connection: NativeConnection;
+  let client: Awaited<ReturnType<typeof connectTestClient>>;
+
+  beforeAll(async () => {
+    tq = uniqueTaskQueue('retention-wf');
+    client = await connectTestClient();
+    connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+    worker = await Worker.create({ connection, taskQueue: tq, workflowBundle: workflowBundle(), activities });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await client?.close();
+  });
+  beforeEach(() => {
+    calls.length = 0;
+  });
+
+  const recordHistory = async (handle: WorkflowHandle, name: string) => {
+    if (process.env.RECORD_HISTORIES !== '1') return;
+    const file = path.join(__dirname, `../test/histories/retention.${name}.json`);
+    writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+  };
+  const start = (policy: RetentionPolicy) =>
+    client.client.workflow.start(RETENTION_CLEANUP_WORKFLOW, {
+      workflowId: `retention-test-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+      taskQueue: tq,
+      args: [policy],
+    });
+
+  it('runs the cleanup with the policy it was started with and returns its summary', async () => {
+    const policy = { successDays: 30, failedDays: 7 };
+    const summary: RetentionSummary = {
+      policy,
+      ranAt: '2026-11-22T03:15:00.000Z',
+      deleted: { success: 5, failed: 2, partial: 1, cancelled: 0 },
+      total: 8,
+      deliveries: 11,
+    };
+    cleanup = async () => summary;
+    const handle = await start(policy);
+    expect(await handle.result()).toEqual(summary);
+    expect(calls).toEqual([policy]);
+    await recordHistory(handle, 'success');
+  });
+
+  it('fails when the cleanup fails for good (no silent success)', async () => {
+    cleanup = async () => {
+      throw ApplicationFailure.create({ type: 'InvalidRetentionPolicy', nonRetryable: true, message: 'bad policy' });
+    };
+    const handle = await start({ successDays: 0, failedDays: 7 });
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ActivityFailure);
+    expect((cause as ActivityFailure).cause).toMatchObject({ type: 'InvalidRetentionPolicy' });
+    expect(calls).toHaveLength(1); // non-retryable: tried once
+  });
+});
