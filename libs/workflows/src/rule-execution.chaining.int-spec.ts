@@ -34,7 +34,10 @@ describe('RuleExecutionWorkflow chaining', () => {
     calls.push({ name, input });
   };
   const activities: Partial<RuleflowActivities> = {
-    markExecutionRunning: record('markExecutionRunning'),
+    markExecutionRunning: async (input) => {
+      await record('markExecutionRunning')(input);
+      return { status: 'running' as const };
+    },
     recordActionStarted: record('recordActionStarted'),
     recordActionResult: record('recordActionResult'),
     completeExecution: record('completeExecution'),

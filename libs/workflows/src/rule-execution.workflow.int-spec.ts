@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { RuleflowActivities } from '@ruleflow/activities';
 import type { RuleSnapshot } from '@ruleflow/rules';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
-import { connectTestClient, uniqueTaskQueue, workflowBundle } from '@ruleflow/testing';
+import type { TestWorker } from '@ruleflow/testing';
+import { startTestWorker } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -25,8 +25,13 @@ describe('RuleExecutionWorkflow', () => {
   const record = (name: string) => async (input: unknown) => {
     calls.push({ name, input });
   };
+  /** What the execution record says when the run starts (`cancelled`: cancelled before it started). */
+  let startStatus: 'running' | 'cancelled' = 'running';
   const activities: Partial<RuleflowActivities> = {
-    markExecutionRunning: record('markExecutionRunning'),
+    markExecutionRunning: async (input) => {
+      calls.push({ name: 'markExecutionRunning', input });
+      return { status: startStatus };
+    },
     recordActionStarted: record('recordActionStarted'),
     recordActionResult: record('recordActionResult'),
     completeExecution: record('completeExecution'),
@@ -38,26 +43,16 @@ describe('RuleExecutionWorkflow', () => {
     },
   };
 
-  let tq: string;
-  let worker: Worker;
-  let running: Promise<void>;
-  let connection: NativeConnection;
-  let client: Awaited<ReturnType<typeof connectTestClient>>;
+  let worker: TestWorker;
 
   beforeAll(async () => {
-    tq = uniqueTaskQueue('wf');
-    client = await connectTestClient();
-    connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
-    worker = await Worker.create({ connection, taskQueue: tq, workflowBundle: workflowBundle(), activities });
-    running = worker.run();
+    worker = await startTestWorker(activities, 'wf');
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
-    await client?.close();
+    await worker?.close();
   });
   beforeEach(() => {
+    startStatus = 'running';
     calls.length = 0;
     webhookBehaviour = async ({ body }) => ({ statusCode: 200, body: { echo: body }, attempts: 1, deliveryId: 'd' });
   });
@@ -92,9 +87,9 @@ describe('RuleExecutionWorkflow', () => {
     writeFileSync(file, historyToJSON(await handle.fetchHistory()));
   };
   const start = (i: RuleExecutionInput) =>
-    client.client.workflow.start(RULE_EXECUTION_WORKFLOW, {
+    worker.client.workflow.start(RULE_EXECUTION_WORKFLOW, {
       workflowId: `wf-test-${i.event.id}`,
-      taskQueue: tq,
+      taskQueue: worker.taskQueue,
       args: [i],
     });
 
@@ -220,6 +215,14 @@ describe('RuleExecutionWorkflow', () => {
       error: 'webhook answered 503',
     });
     expect(calls.find((c) => c.name === 'recordActionResult')!.input).toMatchObject({ attempts: 2 });
+  });
+
+  it('a run cancelled through the API before it started runs no action', async () => {
+    startStatus = 'cancelled';
+    const i = input([{ name: 'never', type: 'webhook', config: { url: 'http://h/1' }, retry: DEFAULT_RETRY }]);
+    const result = await (await start(i)).result();
+    expect(result).toMatchObject({ status: 'cancelled', steps: {} });
+    expect(calls.map((c) => c.name)).toEqual(['markExecutionRunning']);
   });
 
   it('a cancelled run records cancelled, even mid-delay', async () => {

@@ -48,7 +48,13 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
   let succeeded = 0;
 
   try {
-    await dbWrite.markExecutionRunning({ executionId, runId: workflowInfo().runId });
+    const started = await dbWrite.markExecutionRunning({ executionId, runId: workflowInfo().runId });
+    // Cancelled through the API before this start got through: run nothing. (Older histories
+    // recorded no result here, so they replay down the normal path.)
+    if (started?.status === 'cancelled') {
+      setCurrentDetails('Cancelled before it started: no action ran');
+      return { executionId, status: 'cancelled', steps, error: 'cancelled before it started', errorAction: null };
+    }
     for (const action of rule.actions) {
       setCurrentDetails(`Running action **${action.name}** (${action.type})`);
       const context: TemplateContext = {

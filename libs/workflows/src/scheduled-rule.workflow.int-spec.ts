@@ -39,7 +39,10 @@ describe('ScheduledRuleWorkflow', () => {
       calls.push({ name: 'prepareScheduledRun', input });
       return prepare(input);
     },
-    markExecutionRunning: record('markExecutionRunning'),
+    markExecutionRunning: async (input) => {
+      await record('markExecutionRunning')(input);
+      return { status: 'running' as const };
+    },
     recordActionStarted: record('recordActionStarted'),
     recordActionResult: record('recordActionResult'),
     completeExecution: record('completeExecution'),

@@ -11,7 +11,7 @@ import {
   TriggerTypeKey,
 } from '@ruleflow/workflows';
 import type { Client, Connection } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
@@ -91,7 +91,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap, OnApplicatio
     return this.db.transaction(async (tx) => {
       const rows: Array<{ id: string; workflow_id: string; input: ExecutionInput }> = await tx.query(
         `SELECT id, workflow_id, input FROM executions
-          WHERE dispatched_at IS NULL AND created_at < now() - ($1::int * interval '1 millisecond')
+          WHERE dispatched_at IS NULL AND status = 'pending' AND created_at < now() - ($1::int * interval '1 millisecond')
           ORDER BY created_at, dispatch_order
           LIMIT 100
           FOR UPDATE SKIP LOCKED`,
@@ -109,7 +109,9 @@ export class ExecutionDispatcher implements OnApplicationBootstrap, OnApplicatio
           started++;
         } catch (err) {
           this.logger.warn(`outbox: could not start ${row.workflow_id}: ${(err as Error).message}`);
-          break;
+          // Temporal unreachable: the rest would fail too, so stop until the next sweep. Anything else is
+          // particular to this row, which must not block the ones behind it.
+          if (err instanceof ServiceError) break;
         }
       }
       if (started) this.logger.log(`outbox started ${started} run(s)`);

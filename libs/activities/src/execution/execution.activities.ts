@@ -18,8 +18,11 @@ function notFound(executionId: string): never {
 /** Activities that record a run's progress in PostgreSQL. */
 export function createExecutionActivities({ executions }: ExecutionActivityDeps) {
   return {
-    async markExecutionRunning(input: { executionId: string; runId: string }): Promise<void> {
-      if (!(await executions.markRunning(input.executionId, input.runId))) notFound(input.executionId);
+    /** Marks the run started; reports `cancelled` when it was cancelled before it started (it must not run). */
+    async markExecutionRunning(input: { executionId: string; runId: string }): Promise<{ status: ExecutionStatus }> {
+      const status = await executions.markRunning(input.executionId, input.runId);
+      if (!status) notFound(input.executionId);
+      return { status };
     },
     async recordActionStarted(input: { executionId: string; actionName: string }): Promise<void> {
       if (!(await executions.markActionStarted(input.executionId, input.actionName))) notFound(input.executionId);

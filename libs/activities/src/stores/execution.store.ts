@@ -10,8 +10,8 @@ export interface ActionResultPatch {
 
 /** Where a run records its progress (the queryable history); Temporal keeps the run state itself. */
 export interface ExecutionStore {
-  /** Returns false when no such execution exists. */
-  markRunning(executionId: string, runId: string): Promise<boolean>;
+  /** The execution's status after the call (`running`, or `cancelled` when cancelled before it started); null when it does not exist. */
+  markRunning(executionId: string, runId: string): Promise<ExecutionStatus | null>;
   markActionStarted(executionId: string, actionName: string): Promise<boolean>;
   recordActionResult(executionId: string, actionName: string, patch: ActionResultPatch): Promise<boolean>;
   /** Sets the final status once; pending actions become `skipped`; updates the rule's stats. */
@@ -40,18 +40,21 @@ const PATCH_ACTION_SQL = `
 export class PgExecutionStore implements ExecutionStore {
   constructor(private readonly db: DataSource) {}
 
-  async markRunning(executionId: string, runId: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
+  async markRunning(executionId: string, runId: string): Promise<ExecutionStatus | null> {
+    const result: unknown = await this.db.query(
       `UPDATE executions
           SET status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
               run_id = $2,
               started_at = coalesce(started_at, now()),
               dispatched_at = coalesce(dispatched_at, now())
         WHERE id = $1
-        RETURNING id`,
+        RETURNING status`,
       [executionId, runId],
     );
-    return rowCount(rows) > 0;
+    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as Array<{
+      status: ExecutionStatus;
+    }>;
+    return rows[0]?.status ?? null;
   }
 
   async markActionStarted(executionId: string, actionName: string): Promise<boolean> {
