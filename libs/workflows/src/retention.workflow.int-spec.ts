@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RetentionPolicy, RetentionSummary, RuleflowActivities } from '@ruleflow/activities';
-import { connectTestClient, uniqueTaskQueue, workflowBundle } from '@ruleflow/testing';
+import type { TestWorker } from '@ruleflow/testing';
+import { startTestWorker } from '@ruleflow/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { RETENTION_CLEANUP_WORKFLOW } from './types';
 
 /** RetentionCleanupWorkflow on the real dev server with an in-memory cleanup activity. */
@@ -20,24 +20,13 @@ describe('RetentionCleanupWorkflow', () => {
     },
   };
 
-  let tq: string;
-  let worker: Worker;
-  let running: Promise<void>;
-  let connection: NativeConnection;
-  let client: Awaited<ReturnType<typeof connectTestClient>>;
+  let worker: TestWorker;
 
   beforeAll(async () => {
-    tq = uniqueTaskQueue('retention-wf');
-    client = await connectTestClient();
-    connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
-    worker = await Worker.create({ connection, taskQueue: tq, workflowBundle: workflowBundle(), activities });
-    running = worker.run();
+    worker = await startTestWorker(activities, 'retention-wf');
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
-    await client?.close();
+    await worker?.close();
   });
   beforeEach(() => {
     calls.length = 0;
@@ -49,9 +38,9 @@ describe('RetentionCleanupWorkflow', () => {
     writeFileSync(file, historyToJSON(await handle.fetchHistory()));
   };
   const start = (policy: RetentionPolicy) =>
-    client.client.workflow.start(RETENTION_CLEANUP_WORKFLOW, {
+    worker.client.workflow.start(RETENTION_CLEANUP_WORKFLOW, {
       workflowId: `retention-test-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-      taskQueue: tq,
+      taskQueue: worker.taskQueue,
       args: [policy],
     });
 

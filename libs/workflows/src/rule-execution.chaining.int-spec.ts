@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { ChildRun, PreparedChildRuns, PrepareChildRunsInput, RuleflowActivities } from '@ruleflow/activities';
 import type { RuleSnapshot } from '@ruleflow/rules';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
-import { connectTestClient, uniqueTaskQueue, workflowBundle } from '@ruleflow/testing';
+import type { TestWorker } from '@ruleflow/testing';
+import { startTestWorker } from '@ruleflow/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { chainedRuleWorkflowId } from './ids';
 import { RULE_CHAINING_PATCH } from './rule-execution.workflow';
 import { RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
@@ -62,24 +62,13 @@ describe('RuleExecutionWorkflow chaining', () => {
     },
   };
 
-  let tq: string;
-  let worker: Worker;
-  let running: Promise<void>;
-  let connection: NativeConnection;
-  let client: Awaited<ReturnType<typeof connectTestClient>>;
+  let worker: TestWorker;
 
   beforeAll(async () => {
-    tq = uniqueTaskQueue('wf-chain');
-    client = await connectTestClient();
-    connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
-    worker = await Worker.create({ connection, taskQueue: tq, workflowBundle: workflowBundle(), activities });
-    running = worker.run();
+    worker = await startTestWorker(activities, 'wf-chain');
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
-    await client?.close();
+    await worker?.close();
   });
   beforeEach(() => {
     calls.length = 0;
@@ -125,9 +114,9 @@ describe('RuleExecutionWorkflow chaining', () => {
     };
     return {
       input,
-      handle: client.client.workflow.start(RULE_EXECUTION_WORKFLOW, {
+      handle: worker.client.workflow.start(RULE_EXECUTION_WORKFLOW, {
         workflowId: `wf-chain-${input.executionId}`,
-        taskQueue: tq,
+        taskQueue: worker.taskQueue,
         args: [input],
       }),
     };
@@ -135,7 +124,7 @@ describe('RuleExecutionWorkflow chaining', () => {
   const callsOf = (name: string, executionId: string) =>
     calls.filter((c) => c.name === name && c.input.executionId === executionId);
   const childHandle = (ruleId: string, eventId: string, parentExecutionId: string) =>
-    client.client.workflow.getHandle(chainedRuleWorkflowId(ruleId, eventId, parentExecutionId));
+    worker.client.workflow.getHandle(chainedRuleWorkflowId(ruleId, eventId, parentExecutionId));
   /** Polls until the workflow exists (its parent may not have started it yet). */
   const describeWhenStarted = async (handle: WorkflowHandle) => {
     for (let i = 0; ; i++) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { PrepareScheduledRunInput, PreparedScheduledRun, RuleflowActivities } from '@ruleflow/activities';
 import type { RuleSnapshot } from '@ruleflow/rules';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
-import { connectTestClient, uniqueTaskQueue, workflowBundle } from '@ruleflow/testing';
+import type { TestWorker } from '@ruleflow/testing';
+import { startTestWorker } from '@ruleflow/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import {
@@ -14,7 +15,6 @@ import {
   SearchAttributeType,
 } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { ruleWorkflowId, scheduledEventId } from './ids';
 import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
 import type { RuleExecutionResult, ScheduledRuleInput } from './types';
@@ -62,30 +62,19 @@ describe('ScheduledRuleWorkflow', () => {
     },
   };
 
-  let tq: string;
-  let worker: Worker;
-  let running: Promise<void>;
-  let connection: NativeConnection;
-  let client: Awaited<ReturnType<typeof connectTestClient>>;
+  let worker: TestWorker;
   const schedules: string[] = [];
 
   beforeAll(async () => {
-    tq = uniqueTaskQueue('sched-wf');
-    client = await connectTestClient();
-    connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
-    worker = await Worker.create({ connection, taskQueue: tq, workflowBundle: workflowBundle(), activities });
-    running = worker.run();
+    worker = await startTestWorker(activities, 'sched-wf');
   });
   afterAll(async () => {
     for (const id of schedules)
-      await client.client.schedule
+      await worker.client.schedule
         .getHandle(id)
         .delete()
         .catch(() => undefined);
-    worker?.shutdown();
-    await running;
-    await connection?.close();
-    await client?.close();
+    await worker?.close();
   });
   beforeEach(() => {
     calls.length = 0;
@@ -131,9 +120,9 @@ describe('ScheduledRuleWorkflow', () => {
     writeFileSync(file, historyToJSON(await handle.fetchHistory()));
   };
   const startDirectly = (input: ScheduledRuleInput) =>
-    client.client.workflow.start(SCHEDULED_RULE_WORKFLOW, {
+    worker.client.workflow.start(SCHEDULED_RULE_WORKFLOW, {
       workflowId: `sched-test-${input.ruleId}`,
-      taskQueue: tq,
+      taskQueue: worker.taskQueue,
       args: [input],
     });
   const prepareInput = () => calls.find((c) => c.name === 'prepareScheduledRun')!.input as PrepareScheduledRunInput;
@@ -142,7 +131,7 @@ describe('ScheduledRuleWorkflow', () => {
     const ruleId = randomUUID();
     const scheduleId = `sched-test-${ruleId}`;
     schedules.push(scheduleId);
-    const schedule = await client.client.schedule.create({
+    const schedule = await worker.client.schedule.create({
       scheduleId,
       // Never fires on its own during the test: only trigger() starts it.
       spec: { cronExpressions: ['0 0 1 1 *'] },
@@ -150,7 +139,7 @@ describe('ScheduledRuleWorkflow', () => {
         type: 'startWorkflow',
         workflowType: SCHEDULED_RULE_WORKFLOW,
         workflowId: scheduleId,
-        taskQueue: tq,
+        taskQueue: worker.taskQueue,
         args: [{ ruleId, tenantId }],
       },
     });
@@ -161,7 +150,7 @@ describe('ScheduledRuleWorkflow', () => {
       if (!workflowId) await new Promise((r) => setTimeout(r, 100));
     }
     expect(workflowId).toBeDefined();
-    const handle = client.client.workflow.getHandle(workflowId!);
+    const handle = worker.client.workflow.getHandle(workflowId!);
     const result = (await handle.result()) as RuleExecutionResult;
 
     // The fire time is the schedule's nominal time (TemporalScheduledStartTime), the one Temporal
@@ -187,7 +176,7 @@ describe('ScheduledRuleWorkflow', () => {
       error: null,
       errorAction: null,
     });
-    const child = await client.client.workflow.getHandle(childId).describe();
+    const child = await worker.client.workflow.getHandle(childId).describe();
     expect(child.type).toBe('RuleExecutionWorkflow');
     expect(child.status.name).toBe('COMPLETED');
     expect(child.parentExecution?.workflowId).toBe(workflowId);
@@ -228,7 +217,7 @@ describe('ScheduledRuleWorkflow', () => {
     expect(await handle.result()).toBeNull();
     expect(calls.map((c) => c.name)).toEqual(['prepareScheduledRun']);
     const childId = ruleWorkflowId(ruleId, scheduledEventId(prepareInput().scheduledAt));
-    await expect(client.client.workflow.getHandle(childId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(worker.client.workflow.getHandle(childId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     await recordHistory(handle, 'skipped');
   });
 

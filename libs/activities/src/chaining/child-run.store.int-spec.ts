@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createDataSource, RuleEntity } from '@ruleflow/entities';
+import { RuleEntity } from '@ruleflow/entities';
 import type { RuleEvent } from '@ruleflow/rules';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
-import type { TestDatabase } from '@ruleflow/testing';
-import { createTestDatabase } from '@ruleflow/testing';
+import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import type { Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
@@ -15,25 +14,18 @@ const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {},
 
 /** The chaining activity over the real PostgreSQL store: tenancy, activity, ordering, idempotency. */
 describe('prepareChildRuns over PgChildRunStore (real PostgreSQL)', () => {
-  let database: TestDatabase;
+  let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
   let tenantId: string;
   let otherTenantId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    db = createDataSource({ url: database.url, poolSize: 4, applicationName: 'child-run-store-spec' });
-    await db.initialize();
-    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`, [
-      `t-${randomUUID()}`,
-      `t-${randomUUID()}`,
-    ]);
-    tenantId = rows[0]!.id;
-    otherTenantId = rows[1]!.id;
+    testDb = await openTestDataSource('child-run-store-spec');
+    db = testDb.db;
+    [tenantId, otherTenantId] = (await insertTenants(db, 2)) as [string, string];
   });
   afterAll(async () => {
-    await db?.destroy();
-    await database?.drop();
+    await testDb?.close();
   });
 
   async function rule(name: string, extra: Partial<RuleEntity> = {}): Promise<RuleEntity> {

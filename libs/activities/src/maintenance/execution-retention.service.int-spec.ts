@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createDataSource } from '@ruleflow/entities';
-import type { TestDatabase } from '@ruleflow/testing';
-import { createTestDatabase } from '@ruleflow/testing';
+import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
@@ -13,25 +11,18 @@ const DAY_MS = 86_400_000;
 
 /** The retention service and the cleanup activity against real PostgreSQL. */
 describe('ExecutionRetentionService (real PostgreSQL)', () => {
-  let database: TestDatabase;
+  let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
   let tenantId: string;
   let otherTenantId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    db = createDataSource({ url: database.url, poolSize: 4, applicationName: 'retention-spec' });
-    await db.initialize();
-    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`, [
-      `t-${randomUUID()}`,
-      `t-${randomUUID()}`,
-    ]);
-    tenantId = rows[0]!.id;
-    otherTenantId = rows[1]!.id;
+    testDb = await openTestDataSource('retention-spec');
+    db = testDb.db;
+    [tenantId, otherTenantId] = (await insertTenants(db, 2)) as [string, string];
   });
   afterAll(async () => {
-    await db?.destroy();
-    await database?.drop();
+    await testDb?.close();
   });
   beforeEach(async () => {
     await db.query(`DELETE FROM deliveries`);

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { ExecutionInput } from '@ruleflow/entities';
-import { createDataSource, ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import { ExecutionEntity, RuleEntity } from '@ruleflow/entities';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
-import type { TestDatabase } from '@ruleflow/testing';
-import { createTestDatabase } from '@ruleflow/testing';
+import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -36,7 +34,7 @@ class CapturingLogger implements Logger {
 
 /** prepareScheduledRun over PgScheduledRunStore against real PostgreSQL. */
 describe('prepareScheduledRun (real PostgreSQL)', () => {
-  let database: TestDatabase;
+  let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
   let tenantId: string;
   let otherTenantId: string;
@@ -44,20 +42,13 @@ describe('prepareScheduledRun (real PostgreSQL)', () => {
   let prepareScheduledRun: SchedulingActivities['prepareScheduledRun'];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    db = createDataSource({ url: database.url, poolSize: 4, applicationName: 'scheduling-activities-spec' });
-    await db.initialize();
+    testDb = await openTestDataSource('scheduling-activities-spec');
+    db = testDb.db;
     ({ prepareScheduledRun } = createSchedulingActivities({ scheduledRuns: new PgScheduledRunStore(db) }));
-    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`, [
-      `t-${randomUUID()}`,
-      `t-${randomUUID()}`,
-    ]);
-    tenantId = rows[0]!.id;
-    otherTenantId = rows[1]!.id;
+    [tenantId, otherTenantId] = (await insertTenants(db, 2)) as [string, string];
   });
   afterAll(async () => {
-    await db?.destroy();
-    await database?.drop();
+    await testDb?.close();
   });
   beforeEach(() => {
     logger = new CapturingLogger();

@@ -1,35 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryAttempt } from '@ruleflow/entities';
-import { createDataSource, DeliveryEntity } from '@ruleflow/entities';
-import type { TestDatabase } from '@ruleflow/testing';
-import { createTestDatabase } from '@ruleflow/testing';
+import { DeliveryEntity } from '@ruleflow/entities';
+import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
 import type { DeliveryRef } from './delivery.store';
 import { PgDeliveryStore } from './delivery.store';
 
 describe('PgDeliveryStore (real PostgreSQL)', () => {
-  let database: TestDatabase;
+  let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
   let store: PgDeliveryStore;
   let tenantId: string;
   let otherTenantId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    db = createDataSource({ url: database.url, poolSize: 4, applicationName: 'delivery-store-spec' });
-    await db.initialize();
+    testDb = await openTestDataSource('delivery-store-spec');
+    db = testDb.db;
     store = new PgDeliveryStore(db);
-    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1), ($2) RETURNING id`, [
-      `t-${randomUUID()}`,
-      `t-${randomUUID()}`,
-    ]);
-    tenantId = rows[0]!.id;
-    otherTenantId = rows[1]!.id;
+    [tenantId, otherTenantId] = (await insertTenants(db, 2)) as [string, string];
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    await database?.drop();
+    await testDb?.close();
   });
 
   function delivery(overrides: Partial<DeliveryRef> = {}): DeliveryRef {
