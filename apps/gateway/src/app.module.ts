@@ -17,6 +17,7 @@ import { HealthModule } from './health/health.module';
 import { HooksModule } from './hooks/hooks.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RegisteredEntitiesModule } from './registered-entities/registered-entities.module';
 import { RulesModule } from './rules/rules.module';
 import { RunsModule } from './runs/runs.module';
 import { SchedulesModule } from './schedules/schedules.module';
@@ -72,6 +73,7 @@ export class AppModule {
         ActionTemplatesModule,
         DependenciesModule,
         EventsModule,
+        RegisteredEntitiesModule,
         ExecutionsModule,
         MaintenanceModule,
         HooksModule,

@@ -5,6 +5,8 @@ import { EventEntity } from './event.entity';
 import { ExecutionEntity } from './execution.entity';
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-rule-graph-and-templates';
+import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-capture';
+import { RegisteredEntityEntity } from './registered-entity.entity';
 import { ActionTemplateEntity } from './action-template.entity';
 import { RuleDependencyEntity } from './rule-dependency.entity';
 import { RuleVersionEntity } from './rule-version.entity';
@@ -21,10 +23,11 @@ export const ENTITIES = [
   DeliveryEntity,
   RuleDependencyEntity,
   ActionTemplateEntity,
+  RegisteredEntityEntity,
 ];
 
 /** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
-export const MIGRATIONS = [InitialSchema1763769600000, RuleGraphAndTemplates1763856000000];
+export const MIGRATIONS = [InitialSchema1763769600000, RuleGraphAndTemplates1763856000000, EntityCapture1763942400000];
 
 export interface DataSourceOptions {
   url: string;

@@ -4,6 +4,7 @@ export * from './data-source';
 export * from './delivery.entity';
 export * from './event.entity';
 export * from './execution.entity';
+export * from './registered-entity.entity';
 export * from './rule-dependency.entity';
 export * from './rule-mapping';
 export * from './rule-version.entity';

@@ -3,5 +3,10 @@ import { RulesModule } from '../rules/rules.module';
 import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 
-@Module({ imports: [RulesModule], controllers: [EventsController], providers: [EventsService] })
+@Module({
+  imports: [RulesModule],
+  controllers: [EventsController],
+  providers: [EventsService],
+  exports: [EventsService],
+})
 export class EventsModule {}

@@ -1,0 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsOptional, Matches } from 'class-validator';
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export class RegisterEntityDto {
+  @ApiProperty({ example: 'orders', description: 'the table or view name, without schema' })
+  @Matches(IDENTIFIER, { message: 'name must be a plain SQL identifier (letters, digits, _; at most 63)' })
+  name: string;
+
+  @ApiPropertyOptional({ default: 'public' })
+  @IsOptional()
+  @Matches(IDENTIFIER, { message: 'schema must be a plain SQL identifier (letters, digits, _; at most 63)' })
+  schema?: string;
+
+  @ApiProperty({ enum: ['table', 'view'] })
+  @IsIn(['table', 'view'])
+  type: 'table' | 'view';
+
+  @ApiPropertyOptional({ default: false, description: 'emit on_create/on_update/on_delete events from row changes' })
+  @IsOptional()
+  @IsBoolean()
+  capture?: boolean;
+}

@@ -1,0 +1,44 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { AuthContext } from '../auth/auth-context';
+import { Auth } from '../auth/auth-context';
+import { RequireScope } from '../auth/scopes';
+import { PageQueryDto } from '../common/pagination';
+import { RegisterEntityDto } from './dto/registered-entity.dto';
+import { RegisteredEntitiesService } from './registered-entities.service';
+
+@ApiTags('entities')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/entities')
+export class RegisteredEntitiesController {
+  constructor(private readonly entities: RegisteredEntitiesService) {}
+
+  @Post()
+  @RequireScope('rules:write')
+  @ApiOperation({
+    summary: 'Register a table or view; with capture, its INSERT/UPDATE/DELETE emit events with no call to /v1/events',
+  })
+  register(@Auth() auth: AuthContext, @Body() dto: RegisterEntityDto) {
+    return this.entities.register(auth, dto);
+  }
+
+  @Get()
+  @RequireScope('rules:read')
+  list(@Auth() auth: AuthContext, @Query() query: PageQueryDto) {
+    return this.entities.list(auth, query);
+  }
+
+  @Get(':id')
+  @RequireScope('rules:read')
+  get(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.entities.get(auth, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireScope('rules:write')
+  async remove(@Auth() auth: AuthContext, @Param('id') id: string): Promise<void> {
+    await this.entities.remove(auth, id);
+  }
+}
