@@ -6,6 +6,7 @@ import { DAY_MS, parseDuration } from './duration';
 import { appendKey, cloneJson, describeValue, isPlainObject } from './json';
 import { splitPath } from './path';
 import { TEMPLATE_LIMITS, hasTemplate, validateTemplates } from './templates';
+import { ACTION_CONFIG_CHECKS } from './action-configs';
 import type { TemplateReference } from './templates';
 import { ACTION_TYPES, DEFAULT_RETRY, RuleValidationError } from './types';
 import type { ActionSpec, ActionType, RetrySpec } from './types';
@@ -128,6 +129,7 @@ function normalizeAction(
   if (actionType === 'delay') {
     parseDuration(config['duration'], `${path}.config.duration`, { maxMs: ACTION_LIMITS.maxDelayMs });
   }
+  ACTION_CONFIG_CHECKS[actionType]?.(config, `${path}.config`);
 
   const action: NormalizedAction = {
     name,

@@ -9,5 +9,6 @@ export * from './duration';
 export * from './conditions';
 export * from './templates';
 export * from './actions';
+export * from './action-configs';
 export { isPlainObject } from './json';
 export type { JsonValue } from './json';

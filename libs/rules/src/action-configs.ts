@@ -1,0 +1,11 @@
+import type { ActionType } from './types';
+
+/** Checks an action's (template-bearing) config; throws RuleValidationError naming the place under `path`. */
+export type ActionConfigCheck = (config: Record<string, unknown>, path: string) => void;
+
+/**
+ * Per-type config checks beyond "a JSON object", one entry per action type that has them (webhook
+ * and delay are checked in actions.ts). Values may hold `{{ templates }}`: a check must accept a
+ * template wherever the rendered value would do.
+ */
+export const ACTION_CONFIG_CHECKS: Partial<Record<ActionType, ActionConfigCheck>> = {};
