@@ -184,6 +184,12 @@ describe('rules: versions, activation, ordering, dry runs, manual runs, triggers
     await post(`/v1/rules/${rule.id}/activate`).expect(200);
     expect((await handle.describe()).state.paused).toBe(false);
 
+    // Lost on the Temporal side (a new cluster, an operator's mistake): a gateway start recreates it.
+    await handle.delete();
+    const restarted = await sys.startGateway();
+    await eventually(async () => (await handle.describe().catch(() => undefined)) !== undefined, 15000);
+    await restarted.close();
+
     await sys.http.delete(`/v1/rules/${rule.id}`).set(sys.auth).expect(204);
     await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
