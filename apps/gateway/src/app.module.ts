@@ -6,6 +6,7 @@ import type { RuleflowConfig } from '@ruleflow/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { ActionTemplatesModule } from './action-templates/action-templates.module';
+import { AlertsModule } from './alerts/alerts.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
 import { RULEFLOW_CONFIG } from './common/tokens';
@@ -15,8 +16,10 @@ import { EventsModule } from './events/events.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
 import { HooksModule } from './hooks/hooks.module';
+import { InventoryModule } from './inventory/inventory.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { RegisteredEntitiesModule } from './registered-entities/registered-entities.module';
 import { RulesModule } from './rules/rules.module';
 import { RunsModule } from './runs/runs.module';
@@ -77,6 +80,9 @@ export class AppModule {
         ExecutionsModule,
         MaintenanceModule,
         HooksModule,
+        InventoryModule,
+        NotificationsModule,
+        AlertsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import {
   createActivities,
+  PgAlertStore,
   ExecutionRetentionService,
+  InventoryService,
   PgChildRunStore,
   PgDeliveryStore,
   PgExecutionStore,
+  PgNotificationStore,
   PgScheduledRunStore,
 } from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
@@ -41,9 +44,13 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     executions: new PgExecutionStore(dataSource),
     deliveries: new PgDeliveryStore(dataSource),
     childRuns: new PgChildRunStore(dataSource),
+    inventory: new InventoryService(dataSource),
+    alerts: new PgAlertStore(dataSource),
     scheduledRuns: new PgScheduledRunStore(dataSource),
     retention: new ExecutionRetentionService(dataSource),
     webhooks: config.webhooks,
+    notifications: new PgNotificationStore(dataSource),
+    notify: config.notifications,
   });
   return Worker.create({
     connection,

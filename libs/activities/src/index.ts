@@ -1,17 +1,27 @@
+import type { AlertStore } from './alerts/alert.store';
+import { createAlertActivities } from './alerts/alert.activities';
 import { createChainingActivities } from './chaining/chaining.activities';
 import type { ChildRunStore } from './chaining/child-run.store';
 import type { ExecutionActivityDeps } from './execution/execution.activities';
 import { createExecutionActivities } from './execution/execution.activities';
 import type { MaintenanceActivityDeps } from './maintenance/maintenance.activities';
+import type { NotificationProviders } from './notifications/notification.activities';
+import { createNotificationActivities } from './notifications/notification.activities';
+import type { NotificationStore } from './notifications/notification.store';
 import { createMaintenanceActivities } from './maintenance/maintenance.activities';
 import type { SchedulingActivityDeps } from './scheduling/scheduling.activities';
 import { createSchedulingActivities } from './scheduling/scheduling.activities';
+import type { InventoryStore } from './inventory/inventory.activities';
+import { createInventoryActivities } from './inventory/inventory.activities';
 import type { DeliveryStore } from './stores/delivery.store';
 import { createWebhookActivities } from './webhook/webhook.activities';
 
+export * from './alerts';
 export * from './chaining';
 export * from './execution/execution.activities';
+export * from './inventory';
 export * from './maintenance';
+export * from './notifications';
 export * from './scheduling';
 export * from './stores/delivery.store';
 export * from './stores/execution.store';
@@ -20,7 +30,11 @@ export * from './webhook';
 export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityDeps, MaintenanceActivityDeps {
   deliveries: DeliveryStore;
   childRuns: ChildRunStore;
+  inventory: InventoryStore;
+  alerts: AlertStore;
   webhooks: { allowPrivateNetworks: boolean; timeoutMs: number };
+  notifications: NotificationStore;
+  notify: NotificationProviders;
 }
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
@@ -31,6 +45,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createSchedulingActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createChainingActivities(deps),
+    ...createInventoryActivities({ inventory: deps.inventory }),
+    ...createNotificationActivities({ notifications: deps.notifications, providers: deps.notify }),
+    ...createAlertActivities({ alerts: deps.alerts }),
   };
 }
 

@@ -48,6 +48,11 @@ const envSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool,
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
 
+  SMTP_URL: optionalString,
+  NOTIFY_SMS_URL: optionalString,
+  NOTIFY_PUSH_URL: optionalString,
+  NOTIFY_EMAIL_FROM: z.string().trim().min(1).default('ruleflow@localhost'),
+
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
 
   RETENTION_SUCCESS_DAYS: z.coerce.number().int().min(1).max(36500).default(30),
@@ -88,6 +93,8 @@ export interface RuleflowConfig {
     cliPath?: string;
   };
   webhooks: { allowPrivateNetworks: boolean; timeoutMs: number };
+  /** Notification providers; an unset one makes `send_notification` on that channel fail naming the variable. */
+  notifications: { smtpUrl?: string; smsUrl?: string; pushUrl?: string; emailFrom: string };
   outbox: { pollMs: number };
   /** How long ended executions are kept (days) and when the daily cleanup runs (cron, UTC). */
   retention: { successDays: number; failedDays: number; scheduleCron: string };
@@ -138,6 +145,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cliPath: e.TEMPORAL_CLI_PATH,
     },
     webhooks: { allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
+    notifications: {
+      smtpUrl: e.SMTP_URL,
+      smsUrl: e.NOTIFY_SMS_URL,
+      pushUrl: e.NOTIFY_PUSH_URL,
+      emailFrom: e.NOTIFY_EMAIL_FROM,
+    },
     outbox: { pollMs: e.OUTBOX_POLL_MS },
     retention: {
       successDays: e.RETENTION_SUCCESS_DAYS,
@@ -155,5 +168,9 @@ export function maskConfig(config: RuleflowConfig): Record<string, unknown> {
     adminKey: mask(config.adminKey),
     database: { ...config.database, url: config.database.url?.replace(/:\/\/([^:@/]+):([^@]+)@/, '://$1:***@') },
     temporal: { ...config.temporal, apiKey: mask(config.temporal.apiKey) },
+    notifications: {
+      ...config.notifications,
+      smtpUrl: config.notifications.smtpUrl?.replace(/:\/\/([^:@/]+):([^@]+)@/, '://$1:***@'),
+    },
   };
 }

@@ -1,11 +1,20 @@
 import { DataSource } from 'typeorm';
+import { AlertAcknowledgmentEntity } from './alert-acknowledgment.entity';
+import { AlertRecipientEntity } from './alert-recipient.entity';
+import { AlertEntity } from './alert.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { EventEntity } from './event.entity';
 import { ExecutionEntity } from './execution.entity';
+import { InventoryAllocationEntity } from './inventory-allocation.entity';
+import { InventoryItemEntity } from './inventory-item.entity';
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-rule-graph-and-templates';
 import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-capture';
+import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
+import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
+import { Notifications1764028800000 } from './migrations/1764028800000-notifications';
+import { NotificationEntity } from './notification.entity';
 import { RegisteredEntityEntity } from './registered-entity.entity';
 import { ActionTemplateEntity } from './action-template.entity';
 import { RuleDependencyEntity } from './rule-dependency.entity';
@@ -24,10 +33,23 @@ export const ENTITIES = [
   RuleDependencyEntity,
   ActionTemplateEntity,
   RegisteredEntityEntity,
+  InventoryItemEntity,
+  InventoryAllocationEntity,
+  NotificationEntity,
+  AlertEntity,
+  AlertRecipientEntity,
+  AlertAcknowledgmentEntity,
 ];
 
 /** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
-export const MIGRATIONS = [InitialSchema1763769600000, RuleGraphAndTemplates1763856000000, EntityCapture1763942400000];
+export const MIGRATIONS = [
+  InitialSchema1763769600000,
+  RuleGraphAndTemplates1763856000000,
+  EntityCapture1763942400000,
+  Notifications1764028800000,
+  Alerts1764028800001,
+  Inventory1764028800002,
+];
 
 export interface DataSourceOptions {
   url: string;

@@ -1,3 +1,6 @@
+import { checkNotificationConfig } from './action-configs/notification';
+import { checkAlertConfig } from './action-configs/alert';
+import { checkAllocateInventoryConfig, checkReleaseInventoryConfig } from './action-configs/inventory';
 import type { ActionType } from './types';
 
 /** Checks an action's (template-bearing) config; throws RuleValidationError naming the place under `path`. */
@@ -8,4 +11,9 @@ export type ActionConfigCheck = (config: Record<string, unknown>, path: string) 
  * and delay are checked in actions.ts). Values may hold `{{ templates }}`: a check must accept a
  * template wherever the rendered value would do.
  */
-export const ACTION_CONFIG_CHECKS: Partial<Record<ActionType, ActionConfigCheck>> = {};
+export const ACTION_CONFIG_CHECKS: Partial<Record<ActionType, ActionConfigCheck>> = {
+  allocate_inventory: checkAllocateInventoryConfig,
+  release_inventory: checkReleaseInventoryConfig,
+  send_notification: checkNotificationConfig,
+  create_alert: checkAlertConfig,
+};

@@ -9,6 +9,15 @@ const webhook = (config: Record<string, unknown> = {}, extra: Record<string, unk
   ...extra,
 });
 
+/** A complete create_alert config (the type has config checks of its own). */
+const ALERT = {
+  alertType: 'late_order',
+  severity: 'high',
+  title: 'Order {{data.id}} is late',
+  message: 'late',
+  recipients: [{ type: 'role', id: 'ops' }],
+};
+
 function errorOf(fn: () => unknown): RuleValidationError {
   try {
     fn();
@@ -24,8 +33,12 @@ describe('normalizeActions', () => {
     const result = normalizeActions([
       webhook({ body: { orderId: '{{data.id}}' } }),
       { type: 'delay', config: { duration: '10m' } },
-      { name: 'mail', type: 'send_notification', config: { channel: 'email', to: ['{{data.customer.email}}'] } },
-      { type: 'create_alert' },
+      {
+        name: 'mail',
+        type: 'send_notification',
+        config: { channel: 'email', to: ['{{data.customer.email}}'], body: 'Shipped' },
+      },
+      { type: 'create_alert', config: ALERT },
     ]);
     expect(result).toEqual([
       {
@@ -38,10 +51,10 @@ describe('normalizeActions', () => {
       {
         name: 'mail',
         type: 'send_notification',
-        config: { channel: 'email', to: ['{{data.customer.email}}'] },
+        config: { channel: 'email', to: ['{{data.customer.email}}'], body: 'Shipped' },
         retry: DEFAULT_RETRY,
       },
-      { name: 'create_alert_3', type: 'create_alert', config: {}, retry: DEFAULT_RETRY },
+      { name: 'create_alert_3', type: 'create_alert', config: ALERT, retry: DEFAULT_RETRY },
     ]);
     expect(result[0]?.retry).not.toBe(DEFAULT_RETRY);
   });
@@ -77,7 +90,7 @@ describe('normalizeActions', () => {
   });
 
   it('keeps templateId', () => {
-    const [action] = normalizeActions([{ type: 'create_alert', templateId: 'tpl-1', config: { title: 'x' } }]);
+    const [action] = normalizeActions([{ type: 'create_alert', templateId: 'tpl-1', config: ALERT }]);
     expect(action?.templateId).toBe('tpl-1');
   });
 
@@ -101,9 +114,18 @@ describe('normalizeActions', () => {
     ['an unpadded secret', webhook({ secret: 'whsec_AAAAAAAAAAAAAAAAAAAAAAA' })],
     ['delay in ms', { type: 'delay', config: { duration: 5000 } }],
     ['delay of 365 days', { type: 'delay', config: { duration: '365d' } }],
-    ['a steps reference to an earlier action', { type: 'create_alert', config: { x: '{{steps.webhook_0.body}}' } }],
+    [
+      'a steps reference to an earlier action',
+      { type: 'create_alert', config: { ...ALERT, message: '{{steps.webhook_0.body}}' } },
+    ],
     ['null name and retry mean defaults', { type: 'release_inventory', name: null, retry: null, config: {} }],
-    ['allocate_inventory', { type: 'allocate_inventory', config: { sku: '{{data.lines.0.sku}}' } }],
+    [
+      'allocate_inventory',
+      {
+        type: 'allocate_inventory',
+        config: { orderId: '{{data.id}}', lines: [{ sku: '{{data.lines.0.sku}}', quantity: 1 }] },
+      },
+    ],
   ])('accepts %s', (_name, action) => {
     const list = [webhook(), action];
     expect(() => normalizeActions(list)).not.toThrow();
@@ -154,8 +176,8 @@ describe('normalizeActions', () => {
     ],
     [
       'a steps reference to a later action',
-      [{ type: 'create_alert', config: { x: '{{ steps.erp.body }}' } }, webhook({}, { name: 'erp' })],
-      'actions[0].config.x: template "{{ steps.erp.body }}" refers to step "erp", which is not an earlier action',
+      [{ type: 'create_alert', config: { ...ALERT, message: '{{ steps.erp.body }}' } }, webhook({}, { name: 'erp' })],
+      'actions[0].config.message: template "{{ steps.erp.body }}" refers to step "erp", which is not an earlier action',
     ],
     [
       'a steps reference to itself',
@@ -255,7 +277,10 @@ describe('normalizeActions', () => {
   });
 
   it('can skip the steps reference check', () => {
-    const later = [{ type: 'create_alert', config: { x: '{{ steps.later }}' } }, webhook({}, { name: 'later' })];
+    const later = [
+      { type: 'create_alert', config: { ...ALERT, message: '{{ steps.later }}' } },
+      webhook({}, { name: 'later' }),
+    ];
     expect(() => normalizeActions(later, { checkStepReferences: false })).not.toThrow();
   });
 

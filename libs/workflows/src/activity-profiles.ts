@@ -2,8 +2,10 @@
  * Activity option profiles, declared once. Workflow bodies never set ad-hoc timeouts.
  */
 import type {
+  AlertActivities,
   ChainingActivities,
   ExecutionActivities,
+  InventoryActivities,
   MaintenanceActivities,
   RuleflowActivities,
   SchedulingActivities,
@@ -70,4 +72,48 @@ export const childRunWrite = proxyActivities<ChainingActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
   summary: 'record runs of dependent rules',
+});
+
+/**
+ * A `create_alert` action: one short, idempotent PostgreSQL write (keyed by workflow id and action
+ * name). Retries follow the action's policy from the rule, like every other action.
+ */
+export function alertWrite(retry: RetrySpec, summary: string) {
+  return proxyActivities<AlertActivities>({
+    startToCloseTimeout: '30s',
+    retry: toRetryPolicy(retry),
+    summary,
+  });
+}
+
+/**
+ * Sending one `send_notification` action: a provider call per recipient (each bounded by a 10 s timeout),
+ * heartbeating after each, so a dead worker is noticed quickly while up to 100 recipients still fit.
+ * Retries follow the action's policy from the rule; recipients already sent are skipped on retry.
+ */
+export function notificationDelivery(retry: RetrySpec, summary: string) {
+  return proxyActivities<Pick<RuleflowActivities, 'sendNotifications'>>({
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '1m',
+    retry: toRetryPolicy(retry),
+    summary,
+  });
+}
+
+/**
+ * An inventory action (`allocate_inventory`, `release_inventory`): one short PostgreSQL transaction,
+ * idempotent by its key. Retries follow the action's policy from the rule.
+ */
+export function inventoryAction(retry: RetrySpec, summary: string) {
+  return proxyActivities<InventoryActivities>({ startToCloseTimeout: '30s', retry: toRetryPolicy(retry), summary });
+}
+
+/**
+ * Releasing a failed run's allocations (compensation): idempotent, so retried patiently like `dbWrite`;
+ * stock must not stay reserved for an order whose run gave up.
+ */
+export const inventoryCompensation = proxyActivities<Pick<InventoryActivities, 'releaseAllocation'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  summary: 'release the allocations of a failed run',
 });

@@ -17,6 +17,9 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
+import { runCreateAlert } from './actions/alert.action';
+import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from './actions/inventory.action';
+import { runSendNotification } from './actions/notification.action';
 import { childRunWrite, dbWrite, webhookDelivery } from './activity-profiles';
 import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
 import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './types';
@@ -96,6 +99,7 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
     }
   } catch (err) {
     if (isCancellation(err)) {
+      await releaseRunAllocations(input, steps);
       await CancellationScope.nonCancellable(() =>
         dbWrite.completeExecution({ executionId, status: 'cancelled', error: 'cancelled', errorAction: null }),
       );
@@ -103,6 +107,8 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
     throw err;
   }
 
+  // Compensation: a run that gave up returns the stock it reserved (schedules nothing without allocations).
+  if (status !== 'success') await releaseRunAllocations(input, steps);
   await dbWrite.completeExecution({ executionId, status, error, errorAction });
   setCurrentDetails(`Finished: **${status}**${errorAction ? ` (action ${errorAction}: ${error})` : ''}`);
   if (status !== 'success') {
@@ -187,6 +193,14 @@ async function runAction(input: RuleExecutionInput, action: Action, config: Reco
   switch (action.type) {
     case 'webhook':
       return runWebhook(input, action, config);
+    case 'allocate_inventory':
+      return runAllocateInventory(input, action, config);
+    case 'release_inventory':
+      return runReleaseInventory(input, action, config);
+    case 'create_alert':
+      return runCreateAlert(input, action, config);
+    case 'send_notification':
+      return runSendNotification(input, action, config);
     case 'delay': {
       const ms = parseDuration(config.duration as string | number);
       await sleep(ms);

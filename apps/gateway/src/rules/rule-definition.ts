@@ -7,7 +7,14 @@ import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 import { parseScheduleSpec } from '../schedules/schedule-spec';
 
 /** Action types this release's worker executes (the others in the contract come with their features). */
-export const SUPPORTED_ACTIONS: readonly ActionType[] = ['webhook', 'delay'];
+export const SUPPORTED_ACTIONS: readonly ActionType[] = [
+  'webhook',
+  'delay',
+  'create_alert',
+  'allocate_inventory',
+  'release_inventory',
+  'send_notification',
+];
 
 export interface RuleDefinitionInput {
   trigger: { type: TriggerType; cron?: string; timezone?: string };

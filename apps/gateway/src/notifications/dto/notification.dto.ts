@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { NOTIFICATION_CHANNELS, type NotificationChannel, type NotificationStatus } from '@ruleflow/entities';
+import { NOTIFICATION_STATUSES } from '@ruleflow/entities';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination';
+
+export class ListNotificationsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: NOTIFICATION_STATUSES })
+  @IsOptional()
+  @IsIn(NOTIFICATION_STATUSES)
+  status?: NotificationStatus;
+
+  @ApiPropertyOptional({ enum: NOTIFICATION_CHANNELS })
+  @IsOptional()
+  @IsIn(NOTIFICATION_CHANNELS)
+  channel?: NotificationChannel;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  recipientId?: string;
+}
+
+/** The statuses a provider receipt may report. */
+export const RECEIPT_STATUSES = ['delivered', 'bounced', 'failed'] as const;
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
+
+export class NotificationReceiptDto {
+  @ApiProperty({ enum: RECEIPT_STATUSES })
+  @IsIn(RECEIPT_STATUSES)
+  status: ReceiptStatus;
+
+  @ApiPropertyOptional({ description: 'the provider callback as received (any JSON)' })
+  @IsOptional()
+  providerResponse?: unknown;
+}
+
+export class InboxQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'only notifications not read yet' })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  unread?: boolean;
+}

@@ -1,0 +1,2 @@
+export * from './alert.activities';
+export * from './alert.store';

@@ -1,0 +1,2 @@
+export * from './inventory.activities';
+export * from './inventory.service';

@@ -1,0 +1,63 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createInventoryActivities } from './inventory.activities';
+import type { InventoryStore } from './inventory.activities';
+import type { AllocationView } from './inventory.service';
+import { InventoryRequestError } from './inventory.service';
+
+const allocation = (status: AllocationView['status']): AllocationView => ({
+  id: 'a1',
+  idempotencyKey: 'wf/reserve',
+  orderId: 'o1',
+  status,
+  lines: [{ sku: 's', requested: 2, allocated: status === 'rejected' ? 0 : 2 }],
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
+
+function fake(result: AllocationView | Error): InventoryStore {
+  return {
+    allocate: async () => {
+      if (result instanceof Error) throw result;
+      return { allocation: result, created: true };
+    },
+    release: async () => null,
+  };
+}
+
+const input = { tenantId: 't', idempotencyKey: 'wf/reserve', orderId: 'o1', lines: [{ sku: 's', quantity: 2 }] };
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected an ApplicationFailure');
+}
+
+describe('inventory activities', () => {
+  it('returns the allocation with the attempt number', async () => {
+    const { allocateInventory } = createInventoryActivities({ inventory: fake(allocation('allocated')) });
+    const result = await new MockActivityEnvironment({ attempt: 3 }).run(allocateInventory, input);
+    expect(result).toEqual({ allocation: allocation('allocated'), attempt: 3 });
+  });
+
+  it('fails a rejected allocation for good as InventoryUnavailable', async () => {
+    const { allocateInventory } = createInventoryActivities({ inventory: fake(allocation('rejected')) });
+    const failure = await failureOf(new MockActivityEnvironment({ attempt: 2 }).run(allocateInventory, input));
+    expect(failure).toMatchObject({ type: 'InventoryUnavailable', nonRetryable: true });
+    expect(failure.details?.[0]).toEqual({ attempt: 2, allocation: allocation('rejected') });
+  });
+
+  it('fails an invalid request for good, and leaves other errors retryable', async () => {
+    const bad = createInventoryActivities({ inventory: fake(new InventoryRequestError('unknown sku: "x"')) });
+    const failure = await failureOf(new MockActivityEnvironment().run(bad.allocateInventory, input));
+    expect(failure).toMatchObject({ type: 'InvalidInventoryRequest', nonRetryable: true, message: 'unknown sku: "x"' });
+
+    const down = createInventoryActivities({ inventory: fake(new Error('connection refused')) });
+    await expect(new MockActivityEnvironment().run(down.allocateInventory, input)).rejects.toThrow(
+      /^connection refused$/,
+    );
+  });
+});

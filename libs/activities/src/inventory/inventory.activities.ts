@@ -1,0 +1,56 @@
+import type { AllocationMode } from '@ruleflow/entities';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AllocateRequest, AllocationView } from './inventory.service';
+import { InventoryRequestError } from './inventory.service';
+
+/** The part of InventoryService the activities use (a fake in unit tests). */
+export interface InventoryStore {
+  allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }>;
+  release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null>;
+}
+
+export interface InventoryActivityDeps {
+  inventory: InventoryStore;
+}
+
+function invalid(err: unknown): never {
+  if (err instanceof InventoryRequestError) {
+    throw ApplicationFailure.create({ type: 'InvalidInventoryRequest', nonRetryable: true, message: err.message });
+  }
+  throw err;
+}
+
+/** Inventory activities: idempotent by the caller's key, so retries never reserve twice. */
+export function createInventoryActivities({ inventory }: InventoryActivityDeps) {
+  return {
+    /** Allocates under the key (with the attempt number); a `rejected` allocation fails for good (InventoryUnavailable). */
+    async allocateInventory(input: {
+      tenantId: string;
+      idempotencyKey: string;
+      orderId: string;
+      lines: Array<{ sku: string; quantity: number }>;
+      mode?: AllocationMode;
+    }): Promise<{ allocation: AllocationView; attempt: number }> {
+      const { allocation } = await inventory.allocate(input).catch(invalid);
+      if (allocation.status === 'rejected') {
+        throw ApplicationFailure.create({
+          type: 'InventoryUnavailable',
+          nonRetryable: true,
+          message: `not enough stock for order ${allocation.orderId}: ${allocation.lines
+            .map((l) => `${l.sku} (requested ${l.requested})`)
+            .join(', ')}`,
+          // `attempt` is how the workflow reports the attempts of a failed action.
+          details: [{ attempt: Context.current().info.attempt, allocation }],
+        });
+      }
+      return { allocation, attempt: Context.current().info.attempt };
+    },
+    /** Returns an allocation's stock (idempotent); null when the key is unknown. */
+    async releaseAllocation(input: { tenantId: string; idempotencyKey: string }): Promise<AllocationView | null> {
+      return inventory.release(input.tenantId, input.idempotencyKey);
+    },
+  };
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

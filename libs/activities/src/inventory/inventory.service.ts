@@ -1,0 +1,242 @@
+import type { AllocationLine, AllocationMode, AllocationStatus } from '@ruleflow/entities';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** What the API and the `allocate_inventory` action return for an allocation (JSON-safe). */
+export interface AllocationView {
+  id: string;
+  idempotencyKey: string;
+  orderId: string;
+  status: AllocationStatus;
+  lines: AllocationLine[];
+  createdAt: string;
+}
+
+export interface InventoryItemView {
+  sku: string;
+  quantityOnHand: number;
+  quantityReserved: number;
+  quantityAvailable: number;
+}
+
+export interface AllocateRequest {
+  tenantId: string;
+  idempotencyKey: string;
+  orderId: string;
+  lines: Array<{ sku: string; quantity: number }>;
+  mode?: AllocationMode;
+}
+
+/** A request that can never succeed as given (unknown sku, bad quantity): a 400, a non-retryable action failure. */
+export class InventoryRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InventoryRequestError';
+  }
+}
+
+/** A stock change that conflicts with the current reservations (on hand below reserved): a 409. */
+export class InventoryConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InventoryConflictError';
+  }
+}
+
+interface ItemRow {
+  sku: string;
+  quantity_on_hand: number;
+  quantity_reserved: number;
+}
+
+interface AllocationRow {
+  id: string;
+  idempotency_key: string;
+  order_id: string;
+  status: AllocationStatus;
+  lines: AllocationLine[];
+  created_at: Date;
+}
+
+const ALLOCATION_COLUMNS = 'id, idempotency_key, order_id, status, lines, created_at';
+
+function toItemView(row: ItemRow): InventoryItemView {
+  return {
+    sku: row.sku,
+    quantityOnHand: row.quantity_on_hand,
+    quantityReserved: row.quantity_reserved,
+    quantityAvailable: row.quantity_on_hand - row.quantity_reserved,
+  };
+}
+
+function toAllocationView(row: AllocationRow): AllocationView {
+  return {
+    id: row.id,
+    idempotencyKey: row.idempotency_key,
+    orderId: row.order_id,
+    status: row.status,
+    lines: row.lines,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+/** Checks an allocation request's shape; throws InventoryRequestError naming the first problem. */
+export function checkAllocateRequest(req: AllocateRequest): void {
+  if (typeof req.idempotencyKey !== 'string' || req.idempotencyKey.length === 0 || req.idempotencyKey.length > 200)
+    throw new InventoryRequestError('idempotencyKey must be a non-empty string of at most 200 characters');
+  if (typeof req.orderId !== 'string' || req.orderId.length === 0)
+    throw new InventoryRequestError('orderId must be a non-empty string');
+  if (req.mode !== undefined && req.mode !== 'all_or_nothing' && req.mode !== 'partial')
+    throw new InventoryRequestError('mode must be "all_or_nothing" or "partial"');
+  if (!Array.isArray(req.lines) || req.lines.length === 0)
+    throw new InventoryRequestError('lines must be a non-empty array');
+  req.lines.forEach((line, i) => {
+    if (typeof line?.sku !== 'string' || line.sku.length === 0)
+      throw new InventoryRequestError(`lines[${i}].sku must be a non-empty string`);
+    if (!Number.isInteger(line.quantity) || line.quantity <= 0)
+      throw new InventoryRequestError(`lines[${i}].quantity must be a positive integer`);
+  });
+}
+
+/**
+ * Stock and allocations in PostgreSQL, shared by the gateway and the inventory activities. Every
+ * change runs in one transaction that first serialises on the idempotency key (a transaction-scoped
+ * advisory lock) and then locks the item rows in sku order, so concurrent requests never reserve
+ * beyond on-hand stock, never deadlock on each other, and a repeated key never reserves twice.
+ */
+export class InventoryService {
+  constructor(private readonly db: DataSource) {}
+
+  /** Sets a SKU's on-hand quantity (creating the item); below what is reserved → InventoryConflictError. */
+  async setOnHand(tenantId: string, sku: string, quantityOnHand: number): Promise<InventoryItemView> {
+    if (!Number.isInteger(quantityOnHand) || quantityOnHand < 0)
+      throw new InventoryRequestError('quantityOnHand must be a non-negative integer');
+    const rows: ItemRow[] = await this.db.query(
+      `INSERT INTO inventory_items (tenant_id, sku, quantity_on_hand) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant_id, sku) DO UPDATE SET quantity_on_hand = EXCLUDED.quantity_on_hand, updated_at = now()
+         WHERE inventory_items.quantity_reserved <= EXCLUDED.quantity_on_hand
+       RETURNING sku, quantity_on_hand, quantity_reserved`,
+      [tenantId, sku, quantityOnHand],
+    );
+    if (rows[0]) return toItemView(rows[0]);
+    const current = await this.getItem(tenantId, sku);
+    throw new InventoryConflictError(
+      `quantityOnHand ${quantityOnHand} is below the ${current?.quantityReserved ?? 'currently'} reserved units of sku "${sku}"`,
+    );
+  }
+
+  async getItem(tenantId: string, sku: string): Promise<InventoryItemView | null> {
+    const rows: ItemRow[] = await this.db.query(
+      `SELECT sku, quantity_on_hand, quantity_reserved FROM inventory_items WHERE tenant_id = $1 AND sku = $2`,
+      [tenantId, sku],
+    );
+    return rows[0] ? toItemView(rows[0]) : null;
+  }
+
+  async getAllocation(tenantId: string, idempotencyKey: string): Promise<AllocationView | null> {
+    const rows: AllocationRow[] = await this.db.query(
+      `SELECT ${ALLOCATION_COLUMNS} FROM inventory_allocations WHERE tenant_id = $1 AND idempotency_key = $2`,
+      [tenantId, idempotencyKey],
+    );
+    return rows[0] ? toAllocationView(rows[0]) : null;
+  }
+
+  /**
+   * Reserves stock for an order. `all_or_nothing` (default) reserves nothing (`rejected`) unless every
+   * line fits; `partial` reserves what is available. A key seen before returns its stored allocation
+   * with `created: false` and reserves nothing. Unknown skus → InventoryRequestError.
+   */
+  async allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }> {
+    checkAllocateRequest(req);
+    const mode: AllocationMode = req.mode ?? 'all_or_nothing';
+    return this.db.transaction(async (m) => {
+      await lockKey(m, req.tenantId, req.idempotencyKey);
+      const existing = await this.findLocked(m, req.tenantId, req.idempotencyKey);
+      if (existing) return { allocation: existing, created: false };
+
+      const skus = [...new Set(req.lines.map((l) => l.sku))].sort();
+      const items: ItemRow[] = await m.query(
+        `SELECT sku, quantity_on_hand, quantity_reserved FROM inventory_items
+          WHERE tenant_id = $1 AND sku = ANY($2::text[]) ORDER BY sku FOR UPDATE`,
+        [req.tenantId, skus],
+      );
+      const available = new Map(items.map((i) => [i.sku, i.quantity_on_hand - i.quantity_reserved]));
+      const unknown = skus.filter((s) => !available.has(s));
+      if (unknown.length) throw new InventoryRequestError(`unknown sku: ${unknown.map((s) => `"${s}"`).join(', ')}`);
+
+      // Lines naming the same sku share its availability, in line order.
+      const lines: AllocationLine[] = req.lines.map((line) => {
+        const left = available.get(line.sku) ?? 0;
+        const allocated = Math.min(left, line.quantity);
+        available.set(line.sku, left - allocated);
+        return { sku: line.sku, requested: line.quantity, allocated };
+      });
+      const complete = lines.every((l) => l.allocated === l.requested);
+      const any = lines.some((l) => l.allocated > 0);
+      let status: AllocationStatus;
+      if (complete) status = 'allocated';
+      else if (mode === 'partial' && any) status = 'partial';
+      else status = 'rejected';
+      if (status === 'rejected') for (const l of lines) l.allocated = 0;
+
+      await reserve(m, req.tenantId, lines, 1);
+      const rows: AllocationRow[] = await m.query(
+        `INSERT INTO inventory_allocations (tenant_id, idempotency_key, order_id, mode, status, lines)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING ${ALLOCATION_COLUMNS}`,
+        [req.tenantId, req.idempotencyKey, req.orderId, mode, status, JSON.stringify(lines)],
+      );
+      return { allocation: toAllocationView(rows[0]!), created: true };
+    });
+  }
+
+  /**
+   * Returns an allocation's reserved stock, once: a released (or rejected) allocation is returned as it
+   * is. Null when the key is unknown for this tenant.
+   */
+  async release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null> {
+    return this.db.transaction(async (m) => {
+      await lockKey(m, tenantId, idempotencyKey);
+      const existing = await this.findLocked(m, tenantId, idempotencyKey);
+      if (!existing || existing.status === 'released' || existing.status === 'rejected') return existing;
+      const skus = [...new Set(existing.lines.map((l) => l.sku))].sort();
+      await m.query(
+        `SELECT sku FROM inventory_items WHERE tenant_id = $1 AND sku = ANY($2::text[]) ORDER BY sku FOR UPDATE`,
+        [tenantId, skus],
+      );
+      await reserve(m, tenantId, existing.lines, -1);
+      // TypeORM answers an UPDATE … RETURNING as [rows, affected].
+      const [rows]: [AllocationRow[], number] = await m.query(
+        `UPDATE inventory_allocations SET status = 'released', released_at = now()
+          WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING ${ALLOCATION_COLUMNS}`,
+        [tenantId, idempotencyKey],
+      );
+      return toAllocationView(rows[0]!);
+    });
+  }
+
+  private async findLocked(m: EntityManager, tenantId: string, key: string): Promise<AllocationView | null> {
+    const rows: AllocationRow[] = await m.query(
+      `SELECT ${ALLOCATION_COLUMNS} FROM inventory_allocations WHERE tenant_id = $1 AND idempotency_key = $2`,
+      [tenantId, key],
+    );
+    return rows[0] ? toAllocationView(rows[0]) : null;
+  }
+}
+
+/** Serialises every change under one idempotency key for the rest of the transaction. */
+async function lockKey(m: EntityManager, tenantId: string, key: string): Promise<void> {
+  await m.query(`SELECT pg_advisory_xact_lock(hashtext($1::text || ':' || $2::text))`, [tenantId, key]);
+}
+
+/** Adds (sign 1) or returns (sign -1) the lines' allocated units to the items' reservations; rows already locked. */
+async function reserve(m: EntityManager, tenantId: string, lines: AllocationLine[], sign: 1 | -1): Promise<void> {
+  const totals = new Map<string, number>();
+  for (const l of lines) if (l.allocated > 0) totals.set(l.sku, (totals.get(l.sku) ?? 0) + l.allocated);
+  if (totals.size === 0) return;
+  const skus = [...totals.keys()].sort();
+  await m.query(
+    `UPDATE inventory_items i SET quantity_reserved = i.quantity_reserved + d.delta, updated_at = now()
+       FROM unnest($2::text[], $3::int[]) AS d(sku, delta)
+      WHERE i.tenant_id = $1 AND i.sku = d.sku`,
+    [tenantId, skus, skus.map((s) => sign * (totals.get(s) ?? 0))],
+  );
+}

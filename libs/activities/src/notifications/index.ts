@@ -1,0 +1,3 @@
+export * from './notification.activities';
+export * from './notification.store';
+export * from './providers';

@@ -1,0 +1,37 @@
+import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
+import { workflowInfo } from '@temporalio/workflow';
+import { alertWrite } from '../activity-profiles';
+import type { RuleExecutionInput } from '../types';
+
+/** The idempotency key of an alert action: one alert per run (workflow id) and action. */
+export function alertIdempotencyKey(workflowId: string, actionName: string): string {
+  return `${workflowId}/${actionName}`;
+}
+
+/** Runs a `create_alert` action with its rendered config; output `{alertId}`. */
+export async function runCreateAlert(
+  input: RuleExecutionInput,
+  action: ActionSpec & { retry: RetrySpec },
+  config: Record<string, unknown>,
+): Promise<{ output: { alertId: string }; attempts: number }> {
+  const { rule, event, executionId } = input;
+  const title = typeof config.title === 'string' ? config.title : String(config.alertType ?? 'alert');
+  const { createAlert } = alertWrite(action.retry, `${action.name}: alert "${title.slice(0, 100)}"`);
+  const entityId = event.data.id;
+  const result = await createAlert({
+    alertType: config.alertType,
+    severity: config.severity,
+    title: config.title,
+    message: config.message,
+    recipients: config.recipients,
+    expiresIn: config.expiresIn as string | number | null | undefined,
+    context: config.context,
+    tenantId: rule.tenantId,
+    executionId,
+    ruleId: rule.id,
+    sourceEntityName: event.entity,
+    sourceEntityId: entityId === undefined || entityId === null ? null : String(entityId as string | number),
+    idempotencyKey: alertIdempotencyKey(workflowInfo().workflowId, action.name),
+  });
+  return { output: { alertId: result.alertId }, attempts: result.attempt };
+}

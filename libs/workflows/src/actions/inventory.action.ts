@@ -1,0 +1,101 @@
+import type { AllocationView } from '@ruleflow/activities';
+import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { inventoryAction, inventoryCompensation } from '../activity-profiles';
+import type { RuleExecutionInput } from '../types';
+
+type Action = ActionSpec & { retry: RetrySpec };
+
+/** The idempotency key of an `allocate_inventory` action: one allocation per run (workflow id) and action. */
+export function allocationIdempotencyKey(workflowId: string, actionName: string): string {
+  return `${workflowId}/${actionName}`;
+}
+
+function invalidConfig(action: Action, message: string): never {
+  throw ApplicationFailure.create({
+    type: 'InvalidActionConfig',
+    nonRetryable: true,
+    message: `${action.name}: ${message}`,
+  });
+}
+
+/** Runs an `allocate_inventory` action with its rendered config; output: the allocation. */
+export async function runAllocateInventory(
+  input: RuleExecutionInput,
+  action: Action,
+  config: Record<string, unknown>,
+): Promise<{ output: AllocationView; attempts: number }> {
+  const { orderId, lines, mode } = config;
+  if (typeof orderId !== 'string' && typeof orderId !== 'number') invalidConfig(action, 'orderId must be a string');
+  if (!Array.isArray(lines)) invalidConfig(action, 'lines must render to an array of {sku, quantity}');
+  if (mode !== undefined && mode !== 'all_or_nothing' && mode !== 'partial')
+    invalidConfig(action, 'mode must be "all_or_nothing" or "partial"');
+  const { allocateInventory } = inventoryAction(action.retry, `${action.name}: allocate order ${String(orderId)}`);
+  const result = await allocateInventory({
+    tenantId: input.rule.tenantId,
+    idempotencyKey: allocationIdempotencyKey(workflowInfo().workflowId, action.name),
+    orderId: String(orderId),
+    lines: lines.map((line: unknown) => {
+      const l = (line ?? {}) as { sku?: unknown; quantity?: unknown };
+      return { sku: String(l.sku), quantity: Number(l.quantity) };
+    }),
+    mode,
+  });
+  return { output: result.allocation, attempts: result.attempt };
+}
+
+/** Keys of the allocations this run made so far: its successful `allocate_inventory` steps. */
+function runAllocationKeys(input: RuleExecutionInput, steps: Record<string, unknown>): string[] {
+  return input.rule.actions
+    .filter((a) => a.type === 'allocate_inventory' && steps[a.name] !== undefined)
+    .map((a) => (steps[a.name] as AllocationView).idempotencyKey);
+}
+
+/**
+ * Runs a `release_inventory` action: with `idempotencyKey`, releases that allocation of the tenant
+ * (unknown key → fails for good); without, every allocation made earlier in this run. Output `{released}`.
+ */
+export async function runReleaseInventory(
+  input: RuleExecutionInput,
+  action: Action,
+  config: Record<string, unknown>,
+): Promise<{ output: { released: AllocationView[] }; attempts: number }> {
+  const given = config.idempotencyKey;
+  if (given !== undefined && typeof given !== 'string') invalidConfig(action, 'idempotencyKey must be a string');
+  // A failed action stops the run, so every allocate_inventory action before this one has succeeded.
+  const index = input.rule.actions.findIndex((a) => a.name === action.name);
+  const earlier = input.rule.actions.slice(0, index).filter((a) => a.type === 'allocate_inventory');
+  const workflowId = workflowInfo().workflowId;
+  const keys = given !== undefined ? [given] : earlier.map((a) => allocationIdempotencyKey(workflowId, a.name));
+  const { releaseAllocation } = inventoryAction(action.retry, `${action.name}: release ${keys.length} allocation(s)`);
+  const released: AllocationView[] = [];
+  for (const key of keys) {
+    const allocation = await releaseAllocation({ tenantId: input.rule.tenantId, idempotencyKey: key });
+    if (!allocation) {
+      throw ApplicationFailure.create({
+        type: 'AllocationNotFound',
+        nonRetryable: true,
+        message: `allocation "${key}" does not exist`,
+      });
+    }
+    released.push(allocation);
+  }
+  return { output: { released }, attempts: 1 };
+}
+
+/**
+ * Compensation for a run that ends without success: returns the stock of every allocation it made.
+ * Schedules nothing when the run made none (so histories without inventory actions replay unchanged),
+ * and cannot be cancelled: stock must not stay reserved for a run that gave up.
+ */
+export async function releaseRunAllocations(input: RuleExecutionInput, steps: Record<string, unknown>): Promise<void> {
+  const keys = runAllocationKeys(input, steps);
+  if (keys.length === 0) return;
+  await CancellationScope.nonCancellable(() =>
+    Promise.all(
+      keys.map((idempotencyKey) =>
+        inventoryCompensation.releaseAllocation({ tenantId: input.rule.tenantId, idempotencyKey }),
+      ),
+    ),
+  );
+}
