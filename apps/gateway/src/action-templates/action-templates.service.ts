@@ -4,7 +4,7 @@ import { RuleValidationError, validateTemplates } from '@ruleflow/rules';
 import { DataSource, In, QueryFailedError } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import type { PageQueryDto } from '../common/pagination';
-import { decodeCursor, toPage } from '../common/pagination';
+import { fetchPage } from '../common/pagination';
 import { isUuid } from '../common/uuid';
 import type { CreateActionTemplateDto, UpdateActionTemplateDto } from './dto/action-template.dto';
 
@@ -43,15 +43,14 @@ export class ActionTemplatesService {
   }
 
   async list(auth: AuthContext, query: PageQueryDto) {
-    const limit = query.limit ?? 50;
-    const offset = decodeCursor(query.cursor);
-    const rows = await this.db.getRepository(ActionTemplateEntity).find({
-      where: { tenantId: auth.tenantId },
-      order: { name: 'ASC', id: 'ASC' },
-      skip: offset,
-      take: limit + 1,
-    });
-    return toPage(rows, offset, limit, toActionTemplateResponse);
+    return fetchPage(
+      query,
+      (skip, take) =>
+        this.db
+          .getRepository(ActionTemplateEntity)
+          .find({ where: { tenantId: auth.tenantId }, order: { name: 'ASC', id: 'ASC' }, skip, take }),
+      toActionTemplateResponse,
+    );
   }
 
   async get(auth: AuthContext, id: string) {

@@ -46,3 +46,14 @@ export function toPage<T, R>(rows: T[], offset: number, limit: number, map: (row
     nextCursor: more ? Buffer.from(JSON.stringify({ o: offset + limit }), 'utf8').toString('base64url') : null,
   };
 }
+
+/** One page of a list: `fetch(skip, take)` reads one row more than the page, so the next cursor is known. */
+export async function fetchPage<T, R>(
+  query: PageQueryDto,
+  fetch: (skip: number, take: number) => Promise<T[]>,
+  map: (row: T) => R,
+): Promise<Page<R>> {
+  const limit = query.limit ?? 50;
+  const offset = decodeCursor(query.cursor);
+  return toPage(await fetch(offset, limit + 1), offset, limit, map);
+}

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import type { PageQueryDto } from '../common/pagination';
-import { decodeCursor, toPage } from '../common/pagination';
+import { fetchPage } from '../common/pagination';
 import { isUuid } from '../common/uuid';
 import type { RegisterEntityDto } from './dto/registered-entity.dto';
 
@@ -94,15 +94,17 @@ export class RegisteredEntitiesService {
   }
 
   async list(auth: AuthContext, query: PageQueryDto) {
-    const limit = query.limit ?? 50;
-    const offset = decodeCursor(query.cursor);
-    const rows = await this.db.getRepository(RegisteredEntityEntity).find({
-      where: { tenantId: auth.tenantId },
-      order: { schemaName: 'ASC', name: 'ASC' },
-      skip: offset,
-      take: limit + 1,
-    });
-    return toPage(rows, offset, limit, toRegisteredEntityResponse);
+    return fetchPage(
+      query,
+      (skip, take) =>
+        this.db.getRepository(RegisteredEntityEntity).find({
+          where: { tenantId: auth.tenantId },
+          order: { schemaName: 'ASC', name: 'ASC' },
+          skip,
+          take,
+        }),
+      toRegisteredEntityResponse,
+    );
   }
 
   async get(auth: AuthContext, id: string) {

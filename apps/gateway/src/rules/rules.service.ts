@@ -17,7 +17,7 @@ import { DataSource, In } from 'typeorm';
 import { ActionTemplatesService } from '../action-templates/action-templates.service';
 import type { AuthContext } from '../auth/auth-context';
 import type { Page, PageQueryDto } from '../common/pagination';
-import { decodeCursor, toPage } from '../common/pagination';
+import { decodeCursor, fetchPage, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG } from '../common/tokens';
 import { isUuid } from '../common/uuid';
 import type { LaunchedRun } from '../runs/run-launcher.service';
@@ -173,19 +173,14 @@ export class RulesService {
 
   async versions(auth: AuthContext, id: string, query: PageQueryDto) {
     const rule = await this.find(this.db.manager, auth, id);
-    const limit = query.limit ?? 50;
-    const offset = decodeCursor(query.cursor);
-    const rows = await this.db.getRepository(RuleVersionEntity).find({
-      where: { ruleId: rule.id, tenantId: auth.tenantId },
-      order: { version: 'DESC' },
-      skip: offset,
-      take: limit + 1,
-    });
-    return toPage(rows, offset, limit, (v) => ({
-      version: v.version,
-      rule: v.rule,
-      createdAt: v.createdAt.toISOString(),
-    }));
+    return fetchPage(
+      query,
+      (skip, take) =>
+        this.db
+          .getRepository(RuleVersionEntity)
+          .find({ where: { ruleId: rule.id, tenantId: auth.tenantId }, order: { version: 'DESC' }, skip, take }),
+      (v) => ({ version: v.version, rule: v.rule, createdAt: v.createdAt.toISOString() }),
+    );
   }
 
   /** A dry run: which conditions hold for this data and what the actions would be sent; nothing runs or is stored. */
