@@ -6,6 +6,7 @@ import type { RuleflowConfig } from '@ruleflow/config';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { jsonGuard } from './common/json-guard';
 import { createValidationPipe } from './common/validation';
 
 /** Build the gateway app (used by main.ts and by the end-to-end tests alike). */
@@ -25,6 +26,7 @@ export async function createGatewayApp(config: RuleflowConfig): Promise<INestApp
   });
   // Bodies over 1 MiB are a 413 (mapped by the exception filter).
   app.useBodyParser('json', { limit: '1mb', strict: true });
+  app.use(jsonGuard);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 
