@@ -25,6 +25,7 @@ import { RulesModule } from './rules/rules.module';
 import { RunsModule } from './runs/runs.module';
 import { SchedulesModule } from './schedules/schedules.module';
 import { TemporalModule } from './temporal/temporal.module';
+import { TenancyModule } from './tenancy/tenancy.module';
 
 @Global()
 @Module({})
@@ -69,6 +70,7 @@ export class AppModule {
         TemporalModule,
         MetricsModule,
         AuthModule,
+        TenancyModule,
         RunsModule,
         SchedulesModule,
         HealthModule,
