@@ -1,3 +1,4 @@
+import request from 'supertest';
 import type { TestSystem } from './test-system';
 import { startTestSystem } from './test-system';
 
@@ -88,6 +89,40 @@ describe('tenants and API keys', () => {
     expect((await sys.http.delete(`/v1/api-keys/${created.body.id}`).set(sys.auth)).status).toBe(204);
     expect((await sys.http.get('/v1/rules').set(as(key))).status).toBe(401);
     expect((await sys.http.delete('/v1/api-keys/3f1c1f8e-9d55-4a55-9a3c-000000000000').set(sys.auth)).status).toBe(404);
+  });
+
+  it('rateLimitPerHour holds across two gateway processes (counted in PostgreSQL), with Retry-After', async () => {
+    const created = await sys.http
+      .post('/v1/api-keys')
+      .set(sys.auth)
+      .send({ name: 'limited', scopes: ['rules:read'], rateLimitPerHour: 3 });
+    const key = created.body.key as string;
+    const other = await sys.startGateway();
+    const gateways = [request(sys.app.getHttpServer()), request(other.getHttpServer())];
+    const statuses: number[] = [];
+    let last: request.Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await gateways[i % 2]!.get('/v1/rules').set(as(key));
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(last!.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    expect(last!.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    await other.close();
+  });
+
+  it('usageQuota: requests beyond it get 429 and are not counted', async () => {
+    const created = await sys.http
+      .post('/v1/api-keys')
+      .set(sys.auth)
+      .send({ name: 'quota', scopes: ['rules:read'], usageQuota: 2 });
+    const key = created.body.key as string;
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await sys.http.get('/v1/rules').set(as(key))).status);
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    const listed = await sys.http.get('/v1/api-keys').set(sys.auth);
+    expect(listed.body.items.find((k: { id: string }) => k.id === created.body.id).usageCount).toBe(2);
   });
 
   it.each([

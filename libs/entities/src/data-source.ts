@@ -11,6 +11,7 @@ import { InventoryItemEntity } from './inventory-item.entity';
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-rule-graph-and-templates';
 import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-capture';
+import { ApiKeyUsage1764115200000 } from './migrations/1764115200000-api-key-usage';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
 import { Notifications1764028800000 } from './migrations/1764028800000-notifications';
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   Notifications1764028800000,
   Alerts1764028800001,
   Inventory1764028800002,
+  ApiKeyUsage1764115200000,
 ];
 
 export interface DataSourceOptions {

@@ -18,7 +18,11 @@ export function generateApiKey(): string {
   return `rf_${randomBytes(32).toString('base64url')}`;
 }
 
-export type KeyCheck = { ok: true; auth: AuthContext } | { ok: false; reason: string };
+export type KeyCheck =
+  { ok: true; auth: AuthContext } | { ok: false; status: 401 | 429; reason: string; retryAfterSeconds?: number };
+
+/** A quota does not renew; clients are told to come back in a day (an operator raises it meanwhile). */
+const QUOTA_RETRY_AFTER_SECONDS = 86_400;
 
 @Injectable()
 export class ApiKeysService {
@@ -31,18 +35,53 @@ export class ApiKeysService {
 
   /** Resolve a presented key: unknown, disabled and expired keys are refused. Usage is counted. */
   async authenticate(presented: string): Promise<KeyCheck> {
-    if (!presented.startsWith('rf_') || presented.length > 200) return { ok: false, reason: 'invalid API key' };
+    if (!presented.startsWith('rf_') || presented.length > 200)
+      return { ok: false, status: 401, reason: 'invalid API key' };
     const hash = hashApiKey(presented);
     const key = await this.db.getRepository(ApiKeyEntity).findOne({ where: { keyHash: hash } });
     // The lookup is by hash; the constant-time compare guards against any index/collation surprise.
     if (!key || !timingSafeEqual(Buffer.from(key.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
-      return { ok: false, reason: 'invalid API key' };
+      return { ok: false, status: 401, reason: 'invalid API key' };
     }
-    if (!key.enabled) return { ok: false, reason: 'API key has been revoked' };
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'API key has expired' };
-    await this.db.query(`UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = now() WHERE id = $1`, [
-      key.id,
-    ]);
+    if (!key.enabled) return { ok: false, status: 401, reason: 'API key has been revoked' };
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
+      return { ok: false, status: 401, reason: 'API key has expired' };
+    }
+    if (key.rateLimitPerHour !== null) {
+      // A fixed hourly window counted in PostgreSQL: every gateway process sees the same count.
+      const rows: Array<{ count: number; retry_after: number }> = await this.db.query(
+        `INSERT INTO api_key_usage (api_key_id, window_start, count) VALUES ($1, date_trunc('hour', now()), 1)
+         ON CONFLICT (api_key_id, window_start) DO UPDATE SET count = api_key_usage.count + 1
+         RETURNING count, GREATEST(1, ceil(extract(epoch FROM (window_start + interval '1 hour' - now()))))::int AS retry_after`,
+        [key.id],
+      );
+      const window = rows[0]!;
+      if (window.count > key.rateLimitPerHour) {
+        return {
+          ok: false,
+          status: 429,
+          reason: `rate limit of ${key.rateLimitPerHour} requests per hour exceeded`,
+          retryAfterSeconds: window.retry_after,
+        };
+      }
+    }
+    // Counted only while under the quota, in one statement, so concurrent requests cannot overshoot it.
+    const counted: unknown = await this.db.query(
+      `UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = now()
+        WHERE id = $1 AND (usage_quota IS NULL OR usage_count < usage_quota)
+        RETURNING id`,
+      [key.id],
+    );
+    const updated =
+      Array.isArray(counted) && Array.isArray(counted[0]) ? (counted[0] as unknown[]) : (counted as unknown[]);
+    if (updated.length === 0) {
+      return {
+        ok: false,
+        status: 429,
+        reason: `usage quota of ${key.usageQuota} requests is used up`,
+        retryAfterSeconds: QUOTA_RETRY_AFTER_SECONDS,
+      };
+    }
     return { ok: true, auth: { apiKeyId: key.id, tenantId: key.tenantId, scopes: key.scopes } };
   }
 

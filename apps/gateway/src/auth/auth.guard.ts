@@ -1,5 +1,6 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { Response } from 'express';
 import { Reflector } from '@nestjs/core';
 import { ApiKeysService } from './api-keys.service';
 import type { AuthedRequest } from './auth-context';
@@ -21,7 +22,13 @@ export class ApiKeyGuard implements CanActivate {
     const presented = extractKey(req.headers.authorization, req.headers['x-api-key']);
     if (!presented) throw new UnauthorizedException('missing API key (Authorization: Bearer <key> or X-API-Key)');
     const result = await this.keys.authenticate(presented);
-    if (!result.ok) throw new UnauthorizedException(result.reason);
+    if (!result.ok) {
+      if (result.status === 401) throw new UnauthorizedException(result.reason);
+      if (result.retryAfterSeconds !== undefined) {
+        context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(result.retryAfterSeconds));
+      }
+      throw new HttpException(result.reason, HttpStatus.TOO_MANY_REQUESTS);
+    }
     req.auth = result.auth;
     const needed = this.reflector.getAllAndOverride<Scope | undefined>(SCOPES_KEY, targets);
     if (needed && !hasScope(result.auth.scopes, needed)) {
