@@ -3,3 +3,4 @@ export * from './http-receiver';
 export * from './ports';
 export * from './temporal';
 export * from './process-tree';
+export * from './capturing-logger';

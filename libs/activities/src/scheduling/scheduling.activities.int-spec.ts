@@ -1,36 +1,13 @@
 import type { ExecutionInput } from '@ruleflow/entities';
 import { ExecutionEntity, RuleEntity } from '@ruleflow/entities';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
-import { insertTenants, openTestDataSource } from '@ruleflow/testing';
-import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import { CapturingLogger, insertTenants, openTestDataSource } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
 import { PgScheduledRunStore } from './scheduled-run.store';
 import type { PrepareScheduledRunInput, PreparedScheduledRun, SchedulingActivities } from './scheduling.activities';
 import { createSchedulingActivities } from './scheduling.activities';
-
-class CapturingLogger implements Logger {
-  readonly entries: Array<{ level: LogLevel; message: string; meta?: LogMetadata }> = [];
-  log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.entries.push({ level, message, meta });
-  }
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
-  }
-}
 
 /** prepareScheduledRun over PgScheduledRunStore against real PostgreSQL. */
 describe('prepareScheduledRun (real PostgreSQL)', () => {

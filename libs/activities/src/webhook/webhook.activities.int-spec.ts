@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { CapturingLogger } from '@ruleflow/testing';
 import { Webhook } from 'standardwebhooks';
 import type { DeliveryRef, DeliveryStore } from '../stores/delivery.store';
 import { MAX_RESPONSE_BODY_BYTES, WEBHOOK_USER_AGENT } from './http-client';
@@ -21,29 +21,6 @@ interface Received {
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
-
-/** Keeps the SDK's per-attempt log lines out of the test output, and lets a test read them. */
-class CapturingLogger implements Logger {
-  readonly entries: Array<{ level: LogLevel; message: string; meta?: LogMetadata }> = [];
-  log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.entries.push({ level, message, meta });
-  }
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
-  }
-}
 
 /** Records every attempt exactly as the activity reports it. */
 class MemoryDeliveryStore implements DeliveryStore {
