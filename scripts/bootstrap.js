@@ -8,6 +8,7 @@
  *   node scripts/bootstrap.js gateway   setup, then only the gateway
  *   node scripts/bootstrap.js worker    setup, then only the worker
  *   node scripts/bootstrap.js migrate   setup, then apply migrations
+ *   node scripts/bootstrap.js keys      setup, then manage API keys in the database (scripts/keys.ts)
  *   node scripts/bootstrap.js bench     setup, then the benchmarks (when there are any)
  *
  * Nothing here prompts: it must work unattended (CI=true) as well as on a laptop.
@@ -313,6 +314,9 @@ function main() {
     case 'migrate':
       setup({ needsTemporalCli: false });
       return runNode(dist('scripts', 'migrate.js'), args, process.env);
+    case 'keys':
+      setup({ needsTemporalCli: false });
+      return runNode(dist('scripts', 'keys.js'), args, process.env);
     case 'bench': {
       const cli = setup({ needsTemporalCli: true });
       const bench = dist('scripts', 'bench', 'index.js');
@@ -323,7 +327,7 @@ function main() {
       return runNode(bench, args, envWithCli(cli));
     }
     default:
-      fail(`unknown command "${command || ''}". Use one of: setup, start, gateway, worker, migrate, bench.`);
+      fail(`unknown command "${command || ''}". Use one of: setup, start, gateway, worker, migrate, keys, bench.`);
   }
 }
 

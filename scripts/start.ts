@@ -8,8 +8,14 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RuleflowConfig } from '@ruleflow/config';
-import { ConfigError, loadConfig, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import type { EncryptionKeys, RuleflowConfig } from '@ruleflow/config';
+import {
+  ConfigError,
+  encryptionKeyId,
+  loadConfig,
+  resolveEncryptionKeys,
+  RULEFLOW_SEARCH_ATTRIBUTES,
+} from '@ruleflow/config';
 import { runMigrations } from '@ruleflow/entities';
 import type { DataDirLock, EmbeddedPostgres, TemporalDevServer } from '@ruleflow/local-stack';
 import {
@@ -162,8 +168,12 @@ async function waitForGateway(config: RuleflowConfig): Promise<void> {
 
 async function main(): Promise<void> {
   let config: RuleflowConfig;
+  let encryption: EncryptionKeys;
   try {
     config = loadConfig();
+    // Resolved once, before anything starts (generated into <dataDir>/encryption.key on the first
+    // start), and handed to both children so the worker opens exactly what the gateway seals.
+    encryption = resolveEncryptionKeys(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       sayError(err.message);
@@ -241,6 +251,7 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     RULEFLOW_ADMIN_KEY: admin.key,
+    RULEFLOW_ENCRYPTION_KEY: encryption.current.toString('base64'),
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     RULEFLOW_DATA_DIR: config.dataDir,
@@ -258,6 +269,7 @@ async function main(): Promise<void> {
   say(`  API docs     ${api}/docs`);
   say(`  Temporal UI  ${config.temporal.uiUrl}`);
   say(`  Admin key    ${admin.key.slice(0, 7)}…   (${admin.source})`);
+  say(`  Secrets key  id ${encryptionKeyId(encryption.current)}   (${encryption.source})`);
   say('  Stop with Ctrl-C.');
 }
 

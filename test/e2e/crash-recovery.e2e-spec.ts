@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, killTree, startHttpReceiver } from '@ruleflow/testing';
+import { isProcessAlive } from '@ruleflow/local-stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ADMIN_KEY = 'rf_crash_test_admin_key_0123456789';
@@ -15,15 +16,6 @@ const ADMIN_KEY = 'rf_crash_test_admin_key_0123456789';
 interface Launch {
   child: ChildProcess;
   output: string[];
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('crash recovery of the whole system (npm start)', () => {
@@ -53,7 +45,7 @@ describe('crash recovery of the whole system (npm start)', () => {
   });
 
   afterAll(async () => {
-    for (const l of launches) if (l.child.pid && isAlive(l.child.pid)) killTree(l.child.pid);
+    for (const l of launches) if (l.child.pid && isProcessAlive(l.child.pid)) killTree(l.child.pid);
     await new Promise((r) => setTimeout(r, 500));
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -139,7 +131,7 @@ describe('crash recovery of the whole system (npm start)', () => {
 
       const killed = killTree(first.child.pid!);
       expect(killed.length).toBeGreaterThanOrEqual(5); // launcher, Postgres, Temporal, worker, gateway at least
-      await until(async () => (killed.some(isAlive) ? undefined : true), 10_000, 'the tree to die');
+      await until(async () => (killed.some(isProcessAlive) ? undefined : true), 10_000, 'the tree to die');
       expect(receiver.requests).toHaveLength(0);
 
       await start();
@@ -167,6 +159,6 @@ describe('crash recovery of the whole system (npm start)', () => {
     const exited = new Promise<number | null>((resolve) => launch.child.once('exit', (code) => resolve(code)));
     launch.child.kill('SIGINT');
     expect(await exited).toBe(0);
-    await until(async () => (pids.some(isAlive) ? undefined : true), 15_000, 'every process of the tree to exit');
+    await until(async () => (pids.some(isProcessAlive) ? undefined : true), 15_000, 'every process of the tree to exit');
   });
 });

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { ActionTemplatesModule } from './action-templates/action-templates.module';
 import { AlertsModule } from './alerts/alerts.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
 import { RULEFLOW_CONFIG } from './common/tokens';
@@ -59,8 +60,19 @@ export class AppModule {
             level: config.logLevel,
             genReqId: requestId,
             base: { service: 'ruleflow-gateway' },
+            // pino-http's request serializer logs no body; the body paths guard against one that does
+            // (secrets of rule actions and action templates, see ACTION_SECRET_FIELDS).
             redact: {
-              paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+              paths: [
+                'req.headers.authorization',
+                'req.headers["proxy-authorization"]',
+                'req.headers["x-api-key"]',
+                'req.headers.cookie',
+                'req.body.actions[*].config.secret',
+                'req.body.actions[*].config.headers',
+                'req.body.defaultConfig.secret',
+                'req.body.defaultConfig.headers',
+              ],
               censor: '***',
             },
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
@@ -85,6 +97,7 @@ export class AppModule {
         InventoryModule,
         NotificationsModule,
         AlertsModule,
+        AuditModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -2,6 +2,7 @@
  * The whole system for end-to-end tests: a fresh migrated database, a real worker on a unique task
  * queue against the shared Temporal dev server, and the real gateway app over HTTP.
  */
+import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { loadConfig } from '@ruleflow/config';
@@ -16,6 +17,11 @@ import { createRuleflowWorker } from '../../worker/src/worker';
 import { createGatewayApp } from '../src/app.factory';
 
 export const ADMIN_KEY = 'rf_test_admin_key_0123456789abcdef';
+/**
+ * One random secrets key for the run (set by the test stack), so the gateway that seals and the
+ * worker that opens agree; a fresh one per process when the stack did not set it.
+ */
+export const TEST_ENCRYPTION_KEY = process.env.RULEFLOW_TEST_ENCRYPTION_KEY ?? randomBytes(32).toString('base64');
 
 export interface TestSystem {
   config: RuleflowConfig;
@@ -46,6 +52,7 @@ export function testConfig(databaseUrl: string, taskQueue: string, env: Record<s
     TEMPORAL_ADDRESS: testTemporalAddress(),
     TEMPORAL_TASK_QUEUE: taskQueue,
     RULEFLOW_ADMIN_KEY: ADMIN_KEY,
+    RULEFLOW_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     OUTBOX_POLL_MS: '200',
     ...env,
@@ -57,7 +64,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
   const taskQueue = uniqueTaskQueue('e2e');
   const config = testConfig(database.url, taskQueue, options.env);
 
-  const db = createDataSource({ url: database.url, poolSize: 2 });
+  const db = createDataSource({ url: database.url, poolSize: 2, systemByDefault: true });
   await db.initialize();
 
   let worker: Worker | undefined;

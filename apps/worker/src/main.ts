@@ -1,6 +1,12 @@
 import 'reflect-metadata';
-import { loadConfig, maskConfig, temporalConnectionOptions } from '@ruleflow/config';
-import { createDataSource } from '@ruleflow/entities';
+import {
+  encryptionKeyId,
+  loadConfig,
+  maskConfig,
+  resolveEncryptionKeys,
+  temporalConnectionOptions,
+} from '@ruleflow/config';
+import { createDataSource, rowLevelSecurityBypass } from '@ruleflow/entities';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
@@ -13,6 +19,9 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel, base: { service: 'ruleflow-worker' } });
   if (!config.database.url) throw new Error('DATABASE_URL is not set (npm start sets it for the embedded database)');
   log.info({ config: maskConfig(config) }, 'starting worker');
+  // Fail fast (production without RULEFLOW_ENCRYPTION_KEY) before connecting anywhere.
+  const encryption = resolveEncryptionKeys(config);
+  log.info({ keyId: encryptionKeyId(encryption.current), source: encryption.source }, 'secrets encryption key');
 
   Runtime.install({
     logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'INFO', (entry) => {
@@ -27,6 +36,8 @@ async function main(): Promise<void> {
     applicationName: 'ruleflow-worker',
   });
   await dataSource.initialize();
+  const bypass = await rowLevelSecurityBypass(dataSource);
+  if (bypass) log.warn(`${bypass}: tenant isolation rests on the application's queries alone`);
 
   const connectionOptions = temporalConnectionOptions(config);
   const client = await Connection.connect(connectionOptions);

@@ -34,7 +34,7 @@ describe('retention schedule', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    db = createDataSource({ url: database.url, poolSize: 2 });
+    db = createDataSource({ url: database.url, poolSize: 2, systemByDefault: true });
     await db.initialize();
     workerDb = createDataSource({ url: database.url, poolSize: 2 });
     await workerDb.initialize();

@@ -11,7 +11,8 @@ import {
   PgScheduledRunStore,
 } from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import { resolveEncryptionKeys, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import { createSecretBox } from '@ruleflow/rules/node/secret-box';
 import { Connection } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
@@ -40,6 +41,8 @@ export function workflowSource(
 /** The Ruleflow worker: rule workflows plus every activity, wired to PostgreSQL. */
 export async function createRuleflowWorker(options: RuleflowWorkerOptions): Promise<Worker> {
   const { config, dataSource, connection } = options;
+  // Throws (the worker refuses to start) in production without RULEFLOW_ENCRYPTION_KEY.
+  const secrets = createSecretBox(resolveEncryptionKeys(config));
   const activities = createActivities({
     executions: new PgExecutionStore(dataSource),
     deliveries: new PgDeliveryStore(dataSource),
@@ -49,6 +52,7 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     scheduledRuns: new PgScheduledRunStore(dataSource),
     retention: new ExecutionRetentionService(dataSource),
     webhooks: config.webhooks,
+    secrets,
     notifications: new PgNotificationStore(dataSource),
     notify: config.notifications,
   });

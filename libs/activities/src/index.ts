@@ -1,3 +1,4 @@
+import { withTenantScopes } from './activity-scope';
 import type { AlertStore } from './alerts/alert.store';
 import { createAlertActivities } from './alerts/alert.activities';
 import { createChainingActivities } from './chaining/chaining.activities';
@@ -14,6 +15,7 @@ import { createSchedulingActivities } from './scheduling/scheduling.activities';
 import type { InventoryStore } from './inventory/inventory.activities';
 import { createInventoryActivities } from './inventory/inventory.activities';
 import type { DeliveryStore } from './stores/delivery.store';
+import type { SecretOpener } from './webhook/webhook.activities';
 import { createWebhookActivities } from './webhook/webhook.activities';
 
 export * from './alerts';
@@ -33,22 +35,24 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
   inventory: InventoryStore;
   alerts: AlertStore;
   webhooks: { allowPrivateNetworks: boolean; timeoutMs: number };
+  /** Opens sealed secrets (`enc:v1:…`) right before use; the worker passes its secret box. */
+  secrets?: SecretOpener;
   notifications: NotificationStore;
   notify: NotificationProviders;
 }
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withTenantScopes({
     ...createExecutionActivities(deps),
-    ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks }),
+    ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
     ...createSchedulingActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createChainingActivities(deps),
     ...createInventoryActivities({ inventory: deps.inventory }),
     ...createNotificationActivities({ notifications: deps.notifications, providers: deps.notify }),
     ...createAlertActivities({ alerts: deps.alerts }),
-  };
+  });
 }
 
 export type RuleflowActivities = ReturnType<typeof createActivities>;

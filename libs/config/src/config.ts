@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +28,8 @@ const envSchema = z.object({
 
   RULEFLOW_DATA_DIR: z.string().default('./.ruleflow'),
   RULEFLOW_ADMIN_KEY: optionalString,
+  RULEFLOW_ENCRYPTION_KEY: optionalString,
+  RULEFLOW_PREVIOUS_ENCRYPTION_KEYS: optionalString,
 
   DATABASE_URL: optionalString,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -79,6 +83,11 @@ export interface RuleflowConfig {
   http: { port: number; host: string; publicUrl: string };
   dataDir: string;
   adminKey?: string;
+  /**
+   * AES-256-GCM keys for secrets at rest. `key` unset: outside production the embedded default in
+   * `<dataDir>/encryption.key` (see resolveEncryptionKeys); in production the gateway and worker refuse to start.
+   */
+  encryption: { key?: Buffer; previousKeys: Buffer[] };
   database: { url?: string; poolSize: number; embeddedPort: number };
   temporal: {
     /** Unset means: the launcher starts a local dev server. */
@@ -119,12 +128,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!!e.TEMPORAL_TLS_CERT_PATH !== !!e.TEMPORAL_TLS_KEY_PATH) {
     throw new ConfigError('Invalid configuration: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together');
   }
+  const encryptionKey =
+    e.RULEFLOW_ENCRYPTION_KEY === undefined
+      ? undefined
+      : parseEncryptionKey(e.RULEFLOW_ENCRYPTION_KEY, 'RULEFLOW_ENCRYPTION_KEY');
+  const previousKeys = (e.RULEFLOW_PREVIOUS_ENCRYPTION_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map((k, i) => parseEncryptionKey(k, `RULEFLOW_PREVIOUS_ENCRYPTION_KEYS (entry ${i + 1})`));
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     http: { port: e.PORT, host: e.HOST, publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}` },
     dataDir: path.resolve(e.RULEFLOW_DATA_DIR),
     adminKey: e.RULEFLOW_ADMIN_KEY,
+    encryption: { key: encryptionKey, previousKeys },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedPort: e.EMBEDDED_PG_PORT },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -166,6 +185,10 @@ export function maskConfig(config: RuleflowConfig): Record<string, unknown> {
   return {
     ...config,
     adminKey: mask(config.adminKey),
+    encryption: {
+      key: config.encryption.key ? `key ${encryptionKeyId(config.encryption.key)}` : undefined,
+      previousKeys: config.encryption.previousKeys.map((k) => `key ${encryptionKeyId(k)}`),
+    },
     database: { ...config.database, url: config.database.url?.replace(/:\/\/([^:@/]+):([^@]+)@/, '://$1:***@') },
     temporal: { ...config.temporal, apiKey: mask(config.temporal.apiKey) },
     notifications: {
@@ -173,4 +196,88 @@ export function maskConfig(config: RuleflowConfig): Record<string, unknown> {
       smtpUrl: config.notifications.smtpUrl?.replace(/:\/\/([^:@/]+):([^@]+)@/, '://$1:***@'),
     },
   };
+}
+
+const ENCRYPTION_KEY_BYTES = 32;
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
+const BASE64_KEY = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/**
+ * A 32-byte key given as 64 hex characters or as base64 (standard or url-safe). The error names
+ * `name` and never echoes the value.
+ */
+export function parseEncryptionKey(value: string, name: string): Buffer {
+  const text = value.trim();
+  let key: Buffer | undefined;
+  if (HEX_KEY.test(text)) key = Buffer.from(text, 'hex');
+  else if (BASE64_KEY.test(text)) key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (!key || key.length !== ENCRYPTION_KEY_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: ${name}: must be ${ENCRYPTION_KEY_BYTES} bytes as base64 or 64 hex characters ` +
+        '(generate one with `openssl rand -base64 32`)',
+    );
+  }
+  return key;
+}
+
+/** The public id of an encryption key (first 8 hex chars of its SHA-256), as in sealed values. */
+export function encryptionKeyId(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
+
+export interface EncryptionKeys {
+  current: Buffer;
+  previous: Buffer[];
+  /** Where the current key comes from, for start-up messages. */
+  source: string;
+}
+
+/**
+ * The keys secrets at rest are sealed with: RULEFLOW_ENCRYPTION_KEY when set. Unset in production is
+ * a ConfigError (the gateway and the worker refuse to start). Unset elsewhere: the embedded default,
+ * generated once into `<dataDir>/encryption.key` (mode 0600) and reused, as `admin.key` is; the
+ * launcher resolves it and hands it to the worker and the gateway so both use the same key.
+ */
+export function resolveEncryptionKeys(config: RuleflowConfig): EncryptionKeys {
+  const previous = config.encryption.previousKeys;
+  if (config.encryption.key) {
+    return { current: config.encryption.key, previous, source: 'from RULEFLOW_ENCRYPTION_KEY' };
+  }
+  if (config.env === 'production') {
+    throw new ConfigError(
+      'Invalid configuration: RULEFLOW_ENCRYPTION_KEY is not set; production needs it to encrypt secrets at rest ' +
+        '(32 bytes as base64 or hex, e.g. `openssl rand -base64 32`; keep it: secrets stored under it need it to be read)',
+    );
+  }
+  const file = path.join(config.dataDir, 'encryption.key');
+  const source = `kept in ${file}; set RULEFLOW_ENCRYPTION_KEY to choose your own`;
+  const existing = readKeyFile(file);
+  if (existing) return { current: existing, previous, source };
+  mkdirSync(config.dataDir, { recursive: true });
+  try {
+    // wx: when the gateway and the worker start at once, exactly one creates it and both use that one.
+    writeFileSync(file, `${randomBytes(ENCRYPTION_KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  let created = readKeyFile(file);
+  // The other process may have created the file but not written it yet.
+  for (let i = 0; !created && i < 40; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    created = readKeyFile(file);
+  }
+  if (!created)
+    throw new ConfigError(`Invalid configuration: ${file} is empty; delete it or set RULEFLOW_ENCRYPTION_KEY`);
+  return { current: created, previous, source };
+}
+
+function readKeyFile(file: string): Buffer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return text === '' ? undefined : parseEncryptionKey(text, file);
 }

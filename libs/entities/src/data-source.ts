@@ -1,8 +1,11 @@
 import { DataSource } from 'typeorm';
+import { asSystem } from './db-scope';
+import { useScopedQueryRunners } from './scoped-query-runner';
 import { AlertAcknowledgmentEntity } from './alert-acknowledgment.entity';
 import { AlertRecipientEntity } from './alert-recipient.entity';
 import { AlertEntity } from './alert.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { AuditLogEntity } from './audit-log.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { EventEntity } from './event.entity';
 import { ExecutionEntity } from './execution.entity';
@@ -12,6 +15,8 @@ import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-s
 import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-rule-graph-and-templates';
 import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-capture';
 import { ApiKeyUsage1764115200000 } from './migrations/1764115200000-api-key-usage';
+import { RowLevelSecurity1764201600001 } from './migrations/1764201600001-row-level-security';
+import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
 import { Notifications1764028800000 } from './migrations/1764028800000-notifications';
@@ -40,6 +45,7 @@ export const ENTITIES = [
   AlertEntity,
   AlertRecipientEntity,
   AlertAcknowledgmentEntity,
+  AuditLogEntity,
 ];
 
 /** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
@@ -51,17 +57,27 @@ export const MIGRATIONS = [
   Alerts1764028800001,
   Inventory1764028800002,
   ApiKeyUsage1764115200000,
+  AuditLogs1764201600000,
+  RowLevelSecurity1764201600001,
 ];
 
 export interface DataSourceOptions {
   url: string;
   poolSize?: number;
   applicationName?: string;
+  /**
+   * Declare the system scope for code that runs in no scope (db-scope.ts), instead of seeing no
+   * tenant rows. Only for operator tools and test fixtures that arrange rows directly.
+   */
+  systemByDefault?: boolean;
 }
 
-/** A TypeORM DataSource over PostgreSQL; schema changes only through migrations, never `synchronize`. */
+/**
+ * A TypeORM DataSource over PostgreSQL; schema changes only through migrations, never `synchronize`.
+ * Every transaction it opens declares the current tenant scope for row-level security (db-scope.ts).
+ */
 export function createDataSource(options: DataSourceOptions): DataSource {
-  return new DataSource({
+  const ds = new DataSource({
     type: 'postgres',
     url: options.url,
     entities: ENTITIES,
@@ -73,10 +89,15 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     applicationName: options.applicationName ?? 'ruleflow',
     extra: { connectionTimeoutMillis: 10000 },
   });
+  return useScopedQueryRunners(ds, options.systemByDefault ? { kind: 'system' } : undefined);
 }
 
 /** Apply pending migrations (each in its own transaction, under a lock so concurrent callers are safe). */
 export async function runMigrations(url: string): Promise<string[]> {
+  return asSystem(() => migrate(url));
+}
+
+async function migrate(url: string): Promise<string[]> {
   const ds = createDataSource({ url, poolSize: 1, applicationName: 'ruleflow-migrate' });
   await ds.initialize();
   try {
@@ -91,4 +112,19 @@ export async function runMigrations(url: string): Promise<string[]> {
   } finally {
     await ds.destroy();
   }
+}
+
+/**
+ * Why row-level security would not apply to this connection's role (a superuser or BYPASSRLS role
+ * skips every policy), or null when it does. The gateway and worker warn at start.
+ */
+export async function rowLevelSecurityBypass(ds: DataSource): Promise<string | null> {
+  const rows: Array<{ role: string; rolsuper: boolean; rolbypassrls: boolean }> = await ds.query(
+    `SELECT rolname AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`,
+  );
+  const row = rows[0];
+  if (!row) return null;
+  if (row.rolsuper) return `the database role "${row.role}" is a superuser, which bypasses row-level security`;
+  if (row.rolbypassrls) return `the database role "${row.role}" has BYPASSRLS, which bypasses row-level security`;
+  return null;
 }

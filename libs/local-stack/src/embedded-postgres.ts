@@ -33,6 +33,7 @@ import {
   stopService,
   terminatePid,
 } from './processes';
+import { ensureAppDatabase } from './app-role';
 import { assertPortFree, PortInUseError } from './ports';
 
 /** Superuser created by initdb. The server listens on 127.0.0.1 only. */
@@ -57,7 +58,7 @@ export interface EmbeddedPostgresOptions {
 
 /** A running embedded server. */
 export interface EmbeddedPostgres {
-  /** URL of the requested database (of `postgres` when `database: false`). */
+  /** URL of the requested database as the application role (of `postgres` as superuser when `database: false`). */
   url: string;
   /** URL of the `postgres` maintenance database, as superuser. */
   adminUrl: string;
@@ -266,15 +267,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const stop = () => stopService(child, { signal: 'SIGINT', timeoutMs: 30_000 });
 
   const giveUp = new AbortController();
+  let url = adminUrl;
   try {
     await Promise.race([waitForConnection(adminUrl, 60_000, giveUp.signal), failed]);
-    if (options.database !== false) await ensureDatabase(adminUrl, options.database ?? 'ruleflow');
+    // The application connects as its own role, which row-level security applies to (app-role.ts).
+    if (options.database !== false) url = await ensureAppDatabase(adminUrl, options.database ?? 'ruleflow');
   } catch (err) {
     await stop();
     throw err;
   }
   return {
-    url: options.database === false ? adminUrl : urlFor(options.database ?? 'ruleflow'),
+    url,
     adminUrl,
     pid: pid!,
     stop,
@@ -302,16 +305,4 @@ async function waitForConnection(url: string, timeoutMs: number, signal: AbortSi
   throw new Error(
     `PostgreSQL did not accept connections within ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`,
   );
-}
-
-/** Create a database unless it exists. */
-export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
 }

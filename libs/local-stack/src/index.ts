@@ -1,3 +1,4 @@
+export * from './app-role';
 export * from './data-dir-lock';
 export * from './embedded-postgres';
 export * from './ports';

@@ -10,5 +10,6 @@ export * from './conditions';
 export * from './templates';
 export * from './actions';
 export * from './action-configs';
+export * from './action-secrets';
 export { isPlainObject } from './json';
 export type { JsonValue } from './json';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createDataSource, runMigrations } from '@ruleflow/entities';
 import type { DataSource } from 'typeorm';
 import { Client } from 'pg';
+import { APP_DB_ROLE, appRoleUrl, ensureAppRole } from '../../local-stack/src/app-role';
 
 /** A migrated database of its own for one test file. */
 export interface TestDatabase {
@@ -35,9 +36,12 @@ let counter = 0;
 /** Create a fresh, uniquely named database on the test server and apply the migrations to it. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `rf_test_${process.pid}_${++counter}_${randomBytes(4).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
-  const url = new URL(serverUrl());
-  url.pathname = `/${name}`;
+  // Owned by the application role, as with `npm start`, so row-level security applies in every test.
+  await ensureAppRole(serverUrl());
+  await withAdmin((c) =>
+    c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} OWNER ${c.escapeIdentifier(APP_DB_ROLE)}`),
+  );
+  const url = new URL(appRoleUrl(serverUrl(), name));
   const drop = () =>
     withAdmin(async (c) => {
       const { rows } = await c.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
@@ -63,7 +67,8 @@ export async function openTestDataSource(
   applicationName = 'ruleflow-test',
 ): Promise<{ database: TestDatabase; db: DataSource; close(): Promise<void> }> {
   const database = await createTestDatabase();
-  const db = createDataSource({ url: database.url, poolSize: 4, applicationName });
+  // A fixture: it arranges and inspects every tenant's rows (the system under test scopes its own).
+  const db = createDataSource({ url: database.url, poolSize: 4, applicationName, systemByDefault: true });
   await db.initialize();
   return {
     database,

@@ -4,3 +4,4 @@ export * from './ports';
 export * from './temporal';
 export * from './process-tree';
 export * from './capturing-logger';
+export * from './ts-register';

@@ -3,6 +3,7 @@
  * workflow bundle. Used by global-setup/global-teardown, which jest loads without moduleNameMapper,
  * hence relative imports only here and in what this file imports.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,6 +130,8 @@ export async function startTestStack(): Promise<TestStack> {
     if (temporal.status === 'rejected') throw temporal.reason;
     process.env.RULEFLOW_TEST_PG_URL = pg.value;
     process.env.TEMPORAL_ADDRESS = temporal.value;
+    // One secrets key per run, shared by every gateway and worker the tests start (test-system.ts).
+    process.env.RULEFLOW_TEST_ENCRYPTION_KEY ??= randomBytes(32).toString('base64');
     if (bundle.status === 'fulfilled' && bundle.value.path) {
       process.env.RULEFLOW_TEST_WORKFLOW_BUNDLE = bundle.value.path;
     } else {

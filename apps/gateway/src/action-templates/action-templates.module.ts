@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ActionTemplatesController } from './action-templates.controller';
+import { RuleSecrets } from '../rules/rule-secrets.service';
 import { ActionTemplatesService } from './action-templates.service';
 
 @Module({
   controllers: [ActionTemplatesController],
-  providers: [ActionTemplatesService],
-  exports: [ActionTemplatesService],
+  // RuleSecrets lives here because rules import this module (templates and rules share the secrets).
+  providers: [ActionTemplatesService, RuleSecrets],
+  exports: [ActionTemplatesService, RuleSecrets],
 })
 export class ActionTemplatesModule {}

@@ -1,21 +1,22 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { ActionTemplateEntity } from '@ruleflow/entities';
-import { RuleValidationError, validateTemplates } from '@ruleflow/rules';
+import { maskActionConfig, RuleValidationError, validateTemplates } from '@ruleflow/rules';
 import { DataSource, In, QueryFailedError } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import type { PageQueryDto } from '../common/pagination';
 import { fetchPage } from '../common/pagination';
 import { isUuid } from '../common/uuid';
+import { RuleSecrets } from '../rules/rule-secrets.service';
 import type { CreateActionTemplateDto, UpdateActionTemplateDto } from './dto/action-template.dto';
 
-/** The public representation of an action template. */
+/** The public representation of an action template: secrets of its type shown as the mask. */
 export function toActionTemplateResponse(t: ActionTemplateEntity) {
   return {
     id: t.id,
     name: t.name,
     description: t.description,
     actionType: t.actionType,
-    defaultConfig: t.defaultConfig,
+    defaultConfig: maskActionConfig(t.actionType, t.defaultConfig),
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
@@ -23,10 +24,17 @@ export function toActionTemplateResponse(t: ActionTemplateEntity) {
 
 @Injectable()
 export class ActionTemplatesService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly secrets: RuleSecrets,
+  ) {}
 
   async create(auth: AuthContext, dto: CreateActionTemplateDto) {
-    checkConfig(dto.defaultConfig);
+    this.checkConfig(dto.actionType, dto.defaultConfig);
+    const defaultConfig = this.secrets.sealConfig(
+      dto.actionType,
+      this.secrets.restoreConfig(dto.actionType, dto.defaultConfig, undefined, 'defaultConfig'),
+    );
     const repo = this.db.getRepository(ActionTemplateEntity);
     const saved = await uniqueName(dto.name, () =>
       repo.save(
@@ -35,7 +43,7 @@ export class ActionTemplatesService {
           name: dto.name,
           description: dto.description ?? null,
           actionType: dto.actionType,
-          defaultConfig: dto.defaultConfig,
+          defaultConfig,
         }),
       ),
     );
@@ -59,12 +67,29 @@ export class ActionTemplatesService {
 
   async update(auth: AuthContext, id: string, dto: UpdateActionTemplateDto) {
     const template = await this.find(auth, id);
-    if (dto.defaultConfig !== undefined) checkConfig(dto.defaultConfig);
+    const actionType = dto.actionType ?? template.actionType;
+    let defaultConfig: Record<string, unknown> | undefined;
+    if (dto.defaultConfig !== undefined) {
+      this.checkConfig(actionType, dto.defaultConfig);
+      // A mask sent back (GET → PATCH) keeps the stored secret; a new value replaces it.
+      const stored = this.secrets.openConfig(template.actionType, template.defaultConfig);
+      const restored = this.secrets.restoreConfig(
+        actionType,
+        dto.defaultConfig,
+        actionType === template.actionType ? stored : undefined,
+        'defaultConfig',
+      );
+      defaultConfig = this.secrets.sealConfig(actionType, restored);
+    } else if (actionType !== template.actionType) {
+      // Another type has other secret fields: seal under the new type's, open what the old type sealed.
+      const opened = this.secrets.openConfig(template.actionType, template.defaultConfig);
+      defaultConfig = this.secrets.sealConfig(actionType, opened);
+    }
     Object.assign(template, {
       ...(dto.name !== undefined && { name: dto.name }),
       ...(dto.description !== undefined && { description: dto.description }),
       ...(dto.actionType !== undefined && { actionType: dto.actionType }),
-      ...(dto.defaultConfig !== undefined && { defaultConfig: dto.defaultConfig }),
+      ...(defaultConfig !== undefined && { defaultConfig }),
     });
     const saved = await uniqueName(template.name, () => this.db.getRepository(ActionTemplateEntity).save(template));
     return toActionTemplateResponse(saved);
@@ -82,21 +107,25 @@ export class ActionTemplatesService {
     return new Map(rows.map((t) => [t.id, t]));
   }
 
+  private checkConfig(actionType: string, config: Record<string, unknown>): void {
+    try {
+      validateTemplates(config, 'defaultConfig');
+    } catch (err) {
+      if (err instanceof RuleValidationError) {
+        throw this.secrets.scrubError(new BadRequestException(err.message), [
+          { type: actionType, path: 'defaultConfig' },
+        ]);
+      }
+      throw err;
+    }
+  }
+
   private async find(auth: AuthContext, id: string): Promise<ActionTemplateEntity> {
     const found = isUuid(id)
       ? await this.db.getRepository(ActionTemplateEntity).findOneBy({ id, tenantId: auth.tenantId })
       : null;
     if (!found) throw new NotFoundException(`action template ${id} not found`);
     return found;
-  }
-}
-
-function checkConfig(config: Record<string, unknown>): void {
-  try {
-    validateTemplates(config, 'defaultConfig');
-  } catch (err) {
-    if (err instanceof RuleValidationError) throw new BadRequestException(err.message);
-    throw err;
   }
 }
 

@@ -1,22 +1,15 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { ApiKeyEntity, TenantEntity } from '@ruleflow/entities';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG } from '../common/tokens';
+import { apiKeyPrefix, hashApiKey } from './api-key-codec';
 import type { AuthContext } from './auth-context';
 
 export const DEFAULT_TENANT = 'default';
 
-/** SHA-256 of a plaintext key, hex. */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** A new plaintext key: `rf_` and 32 random bytes. */
-export function generateApiKey(): string {
-  return `rf_${randomBytes(32).toString('base64url')}`;
-}
+export { generateApiKey, hashApiKey } from './api-key-codec';
 
 export type KeyCheck =
   { ok: true; auth: AuthContext } | { ok: false; status: 401 | 429; reason: string; retryAfterSeconds?: number };
@@ -104,7 +97,7 @@ export class ApiKeysService {
        VALUES ($1, 'admin (RULEFLOW_ADMIN_KEY)', $2, $3, '{admin}', true)
        ON CONFLICT (key_hash) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, scopes = '{admin}', enabled = true,
          expires_at = NULL`,
-      [tenant.id, key.slice(0, 10), hashApiKey(key)],
+      [tenant.id, apiKeyPrefix(key), hashApiKey(key)],
     );
     this.logger.log('RULEFLOW_ADMIN_KEY is an admin key of the default tenant');
   }

@@ -2,6 +2,7 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { ForbiddenException, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Response } from 'express';
 import { Reflector } from '@nestjs/core';
+import { asSystem } from '@ruleflow/entities';
 import { ApiKeysService } from './api-keys.service';
 import type { AuthedRequest } from './auth-context';
 import type { Scope } from './scopes';
@@ -21,7 +22,8 @@ export class ApiKeyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const presented = extractKey(req.headers.authorization, req.headers['x-api-key']);
     if (!presented) throw new UnauthorizedException('missing API key (Authorization: Bearer <key> or X-API-Key)');
-    const result = await this.keys.authenticate(presented);
+    // Keys are looked up before the tenant is known.
+    const result = await asSystem(() => this.keys.authenticate(presented));
     if (!result.ok) {
       if (result.status === 401) throw new UnauthorizedException(result.reason);
       if (result.retryAfterSeconds !== undefined) {

@@ -1,18 +1,24 @@
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { asSystem } from '@ruleflow/entities';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyGuard } from './auth.guard';
+import { TenantScopeInterceptor } from './tenant-scope.interceptor';
 
 @Global()
 @Module({
-  providers: [ApiKeysService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  providers: [
+    ApiKeysService,
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+  ],
   exports: [ApiKeysService],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly keys: ApiKeysService) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.keys.bootstrapAdminKey();
+    await asSystem(() => this.keys.bootstrapAdminKey());
   }
 }

@@ -1,7 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { Global, Inject, Module } from '@nestjs/common';
+import { Global, Inject, Logger, Module } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { createDataSource } from '@ruleflow/entities';
+import { createDataSource, rowLevelSecurityBypass } from '@ruleflow/entities';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG } from '../common/tokens';
 
@@ -20,7 +20,10 @@ import { RULEFLOW_CONFIG } from '../common/tokens';
           poolSize: config.database.poolSize,
           applicationName: 'ruleflow-gateway',
         });
-        return ds.initialize();
+        await ds.initialize();
+        const bypass = await rowLevelSecurityBypass(ds);
+        if (bypass) new Logger('Database').warn(`${bypass}: tenant isolation rests on the application's queries alone`);
+        return ds;
       },
     },
   ],

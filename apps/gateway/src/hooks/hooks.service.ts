@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import { asSystem, ExecutionEntity, inTenantScope, RuleEntity } from '@ruleflow/entities';
 import type { ConditionPredicate, RuleEvent } from '@ruleflow/rules';
 import { compileConditions } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
@@ -34,7 +34,12 @@ export class HooksService {
    * is the key, so a retried call finds the run of the first one and starts nothing new.
    */
   async fire(token: string, body: unknown, idempotencyKey: string | undefined): Promise<HookResponse> {
-    const rule = await this.authenticate(token);
+    // The token names the tenant: found across tenants, then everything runs in that tenant's scope.
+    const rule = await asSystem(() => this.authenticate(token));
+    return inTenantScope(rule.tenantId, () => this.fireRule(rule, body, idempotencyKey));
+  }
+
+  private async fireRule(rule: RuleEntity, body: unknown, idempotencyKey: string | undefined): Promise<HookResponse> {
     if (!isJsonObject(body)) throw new BadRequestException('request body must be a JSON object');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_SHAPE.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key header must be 1..200 letters, digits or . _ : @ -');

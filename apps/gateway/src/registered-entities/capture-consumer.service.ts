@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { EventType } from '@ruleflow/rules';
 import { Client as PgClient } from 'pg';
+import { asSystem, inTenantScope } from '@ruleflow/entities';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG } from '../common/tokens';
 import { EventsService } from '../events/events.service';
@@ -61,7 +62,8 @@ export class CaptureConsumer implements OnApplicationBootstrap, OnApplicationShu
       this.again = true;
       return;
     }
-    this.draining = this.drainAll()
+    // Captured changes of every tenant; each is ingested in its own tenant's scope.
+    this.draining = asSystem(() => this.drainAll())
       .then(() => undefined)
       .catch((err: unknown) => this.logger.warn(`capture: ${(err as Error).message}`))
       .finally(() => {
@@ -89,16 +91,18 @@ export class CaptureConsumer implements OnApplicationBootstrap, OnApplicationShu
         `SELECT * FROM captured_changes ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
       );
       for (const row of rows) {
-        await this.events.ingest(
-          { tenantId: row.tenant_id, apiKeyId: 'capture', scopes: ['events:write'] },
-          {
-            id: `capture-${row.id}`,
-            entity: row.entity,
-            type: row.type,
-            data: row.data,
-            previous: row.previous ?? undefined,
-            occurredAt: new Date(row.captured_at).toISOString(),
-          },
+        await inTenantScope(row.tenant_id, () =>
+          this.events.ingest(
+            { tenantId: row.tenant_id, apiKeyId: 'capture', scopes: ['events:write'] },
+            {
+              id: `capture-${row.id}`,
+              entity: row.entity,
+              type: row.type,
+              data: row.data,
+              previous: row.previous ?? undefined,
+              occurredAt: new Date(row.captured_at).toISOString(),
+            },
+          ),
         );
       }
       if (rows.length)

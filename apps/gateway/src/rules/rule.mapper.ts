@@ -1,7 +1,24 @@
 import type { RuleEntity } from '@ruleflow/entities';
+import { isPlainObject, maskActionSecrets } from '@ruleflow/rules';
 
-/** The public representation of a rule. */
+/** The public representation of a rule: every secret (see ACTION_SECRET_FIELDS) shown as the mask. */
 export function toRuleResponse(rule: RuleEntity) {
+  const record = toRuleRecord(rule);
+  return { ...record, actions: maskActionSecrets(record.actions) };
+}
+
+/** A stored rule version (sealed secrets) as the public representation: secrets masked. */
+export function maskRuleRecord(record: object): object {
+  const actions = (record as { actions?: unknown }).actions;
+  if (!Array.isArray(actions)) return record;
+  const masked = actions.map((a: unknown) =>
+    isPlainObject(a) && isPlainObject(a.config) ? maskActionSecrets([{ ...a, type: a.type, config: a.config }])[0] : a,
+  );
+  return { ...record, actions: masked };
+}
+
+/** The rule as `rule_versions` keeps it: the response shape, secrets sealed as stored (not masked). */
+export function toRuleRecord(rule: RuleEntity) {
   return {
     id: rule.id,
     name: rule.name,
@@ -24,4 +41,4 @@ export function toRuleResponse(rule: RuleEntity) {
     updatedAt: rule.updatedAt.toISOString(),
   };
 }
-export type RuleResponse = ReturnType<typeof toRuleResponse>;
+export type RuleResponse = ReturnType<typeof toRuleRecord>;

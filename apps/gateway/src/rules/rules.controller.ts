@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { NotAudited } from '../audit/not-audited.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
@@ -87,6 +88,7 @@ export class RulesController {
 
   @Post(':id/test')
   @HttpCode(200)
+  @NotAudited() // a dry run changes nothing
   @RequireScope('rules:read')
   @ApiOperation({ summary: 'Dry run: per-condition results and rendered action configs; nothing runs or is stored' })
   test(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: TestRuleDto) {

@@ -31,10 +31,11 @@ import type {
   TestRuleDto,
   UpdateRuleDto,
 } from './dto/rule.dto';
-import type { RuleDefinitionInput } from './rule-definition';
+import type { RuleDefinition, RuleDefinitionInput } from './rule-definition';
 import { parseRuleDefinition } from './rule-definition';
 import type { RuleResponse } from './rule.mapper';
-import { toRuleResponse } from './rule.mapper';
+import { maskRuleRecord, toRuleRecord, toRuleResponse } from './rule.mapper';
+import { RuleSecrets } from './rule-secrets.service';
 import { RULES_CHANGED_CHANNEL } from './rule-cache';
 
 @Injectable()
@@ -45,6 +46,7 @@ export class RulesService {
     private readonly templates: ActionTemplatesService,
     private readonly schedules: RuleSchedulesService,
     private readonly runs: RunLauncher,
+    private readonly secrets: RuleSecrets,
   ) {}
 
   async create(auth: AuthContext, dto: CreateRuleDto): Promise<RuleResponse> {
@@ -96,15 +98,20 @@ export class RulesService {
     const executableChanged = dto.trigger !== undefined || dto.conditions !== undefined || dto.actions !== undefined;
     // Re-validate the whole definition: a new trigger type can invalidate old conditions.
     const definition = executableChanged
-      ? await this.parse(auth, {
-          trigger: dto.trigger ?? {
-            type: current.triggerType,
-            cron: current.trigger.cron,
-            timezone: current.trigger.timezone,
+      ? await this.parse(
+          auth,
+          {
+            trigger: dto.trigger ?? {
+              type: current.triggerType,
+              cron: current.trigger.cron,
+              timezone: current.trigger.timezone,
+            },
+            conditions: dto.conditions !== undefined ? dto.conditions : current.conditions,
+            // Stored secrets are sealed: opened to be validated again, sealed again on the way back.
+            actions: dto.actions ?? this.secrets.openActions(current.actions),
           },
-          conditions: dto.conditions !== undefined ? dto.conditions : current.conditions,
-          actions: dto.actions ?? current.actions,
-        })
+          current,
+        )
       : undefined;
     return this.write(auth, async (tx) => {
       const rule = await this.find(tx, auth, id, true);
@@ -179,7 +186,7 @@ export class RulesService {
         this.db
           .getRepository(RuleVersionEntity)
           .find({ where: { ruleId: rule.id, tenantId: auth.tenantId }, order: { version: 'DESC' }, skip, take }),
-      (v) => ({ version: v.version, rule: v.rule, createdAt: v.createdAt.toISOString() }),
+      (v) => ({ version: v.version, rule: maskRuleRecord(v.rule), createdAt: v.createdAt.toISOString() }),
     );
   }
 
@@ -214,7 +221,12 @@ export class RulesService {
         actual,
         passed,
       })),
-      actions: rule.actions.map((a) => ({ name: a.name, type: a.type, config: renderTemplate(a.config, context) })),
+      // Secrets stay masked here too: a dry run shows where they go, never what they are.
+      actions: rule.actions.map((a) => ({
+        name: a.name,
+        type: a.type,
+        config: this.secrets.maskConfig(a.type, renderTemplate(a.config, context) as Record<string, unknown>),
+      })),
     };
   }
 
@@ -250,11 +262,33 @@ export class RulesService {
     return rule;
   }
 
-  private parse(auth: AuthContext, input: RuleDefinitionInput) {
-    return parseRuleDefinition(input, {
-      allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks,
-      loadTemplates: (ids) => this.templates.findMany(auth.tenantId, ids),
-    });
+  /**
+   * Validates a definition with its secrets in plaintext (a mask sent back is the stored secret of
+   * `current`; templates' sealed defaults are opened to be merged) and returns it with every secret
+   * sealed, ready to store.
+   */
+  private async parse(auth: AuthContext, input: RuleDefinitionInput, current?: RuleEntity): Promise<RuleDefinition> {
+    const stored = current ? this.secrets.openActions(current.actions) : [];
+    const actions = this.secrets.restoreActions(input.actions, stored) as unknown[];
+    let definition: RuleDefinition;
+    try {
+      definition = await parseRuleDefinition(
+        { ...input, actions },
+        {
+          allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks,
+          loadTemplates: async (ids) => {
+            const templates = await this.templates.findMany(auth.tenantId, ids);
+            for (const t of templates.values())
+              t.defaultConfig = this.secrets.openConfig(t.actionType, t.defaultConfig);
+            return templates;
+          },
+        },
+      );
+    } catch (err) {
+      throw this.secrets.scrubError(err, this.secrets.actionPlaces(input.actions));
+    }
+    this.secrets.assertNoMasks(definition.actions);
+    return { ...definition, actions: this.secrets.sealActions(definition.actions) };
   }
 
   /**
@@ -276,7 +310,8 @@ export class RulesService {
       .getRepository(RuleVersionEntity)
       .createQueryBuilder()
       .insert()
-      .values({ tenantId: rule.tenantId, ruleId: rule.id, version: rule.version, rule: toRuleResponse(rule) })
+      // Sealed secrets, as in rules.actions; masked when read back (versions()).
+      .values({ tenantId: rule.tenantId, ruleId: rule.id, version: rule.version, rule: toRuleRecord(rule) })
       .orIgnore() // setActive with no change re-saves the same version
       .execute();
   }

@@ -2,6 +2,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { ExecutionInput } from '@ruleflow/entities';
+import { asSystem } from '@ruleflow/entities';
 import {
   EntityNameKey,
   RULE_EXECUTION_WORKFLOW,
@@ -48,7 +49,8 @@ export class ExecutionDispatcher implements OnApplicationBootstrap, OnApplicatio
   onApplicationBootstrap(): void {
     const tick = () => {
       if (this.stopped) return;
-      this.sweeping = this.sweep()
+      // The outbox holds every tenant's pending runs.
+      this.sweeping = asSystem(() => this.sweep())
         .then(() => undefined)
         .catch((err: unknown) => this.logger.warn(`outbox sweep failed: ${(err as Error).message}`))
         .finally(() => {

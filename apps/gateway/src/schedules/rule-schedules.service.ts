@@ -1,7 +1,7 @@
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { RuleEntity } from '@ruleflow/entities';
+import { asSystem, RuleEntity } from '@ruleflow/entities';
 import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from '@ruleflow/workflows';
 import type { Client, ScheduleOptionsStartWorkflowAction, ScheduleUpdateOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
@@ -33,7 +33,7 @@ export class RuleSchedulesService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     // In the background: a gateway must come up (and report health) even while Temporal is away.
-    this.reconcileAll().catch((err: unknown) =>
+    asSystem(() => this.reconcileAll()).catch((err: unknown) =>
       this.logger.warn(`could not reconcile rule schedules: ${(err as Error).message}`),
     );
   }

@@ -1,7 +1,8 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { ApiKeyEntity, TenantEntity } from '@ruleflow/entities';
+import { ApiKeyEntity, asSystem, inTenantScope, TenantEntity } from '@ruleflow/entities';
 import { DataSource, QueryFailedError } from 'typeorm';
-import { DEFAULT_TENANT, generateApiKey, hashApiKey } from '../auth/api-keys.service';
+import { apiKeyPrefix, generateApiKey, hashApiKey } from '../auth/api-key-codec';
+import { DEFAULT_TENANT } from '../auth/api-keys.service';
 import type { AuthContext } from '../auth/auth-context';
 import type { PageQueryDto } from '../common/pagination';
 import { fetchPage } from '../common/pagination';
@@ -36,7 +37,8 @@ export class TenancyService {
   async createTenant(auth: AuthContext, dto: CreateTenantDto) {
     await this.requireOperator(auth, 'only an admin key of the default tenant creates tenants');
     try {
-      const tenant = await this.db.getRepository(TenantEntity).save({ name: dto.name });
+      // The operator acts across tenants: a new tenant is outside its own row-level scope.
+      const tenant = await asSystem(() => this.db.getRepository(TenantEntity).save({ name: dto.name }));
       return { id: tenant.id, name: tenant.name, createdAt: tenant.createdAt.toISOString() };
     } catch (err) {
       if (err instanceof QueryFailedError && (err as { code?: string }).code === '23505') {
@@ -51,15 +53,20 @@ export class TenancyService {
     const tenantId = dto.tenantId ?? auth.tenantId;
     if (tenantId !== auth.tenantId) {
       await this.requireOperator(auth, 'only an admin key of the default tenant creates keys for other tenants');
-      if (!(await this.db.getRepository(TenantEntity).existsBy({ id: tenantId }))) {
-        throw new NotFoundException(`tenant ${tenantId} not found`);
-      }
+    }
+    // Authorised above: the key is written in its own tenant's scope (the operator's or another).
+    return inTenantScope(tenantId, () => this.insertKey(tenantId, dto));
+  }
+
+  private async insertKey(tenantId: string, dto: CreateApiKeyDto) {
+    if (!(await this.db.getRepository(TenantEntity).existsBy({ id: tenantId }))) {
+      throw new NotFoundException(`tenant ${tenantId} not found`);
     }
     const key = generateApiKey();
     const saved = await this.db.getRepository(ApiKeyEntity).save({
       tenantId,
       name: dto.name,
-      prefix: key.slice(0, 10),
+      prefix: apiKeyPrefix(key),
       keyHash: hashApiKey(key),
       scopes: dto.scopes,
       expiresAt: dto.expiresInDays ? new Date(Date.now() + dto.expiresInDays * DAY_MS) : null,

@@ -14,7 +14,12 @@ describe('InventoryService (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     testDb = await openTestDataSource('inventory-service-spec');
-    wide = createDataSource({ url: testDb.database.url, poolSize: 20, applicationName: 'inventory-spec-wide' });
+    wide = createDataSource({
+      url: testDb.database.url,
+      poolSize: 20,
+      applicationName: 'inventory-spec-wide',
+      systemByDefault: true,
+    });
     await wide.initialize();
     inventory = new InventoryService(wide);
     [tenantId, otherTenantId] = (await insertTenants(testDb.db, 2)) as [string, string];

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
+import { isSecretHeaderName } from '@ruleflow/rules';
+import { isSealedSecret, SecretBoxError } from '@ruleflow/rules/node/secret-box';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeliveryRef, DeliveryStore } from '../stores/delivery.store';
@@ -19,10 +21,14 @@ export interface WebhookActionInput {
   eventType: string;
   url: string;
   method: WebhookMethod;
+  /** Credential headers may be sealed (`enc:v1:…`); they are opened only here, right before sending. */
   headers: Record<string, string>;
   /** JSON-serialised unless already a string. */
   body: unknown;
-  /** `whsec_` secrets; empty means unsigned. */
+  /**
+   * `whsec_` secrets, usually sealed (`enc:v1:…`, as stored): workflow inputs and Temporal history
+   * only ever carry the sealed form; they are opened here, right before signing. Empty means unsigned.
+   */
   secrets: string[];
   /** To know when an attempt is the last one (0 or less: unlimited, as in Temporal). */
   maximumAttempts: number;
@@ -43,7 +49,22 @@ export interface WebhookActivityDeps {
   now?: () => Date;
   /** Replaces DNS resolution in tests. */
   resolve?: WebhookRequest['resolve'];
+  /** Opens sealed secrets (the worker's secret box). Without it a sealed secret fails the attempt. */
+  secrets?: SecretOpener;
 }
+
+/** What the activity needs of the secret box: open a sealed value, pass any other through. */
+export interface SecretOpener {
+  decrypt(value: string): string;
+}
+
+const noKeyOpener: SecretOpener = {
+  decrypt(value) {
+    if (isSealedSecret(value))
+      throw new SecretBoxError('cannot open a sealed secret: this worker has no encryption key');
+    return value;
+  },
+};
 
 /** Failure types a workflow or operator may see on a webhook action. */
 export const WEBHOOK_FAILURE_TYPES = {
@@ -74,12 +95,14 @@ interface Outcome {
 /** The `deliverWebhook` activity: one signed HTTP attempt per Temporal attempt, each logged as a delivery attempt. */
 export function createWebhookActivities(deps: WebhookActivityDeps) {
   const now = deps.now ?? (() => new Date());
+  const opener = deps.secrets ?? noKeyOpener;
 
   async function deliverWebhook(input: WebhookActionInput): Promise<WebhookActionOutput> {
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     const isLastAttempt = input.maximumAttempts > 0 && attempt >= input.maximumAttempts;
-    const redact = redactor(input.secrets);
+    // Plaintext secrets exist only inside this call; every text leaving it is redacted of them.
+    let redact = redactor([]);
     const details = (statusCode: number | null) => [{ attempt, statusCode }];
     const startedAt = now();
     // Durations come from the monotonic clock: `now` may be a test's fixed clock.
@@ -90,9 +113,11 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
     try {
       const method = String(input.method).toUpperCase();
       if (!METHODS.has(method)) throw new WebhookInputError(`unsupported HTTP method "${method}"`);
+      const opened = openSecrets(input, opener);
+      redact = redactor(opened.plaintexts);
       // A GET carries no body; the signature then covers the empty string, which is what is sent.
       const body = method === 'GET' ? '' : serialiseBody(input.body);
-      const headers = buildHeaders(input, body, startedAt);
+      const headers = buildHeaders(opened.input, body, startedAt);
       response = await sendWebhookRequest({
         url: input.url,
         method: method as WebhookMethod,
@@ -148,6 +173,34 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
 }
 
 export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
+
+/**
+ * The input with its sealed secrets opened, and every secret plaintext (signing secrets, sealed or
+ * credential-named header values) for redaction. A secret that cannot be opened (a key missing from
+ * RULEFLOW_PREVIOUS_ENCRYPTION_KEYS) fails the attempt as retryable: fixing the config fixes it.
+ */
+function openSecrets(
+  input: WebhookActionInput,
+  opener: SecretOpener,
+): { input: WebhookActionInput; plaintexts: string[] } {
+  const plaintexts: string[] = [];
+  const secrets = (input.secrets ?? []).map((s) => {
+    const plain = opener.decrypt(s);
+    plaintexts.push(plain);
+    return plain;
+  });
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.headers ?? {})) {
+    if (typeof value !== 'string') {
+      headers[name] = value;
+      continue;
+    }
+    const plain = opener.decrypt(value);
+    if (isSealedSecret(value) || isSecretHeaderName(name)) plaintexts.push(plain);
+    headers[name] = plain;
+  }
+  return { input: { ...input, secrets, headers }, plaintexts };
+}
 
 /** Input the workflow got wrong (method, header, secret): no retry can fix it. */
 class WebhookInputError extends Error {}
@@ -327,10 +380,10 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return buf.subarray(0, end).toString('utf8');
 }
 
-/** Removes every secret (with and without its prefix) from text that leaves the activity. */
+/** Removes every secret (with and without its `whsec_` / `Bearer ` prefix) from text that leaves the activity. */
 function redactor(secrets: string[]): (text: string) => string {
   const needles = secrets
-    .flatMap((s) => [s, s.replace(/^whsec_/, '')])
+    .flatMap((s) => [s, s.replace(/^whsec_/, ''), s.replace(/^(Bearer|Basic|Token)\s+/i, '')])
     .filter((s) => s.length >= 8)
     .sort((a, b) => b.length - a.length);
   if (needles.length === 0) return (text) => text;

@@ -1,0 +1,21 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * API key material, free of Nest and the database: the gateway and the `npm run keys` CLI both
+ * mint and hash keys here, so a key made by either authenticates with the other.
+ */
+
+/** SHA-256 of a plaintext key, hex. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A new plaintext key: `rf_` and 32 random bytes. */
+export function generateApiKey(): string {
+  return `rf_${randomBytes(32).toString('base64url')}`;
+}
+
+/** The part of a key that is stored in clear, to recognise it in lists. */
+export function apiKeyPrefix(key: string): string {
+  return key.slice(0, 10);
+}
