@@ -159,6 +159,10 @@ describe('crash recovery of the whole system (npm start)', () => {
     const exited = new Promise<number | null>((resolve) => launch.child.once('exit', (code) => resolve(code)));
     launch.child.kill('SIGINT');
     expect(await exited).toBe(0);
-    await until(async () => (pids.some(isProcessAlive) ? undefined : true), 15_000, 'every process of the tree to exit');
+    await until(
+      async () => (pids.some(isProcessAlive) ? undefined : true),
+      15_000,
+      'every process of the tree to exit',
+    );
   });
 });
