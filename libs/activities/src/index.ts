@@ -56,3 +56,4 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type RuleflowActivities = ReturnType<typeof createActivities>;
+export * from './deliveries';

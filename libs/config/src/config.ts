@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_RETRY_WINDOW_MS, tryParseDuration } from '@ruleflow/rules';
 import { z } from 'zod';
 
 /**
@@ -51,6 +52,14 @@ const envSchema = z.object({
 
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool,
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
+  /** Endpoint deliveries: delays before each retry (the last repeats), e.g. "5s,30s,2m,10m,30m,1h". */
+  WEBHOOK_RETRY_SCHEDULE: optionalString,
+  /** Endpoint deliveries: no attempt starts later than this after the first (default 24h). */
+  WEBHOOK_RETRY_WINDOW: optionalString,
+  /** ± fraction of each retry delay (default 0.2). */
+  WEBHOOK_RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  /** An endpoint whose deliveries have all failed for this long is disabled (default 5d). */
+  WEBHOOK_CIRCUIT_BREAKER_AFTER: optionalString,
 
   SMTP_URL: optionalString,
   NOTIFY_SMS_URL: optionalString,
@@ -101,7 +110,13 @@ export interface RuleflowConfig {
     uiPort: number;
     cliPath?: string;
   };
-  webhooks: { allowPrivateNetworks: boolean; timeoutMs: number };
+  webhooks: {
+    allowPrivateNetworks: boolean;
+    timeoutMs: number;
+    /** The durable retry schedule of endpoint deliveries. */
+    retry: { delaysMs: number[]; windowMs: number; jitter: number };
+    circuitBreakerAfterMs: number;
+  };
   /** Notification providers; an unset one makes `send_notification` on that channel fail naming the variable. */
   notifications: { smtpUrl?: string; smsUrl?: string; pushUrl?: string; emailFrom: string };
   outbox: { pollMs: number };
@@ -163,7 +178,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uiPort: e.TEMPORAL_UI_PORT,
       cliPath: e.TEMPORAL_CLI_PATH,
     },
-    webhooks: { allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
+    webhooks: {
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retry: {
+        delaysMs: e.WEBHOOK_RETRY_SCHEDULE
+          ? e.WEBHOOK_RETRY_SCHEDULE.split(',').map((d) => durationVar('WEBHOOK_RETRY_SCHEDULE', d))
+          : [...DEFAULT_RETRY_DELAYS_MS],
+        windowMs: e.WEBHOOK_RETRY_WINDOW
+          ? durationVar('WEBHOOK_RETRY_WINDOW', e.WEBHOOK_RETRY_WINDOW)
+          : DEFAULT_RETRY_WINDOW_MS,
+        jitter: e.WEBHOOK_RETRY_JITTER,
+      },
+      circuitBreakerAfterMs: e.WEBHOOK_CIRCUIT_BREAKER_AFTER
+        ? durationVar('WEBHOOK_CIRCUIT_BREAKER_AFTER', e.WEBHOOK_CIRCUIT_BREAKER_AFTER)
+        : 5 * 24 * 3_600_000,
+    },
     notifications: {
       smtpUrl: e.SMTP_URL,
       smsUrl: e.NOTIFY_SMS_URL,
@@ -177,6 +207,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       scheduleCron: e.RETENTION_SCHEDULE_CRON,
     },
   };
+}
+
+function durationVar(name: string, text: string): number {
+  const ms = tryParseDuration(text.trim());
+  if (ms === undefined || ms <= 0) {
+    throw new ConfigError(`${name}: "${text.trim()}" is not a duration like 500ms, 30s, 5m, 1h or 2d`);
+  }
+  return ms;
 }
 
 /** A copy safe to log: secrets masked. */

@@ -16,6 +16,7 @@ import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-r
 import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-capture';
 import { ApiKeyUsage1764115200000 } from './migrations/1764115200000-api-key-usage';
 import { RowLevelSecurity1764201600001 } from './migrations/1764201600001-row-level-security';
+import { WebhookEndpoints1764288000000 } from './migrations/1764288000000-webhook-endpoints';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -27,6 +28,7 @@ import { RuleDependencyEntity } from './rule-dependency.entity';
 import { RuleVersionEntity } from './rule-version.entity';
 import { RuleEntity } from './rule.entity';
 import { TenantEntity } from './tenant.entity';
+import { WebhookEntity } from './webhook.entity';
 
 export const ENTITIES = [
   TenantEntity,
@@ -46,6 +48,7 @@ export const ENTITIES = [
   AlertRecipientEntity,
   AlertAcknowledgmentEntity,
   AuditLogEntity,
+  WebhookEntity,
 ];
 
 /** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
@@ -59,6 +62,7 @@ export const MIGRATIONS = [
   ApiKeyUsage1764115200000,
   AuditLogs1764201600000,
   RowLevelSecurity1764201600001,
+  WebhookEndpoints1764288000000,
 ];
 
 export interface DataSourceOptions {

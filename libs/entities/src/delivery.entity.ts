@@ -3,6 +3,16 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'success', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** `rule_action`: attempts of a rule's webhook action; `endpoint`: a delivery to a registered endpoint. */
+export type DeliverySource = 'rule_action' | 'endpoint';
+
+/** What an endpoint delivery sends before shaping: the body's envelope with the raw event data. */
+export interface DeliveryPayload {
+  type: string;
+  timestamp: string;
+  data: unknown;
+}
+
 export interface DeliveryAttempt {
   attemptNumber: number;
   statusCode: number | null;
@@ -55,4 +65,27 @@ export class DeliveryEntity {
 
   @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
   deliveredAt: Date | null;
+
+  @Column({ type: 'text', default: 'rule_action' })
+  source: DeliverySource;
+
+  /** The event (or system event) this delivery carries; one delivery per (event, endpoint). */
+  @Column({ name: 'event_key', type: 'text', nullable: true })
+  eventKey: string | null;
+
+  /** Endpoint deliveries: the envelope before shaping (shaped at each attempt with the endpoint's settings). */
+  @Column({ type: 'jsonb', nullable: true })
+  payload: DeliveryPayload | null;
+
+  /** A redelivery: the delivery it repeats. */
+  @Column({ name: 'redelivery_of', type: 'uuid', nullable: true })
+  redeliveryOf: string | null;
+
+  /** When its workflow was started (null: the outbox sweep will start it). */
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
+  dispatchedAt: Date | null;
+
+  /** While retrying: when the next attempt is due. */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt: Date | null;
 }

@@ -18,3 +18,4 @@ export * from './rule-mapping';
 export * from './rule-version.entity';
 export * from './rule.entity';
 export * from './tenant.entity';
+export * from './webhook.entity';

@@ -13,3 +13,4 @@ export * from './action-configs';
 export * from './action-secrets';
 export { isPlainObject } from './json';
 export type { JsonValue } from './json';
+export * from './webhooks';

@@ -26,3 +26,8 @@ export function scheduledEventId(fireTime: string): string {
 
 /** The Temporal Schedule (and workflow id prefix) of the daily execution retention cleanup. */
 export const RETENTION_SCHEDULE_ID = 'ruleflow-retention';
+
+/** The delivery of one message to one webhook endpoint: `delivery-<deliveryId>`. */
+export function deliveryWorkflowId(deliveryId: string): string {
+  return `delivery-${deliveryId}`;
+}

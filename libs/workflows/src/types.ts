@@ -29,3 +29,14 @@ export interface ScheduledRuleInput {
 }
 
 export const RETENTION_CLEANUP_WORKFLOW = 'RetentionCleanupWorkflow';
+
+/** Input of `WebhookDeliveryWorkflow` (workflow id `delivery-<deliveryId>`), started by the gateway's delivery outbox. */
+export interface WebhookDeliveryInput {
+  deliveryId: string;
+  tenantId: string;
+  /** The retry schedule in force when the delivery was started (config `WEBHOOK_RETRY_*`). */
+  schedule: { delaysMs: number[]; windowMs: number; jitter: number };
+}
+
+/** The workflow type name the gateway starts for an endpoint delivery. */
+export const WEBHOOK_DELIVERY_WORKFLOW = 'WebhookDeliveryWorkflow';

@@ -1,0 +1,2 @@
+export * from './fan-out';
+export * from './transform';
