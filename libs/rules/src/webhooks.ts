@@ -79,9 +79,14 @@ export interface StaticShaping {
 }
 
 /** The `data` of a webhook body after field selection and the payload template, in that order. */
-export function shapeData(data: unknown, envelope: { type: string; timestamp: string }, shaping: StaticShaping): unknown {
+export function shapeData(
+  data: unknown,
+  envelope: { type: string; timestamp: string },
+  shaping: StaticShaping,
+): unknown {
   let shaped = data;
-  if (shaping.fieldSelection && shaping.fieldSelection.length > 0) shaped = selectFields(shaped, shaping.fieldSelection);
+  if (shaping.fieldSelection && shaping.fieldSelection.length > 0)
+    shaped = selectFields(shaped, shaping.fieldSelection);
   if (shaping.payloadTemplate !== undefined && shaping.payloadTemplate !== null) {
     shaped = renderTemplate(shaping.payloadTemplate, { data: shaped, event: { ...envelope, data: shaped } });
   }

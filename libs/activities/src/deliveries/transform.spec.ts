@@ -2,10 +2,12 @@ import { applyTransform, TransformError, TRANSFORM_LIMITS, validateTransform } f
 
 describe('endpoint transform (JSONata)', () => {
   it('reshapes data', async () => {
-    await expect(applyTransform('{ "orderId": id, "amount": total * 100 }', { id: 'o1', total: 2.5 })).resolves.toEqual({
-      orderId: 'o1',
-      amount: 250,
-    });
+    await expect(applyTransform('{ "orderId": id, "amount": total * 100 }', { id: 'o1', total: 2.5 })).resolves.toEqual(
+      {
+        orderId: 'o1',
+        amount: 250,
+      },
+    );
   });
 
   it('gives null for an expression that selects nothing', async () => {
@@ -23,7 +25,9 @@ describe('endpoint transform (JSONata)', () => {
 
   it('stops an expression that runs too long', async () => {
     const started = Date.now();
-    await expect(applyTransform('$sum([1..10000000].($ * 2))', {})).rejects.toThrow(/took longer than|transform failed/);
+    await expect(applyTransform('$sum([1..10000000].($ * 2))', {})).rejects.toThrow(
+      /took longer than|transform failed/,
+    );
     expect(Date.now() - started).toBeLessThan(TRANSFORM_LIMITS.timeoutMs * 5);
   }, 20_000);
 
