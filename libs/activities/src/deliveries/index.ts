@@ -1,2 +1,3 @@
 export * from './fan-out';
 export * from './transform';
+export * from './endpoint-secrets';
