@@ -121,6 +121,8 @@ export async function runIngestBench(eventsPerRound = 400, rounds = 3, concurren
   await runMigrations(pg.url);
   const db = new PgClient({ connectionString: pg.url });
   await db.connect();
+  // The seeding session writes every tenant's rows: the system scope of row-level security.
+  await db.query(`SELECT set_config('ruleflow.scope', 'system', false)`);
   const app = await createGatewayApp(config);
   await app.listen(port, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

@@ -9,6 +9,7 @@ import {
   PgExecutionStore,
   PgNotificationStore,
   PgScheduledRunStore,
+  PgWebhookEndpointLookup,
 } from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { resolveEncryptionKeys, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
@@ -55,6 +56,7 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     secrets,
     notifications: new PgNotificationStore(dataSource),
     notify: config.notifications,
+    webhookEndpoints: new PgWebhookEndpointLookup(dataSource),
   });
   return Worker.create({
     connection,

@@ -16,6 +16,8 @@ import type { InventoryStore } from './inventory/inventory.activities';
 import { createInventoryActivities } from './inventory/inventory.activities';
 import type { DeliveryStore } from './stores/delivery.store';
 import type { SecretOpener } from './webhook/webhook.activities';
+import type { WebhookEndpointLookup } from './webhook/endpoint-resolver.activities';
+import { createEndpointResolverActivities } from './webhook/endpoint-resolver.activities';
 import { createWebhookActivities } from './webhook/webhook.activities';
 
 export * from './alerts';
@@ -39,6 +41,8 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
   secrets?: SecretOpener;
   notifications: NotificationStore;
   notify: NotificationProviders;
+  /** Registered endpoints, for the rule `webhook` action with `config.webhookId`. */
+  webhookEndpoints: WebhookEndpointLookup;
 }
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
@@ -46,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
   return withTenantScopes({
     ...createExecutionActivities(deps),
     ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
+    ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints }),
     ...createSchedulingActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createChainingActivities(deps),

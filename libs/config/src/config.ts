@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_RETRY_WINDOW_MS, tryParseDuration } from '@ruleflow/rules';
+// Relative, not '@ruleflow/rules': jest's globalSetup loads this file without the path aliases.
+import { tryParseDuration } from '../../rules/src/duration';
 import { z } from 'zod';
 
 /**
@@ -208,6 +209,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
   };
 }
+
+/** The contract's schedule for endpoint deliveries: about 5 s, 30 s, 2 m, 10 m, 30 m, 1 h, then hourly, for 24 h. */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000];
+export const DEFAULT_RETRY_WINDOW_MS = 24 * 3_600_000;
 
 function durationVar(name: string, text: string): number {
   const ms = tryParseDuration(text.trim());

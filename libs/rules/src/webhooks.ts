@@ -93,10 +93,6 @@ export function shapeData(
   return shaped;
 }
 
-/** The contract's schedule: about 5 s, 30 s, 2 m, 10 m, 30 m, 1 h, then hourly, for up to 24 h. */
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000];
-export const DEFAULT_RETRY_WINDOW_MS = 24 * 3_600_000;
-
 export interface RetrySchedule {
   /** Delay before retry n (1-based: after the first failed attempt); the last repeats. */
   delaysMs: readonly number[];

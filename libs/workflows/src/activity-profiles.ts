@@ -4,6 +4,7 @@
 import type {
   AlertActivities,
   ChainingActivities,
+  EndpointResolverActivities,
   ExecutionActivities,
   InventoryActivities,
   MaintenanceActivities,
@@ -62,6 +63,13 @@ export const maintenance = proxyActivities<MaintenanceActivities>({
   heartbeatTimeout: '2m',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 5 },
   summary: 'delete ended executions past retention',
+});
+
+/** Looking up the registered endpoint of a `webhook` action with `config.webhookId`: one short read. */
+export const endpointLookup = proxyActivities<EndpointResolverActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+  summary: 'look up the webhook endpoint',
 });
 
 /**

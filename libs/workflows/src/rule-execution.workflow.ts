@@ -20,7 +20,7 @@ import {
 import { runCreateAlert } from './actions/alert.action';
 import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from './actions/inventory.action';
 import { runSendNotification } from './actions/notification.action';
-import { childRunWrite, dbWrite, webhookDelivery } from './activity-profiles';
+import { childRunWrite, dbWrite, endpointLookup, webhookDelivery } from './activity-profiles';
 import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
 import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './types';
 
@@ -217,23 +217,34 @@ async function runAction(input: RuleExecutionInput, action: Action, config: Reco
 
 async function runWebhook(input: RuleExecutionInput, action: Action, config: Record<string, unknown>) {
   const { rule, event, executionId } = input;
-  const url = String(config.url);
+  const envelope = { type: `${event.entity}.${event.type}`, timestamp: event.occurredAt, data: event.data };
+  // A registered endpoint (`config.webhookId`): its URL and secrets, and its shaping of the default body.
+  // Rules could not name an endpoint before this path existed, so earlier histories never reach it.
+  const endpoint =
+    typeof config.webhookId === 'string'
+      ? await endpointLookup.resolveWebhookEndpoint({
+          tenantId: rule.tenantId,
+          webhookId: config.webhookId,
+          ...(config.body === undefined ? { envelope } : {}),
+        })
+      : undefined;
+  const url = endpoint ? endpoint.url : String(config.url);
   const method = typeof config.method === 'string' ? (config.method.toUpperCase() as 'POST') : 'POST';
   const { deliverWebhook } = webhookDelivery(action.retry, `${action.name}: ${method} ${hostOf(url)}`);
   const result = await deliverWebhook({
     tenantId: rule.tenantId,
     executionId,
     actionName: action.name,
-    webhookId: null,
+    webhookId: endpoint ? (config.webhookId as string) : null,
     // Drawn from the workflow's seeded random source: the same on every attempt and on replay.
     deliveryId: uuid4(),
-    eventType: `${event.entity}.${event.type}`,
+    eventType: envelope.type,
     url,
     method,
     headers: (config.headers as Record<string, string> | undefined) ?? {},
     // Without an explicit body, send the same envelope as webhook endpoints get.
-    body: config.body ?? { type: `${event.entity}.${event.type}`, timestamp: event.occurredAt, data: event.data },
-    secrets: typeof config.secret === 'string' ? [config.secret] : [],
+    body: config.body ?? endpoint?.body ?? envelope,
+    secrets: endpoint ? endpoint.secrets : typeof config.secret === 'string' ? [config.secret] : [],
     maximumAttempts: action.retry.maximumAttempts,
   });
   return { output: { statusCode: result.statusCode, body: result.body }, attempts: result.attempts };

@@ -33,6 +33,8 @@ export interface RuleDefinitionContext {
   allowPrivateNetworks: boolean;
   /** The caller's action templates by id (only those the actions name). */
   loadTemplates: (ids: string[]) => Promise<Map<string, ActionTemplateEntity>>;
+  /** Whether the caller's tenant has a webhook endpoint with this id. */
+  webhookExists: (id: string) => Promise<boolean>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -57,11 +59,18 @@ export async function parseRuleDefinition(
     const actions = normalizeActions(merged, { allowedTypes: SUPPORTED_ACTIONS });
     for (const [i, action] of actions.entries()) {
       if (action.type !== 'webhook') continue;
-      if (action.config.webhookId !== undefined) {
-        throw new RuleValidationError(
-          `actions[${i}].config.webhookId`,
-          'registered webhook endpoints are not available in this release; give config.url',
-        );
+      const webhookId = action.config.webhookId;
+      if (webhookId !== undefined) {
+        if (typeof webhookId !== 'string' || !UUID.test(webhookId) || !(await ctx.webhookExists(webhookId))) {
+          throw new RuleValidationError(`actions[${i}].config.webhookId`, 'is not the id of one of your webhook endpoints');
+        }
+        if (action.config.secret !== undefined) {
+          throw new RuleValidationError(
+            `actions[${i}].config.secret`,
+            "cannot be given with webhookId: the endpoint's own secret signs the request",
+          );
+        }
+        continue;
       }
       const url = action.config.url;
       if (typeof url === 'string' && !url.includes('{{')) {

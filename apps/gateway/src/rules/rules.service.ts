@@ -7,7 +7,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { RuleEntity, RuleVersionEntity } from '@ruleflow/entities';
+import { RuleEntity, RuleVersionEntity, WebhookEntity } from '@ruleflow/entities';
 import type { RuleEvent, TemplateContext, TriggerType } from '@ruleflow/rules';
 import { explainConditions, renderTemplate } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
@@ -282,6 +282,8 @@ export class RulesService {
               t.defaultConfig = this.secrets.openConfig(t.actionType, t.defaultConfig);
             return templates;
           },
+          webhookExists: (id) =>
+            this.db.getRepository(WebhookEntity).existsBy({ id, tenantId: auth.tenantId }),
         },
       );
     } catch (err) {

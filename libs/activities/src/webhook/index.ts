@@ -2,3 +2,4 @@ export * from '../net/ssrf';
 export * from './http-client';
 export * from './signing';
 export * from './webhook.activities';
+export * from './endpoint-resolver.activities';
