@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- conditions|ingest]`: the benchmarks behind the speed targets. Speed is checked
+ * `npm run bench [-- conditions|ingest|deliveries]`: the benchmarks behind the speed targets. Speed is checked
  * here, never in timed tests. Prints a table per benchmark and each target with its verdict.
  */
 import { runConditionsBench } from './conditions.bench';
+import type { DeliveryBenchResult } from './deliveries.bench';
+import { runDeliveriesBench } from './deliveries.bench';
 import type { IngestResult } from './ingest.bench';
 import { runIngestBench } from './ingest.bench';
 
@@ -31,7 +33,17 @@ async function ingest(): Promise<void> {
   console.log(`target: within 5% — ${diff >= 0 ? '+' : ''}${diff.toFixed(1)}% — ${verdict(Math.abs(diff) <= 5)}`);
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { conditions, ingest };
+async function deliveries(): Promise<void> {
+  console.log('\n## Webhook deliveries to a local receiver (durable, signed) beside a plain HTTP client');
+  const results = await runDeliveriesBench();
+  console.table(results);
+  const [ours, plain] = results as [DeliveryBenchResult, DeliveryBenchResult];
+  console.log(
+    `Ruleflow delivers ${ours.deliveriesPerSecond}/s end to end, ${Math.round((ours.deliveriesPerSecond / plain.deliveriesPerSecond) * 1000) / 10}% of a plain client's ${plain.deliveriesPerSecond}/s`,
+  );
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { conditions, ingest, deliveries };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
