@@ -27,6 +27,7 @@ import { RunsModule } from './runs/runs.module';
 import { SchedulesModule } from './schedules/schedules.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { TenancyModule } from './tenancy/tenancy.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
 @Module({})
@@ -97,6 +98,7 @@ export class AppModule {
         InventoryModule,
         NotificationsModule,
         AlertsModule,
+        WebhooksModule,
         AuditModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

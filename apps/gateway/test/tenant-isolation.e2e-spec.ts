@@ -4,6 +4,7 @@
  * silently) with A's ids, and must get 404 on A's resources and never see A's data in a list.
  * Afterwards A's resources read exactly as before.
  */
+import { randomUUID } from 'node:crypto';
 import { freePort } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
@@ -48,7 +49,9 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     | 'allocationId'
     | 'apiKeyId'
     | 'apiKeyPrefix'
-    | 'hookToken',
+    | 'hookToken'
+    | 'webhookId'
+    | 'deliveryId',
     string
   >;
   /** B's own resources, for routes whose body names a second id. */
@@ -103,6 +106,10 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       ['inventory item', `/v1/inventory/items/${a.sku}`],
       ['allocation', `/v1/inventory/allocations/${a.allocationKey}`],
       ['api keys', '/v1/api-keys'],
+      ['webhook', `/v1/webhooks/${a.webhookId}`],
+      ['webhooks', '/v1/webhooks'],
+      ['webhook deliveries', `/v1/webhooks/${a.webhookId}/deliveries`],
+      ['delivery', `/v1/deliveries/${a.deliveryId}`],
     ];
   }
 
@@ -289,6 +296,42 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     a.apiKeyId = key.id;
     a.apiKeyPrefix = key.prefix;
 
+    // A webhook endpoint subscribed to nothing this test emits, and a settled delivery to it (recorded
+    // as already dispatched, so no workflow changes it while B walks).
+    const webhook = await created(
+      await asA.post('/v1/webhooks', {
+        name: 'iso webhook',
+        url: 'http://127.0.0.1:9/iso-hook',
+        events: ['iso_quiet.on_create'],
+        description: 'for A only',
+      }),
+      'webhook',
+    );
+    a.webhookId = webhook.id;
+    a.deliveryId = randomUUID();
+    await sys.db.query(
+      `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, payload,
+                               attempts, dispatched_at)
+       VALUES ($1, $2, $3, 'endpoint', 'iso_quiet.on_create', 'iso-quiet-1', $4, 'failed', $5::jsonb, $6::jsonb, now())`,
+      [
+        a.deliveryId,
+        A.tenantId,
+        a.webhookId,
+        webhook.url,
+        JSON.stringify({ type: 'iso_quiet.on_create', timestamp: new Date().toISOString(), data: { id: 9 } }),
+        JSON.stringify([
+          {
+            attemptNumber: 1,
+            statusCode: 400,
+            error: 'HTTP 400',
+            durationMs: 3,
+            responseBody: null,
+            at: new Date().toISOString(),
+          },
+        ]),
+      ],
+    );
+
     // B's own rule and stock of the same sku, for routes whose body names a second resource.
     b.ruleId = (
       await created(
@@ -339,6 +382,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       a.apiKeyId,
       a.apiKeyPrefix,
       a.hookToken,
+      a.webhookId,
+      a.deliveryId,
       'for A only',
     ].filter(Boolean);
   /** A's values in an answer to B, other than those B itself sent (a 404 may name the id it did not find). */
@@ -357,6 +402,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     inventory: { sku: () => a.sku, idempotencyKey: () => a.allocationKey },
     'api-keys': { id: () => a.apiKeyId },
     hooks: { token: () => a.hookToken },
+    webhooks: { id: () => a.webhookId },
+    deliveries: { id: () => a.deliveryId },
   };
 
   /** Valid bodies, so that validation (400) cannot answer before the tenant check does. */
@@ -369,6 +416,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/alerts/{id}/acknowledge': () => ({ userId: 'b-user' }),
     'POST /v1/notifications/{id}/receipts': () => ({ status: 'bounced' }),
     'PUT /v1/inventory/items/{sku}': () => ({ quantityOnHand: 5 }),
+    'PATCH /v1/webhooks/{id}': () => ({ description: 'changed by B', enabled: true }),
+    'POST /v1/webhooks/{id}/test': () => ({ payload: { from: 'B' } }),
     // Routes without path parameters: their bodies name A's things instead.
     'POST /v1/rules': () => ({
       name: 'B borrows a template',
@@ -389,6 +438,11 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/maintenance/cleanup': () => ({ olderThan: 0 }),
     'POST /v1/action-templates': () => ({ name: 'iso template', actionType: 'delay', defaultConfig: {} }),
     'POST /v1/entities': () => ({ name: ENTITY, type: 'table' }),
+    'POST /v1/webhooks': () => ({
+      name: 'iso webhook',
+      url: 'http://127.0.0.1:9/b-hook',
+      events: ['b_things.on_create'],
+    }),
   };
 
   /**
@@ -437,6 +491,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/maintenance/cleanup': { status: [200] },
     'POST /v1/action-templates': { status: [201] },
     'POST /v1/entities': { status: [201] },
+    'POST /v1/webhooks': { status: [201] },
   };
 
   interface Route {

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { RulesModule } from '../rules/rules.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 
 @Module({
-  imports: [RulesModule],
+  imports: [RulesModule, WebhooksModule],
   controllers: [EventsController],
   providers: [EventsService],
   exports: [EventsService],

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { FannedOutDelivery } from '@ruleflow/activities';
+import { fanOutEvent } from '@ruleflow/activities';
 import type { RuleEvent } from '@ruleflow/rules';
 import { ruleWorkflowId } from '@ruleflow/workflows';
 import { DataSource } from 'typeorm';
@@ -9,6 +11,7 @@ import type { IngestEventDto, IngestEventResponse } from './dto/event.dto';
 import type { PendingExecution } from '../runs/execution-dispatcher.service';
 import { RuleCache } from '../rules/rule-cache';
 import { RunLauncher } from '../runs/run-launcher.service';
+import { DeliveryDispatcher } from '../webhooks/delivery-dispatcher.service';
 
 @Injectable()
 export class EventsService {
@@ -17,6 +20,7 @@ export class EventsService {
     private readonly runs: RunLauncher,
     private readonly rules: RuleCache,
     private readonly metrics: MetricsService,
+    private readonly deliveries: DeliveryDispatcher,
   ) {}
 
   /**
@@ -55,7 +59,12 @@ export class EventsService {
           `SELECT response FROM events WHERE tenant_id = $1 AND event_key = $2`,
           [auth.tenantId, eventKey],
         );
-        return { response: known[0]!.response, pending: [] as PendingExecution[], fresh: false };
+        return {
+          response: known[0]!.response,
+          pending: [] as PendingExecution[],
+          deliveries: [] as FannedOutDelivery[],
+          fresh: false,
+        };
       }
 
       const pending = await this.runs.record(
@@ -73,11 +82,20 @@ export class EventsService {
         executions: pending.map((p) => ({ executionId: p.id, ruleId: p.input.rule.id, workflowId: p.workflowId })),
       };
       await tx.query(`UPDATE events SET response = $2 WHERE id = $1`, [inserted[0]!.id, response]);
-      return { response, pending, fresh: true };
+      // Offered to subscribed endpoints in the same transaction: the deliveries exist exactly when the event does.
+      const deliveries = await fanOutEvent(tx, {
+        tenantId: auth.tenantId,
+        type: `${event.entity}.${event.type}`,
+        eventKey,
+        data: event.data,
+        timestamp: event.occurredAt,
+      });
+      return { response, pending, deliveries, fresh: true };
     });
 
     if (accepted.fresh) this.metrics.eventsIngested.inc({ entity: event.entity, type: event.type });
     await this.runs.start(accepted.pending);
+    if (accepted.deliveries.length) await this.deliveries.dispatch(accepted.deliveries);
     return accepted.response;
   }
 }

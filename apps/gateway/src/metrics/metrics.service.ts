@@ -30,6 +30,12 @@ export class MetricsService {
     labelNames: ['via'] as const,
     registers: [this.registry],
   });
+  readonly deliveriesStarted = new Counter({
+    name: 'ruleflow_webhook_deliveries_started_total',
+    help: 'Webhook endpoint delivery workflows started, by path (request or outbox)',
+    labelNames: ['via'] as const,
+    registers: [this.registry],
+  });
   readonly dispatchFailures = new Counter({
     name: 'ruleflow_dispatch_failures_total',
     help: 'Workflow starts that failed and were left to the outbox',

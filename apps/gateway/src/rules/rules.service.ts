@@ -282,8 +282,7 @@ export class RulesService {
               t.defaultConfig = this.secrets.openConfig(t.actionType, t.defaultConfig);
             return templates;
           },
-          webhookExists: (id) =>
-            this.db.getRepository(WebhookEntity).existsBy({ id, tenantId: auth.tenantId }),
+          webhookExists: (id) => this.db.getRepository(WebhookEntity).existsBy({ id, tenantId: auth.tenantId }),
         },
       );
     } catch (err) {

@@ -1,0 +1,113 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthContext } from '../auth/auth-context';
+import { Auth } from '../auth/auth-context';
+import { RequireScope } from '../auth/scopes';
+import { PageQueryDto } from '../common/pagination';
+import { CreateWebhookDto, ListDeliveriesQueryDto, TestWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
+import { WebhooksService } from './webhooks.service';
+
+const NOT_FOUND = 'unknown webhook, or one of another tenant';
+
+@ApiTags('webhooks')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    summary: 'Register a webhook endpoint',
+    description:
+      'The answer carries `secret` (`whsec_…`), shown here and on rotate-secret only. Deliveries are signed per Standard Webhooks.',
+  })
+  @ApiCreatedResponse({ description: 'the endpoint, with its secret' })
+  @ApiBadRequestResponse({
+    description: 'a url that is not http(s) or reaches a forbidden address, a bad event pattern, invalid JSONata, …',
+  })
+  create(@Auth() auth: AuthContext, @Body() dto: CreateWebhookDto) {
+    return this.webhooks.create(auth, dto);
+  }
+
+  @Get()
+  @RequireScope('webhooks:read')
+  @ApiOperation({ summary: 'List webhook endpoints, newest first (never their secrets)' })
+  list(@Auth() auth: AuthContext, @Query() query: PageQueryDto) {
+    return this.webhooks.list(auth, query);
+  }
+
+  @Get(':id')
+  @RequireScope('webhooks:read')
+  @ApiOperation({ summary: 'One webhook endpoint, with why it is disabled when the system disabled it' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  get(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.webhooks.get(auth, id);
+  }
+
+  @Patch(':id')
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    summary: 'Change a webhook endpoint',
+    description: '`{"enabled": true}` re-enables an endpoint disabled by a 410 or the circuit breaker.',
+  })
+  @ApiOkResponse({ description: 'the endpoint' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: UpdateWebhookDto) {
+    return this.webhooks.update(auth, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Delete a webhook endpoint (its delivery log stays readable)' })
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  async remove(@Auth() auth: AuthContext, @Param('id') id: string): Promise<void> {
+    await this.webhooks.remove(auth, id);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Rotate the signing secret; the previous one keeps signing for 24 h' })
+  @ApiOkResponse({ description: '{"secret": "whsec_…"}' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  rotateSecret(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.webhooks.rotateSecret(auth, id);
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  @RequireScope('webhooks:write')
+  @ApiOperation({ summary: 'Send a `webhook.test` message to the endpoint (whatever it subscribes to)' })
+  @ApiAcceptedResponse({ description: '{"deliveryId"}' })
+  @ApiConflictResponse({ description: 'the endpoint is disabled' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  test(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: TestWebhookDto) {
+    return this.webhooks.test(auth, id, dto);
+  }
+
+  @Get(':id/deliveries')
+  @RequireScope('webhooks:read')
+  @ApiOperation({
+    summary: "The endpoint's deliveries, newest first (with rule-action attempts that named it)",
+  })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  deliveries(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: ListDeliveriesQueryDto) {
+    return this.webhooks.listDeliveries(auth, id, query);
+  }
+}
