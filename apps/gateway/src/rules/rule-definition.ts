@@ -62,7 +62,10 @@ export async function parseRuleDefinition(
       const webhookId = action.config.webhookId;
       if (webhookId !== undefined) {
         if (typeof webhookId !== 'string' || !UUID.test(webhookId) || !(await ctx.webhookExists(webhookId))) {
-          throw new RuleValidationError(`actions[${i}].config.webhookId`, 'is not the id of one of your webhook endpoints');
+          throw new RuleValidationError(
+            `actions[${i}].config.webhookId`,
+            'is not the id of one of your webhook endpoints',
+          );
         }
         if (action.config.secret !== undefined) {
           throw new RuleValidationError(
