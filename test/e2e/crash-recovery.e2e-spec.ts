@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,8 @@ describe('crash recovery of the whole system (npm start)', () => {
       TEMPORAL_UI_PORT: String(await freePort()),
       EMBEDDED_PG_PORT: String(await freePort()),
       RULEFLOW_ADMIN_KEY: ADMIN_KEY,
+      // Production refuses to start without one; the same key across both launches, like a real deployment.
+      RULEFLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     };
   });

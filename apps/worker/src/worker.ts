@@ -6,6 +6,7 @@ import {
   InventoryService,
   PgChildRunStore,
   PgDeliveryStore,
+  PgEndpointDeliveryStore,
   PgExecutionStore,
   PgNotificationStore,
   PgScheduledRunStore,
@@ -57,6 +58,7 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     notifications: new PgNotificationStore(dataSource),
     notify: config.notifications,
     webhookEndpoints: new PgWebhookEndpointLookup(dataSource),
+    endpointDeliveries: new PgEndpointDeliveryStore(dataSource),
   });
   return Worker.create({
     connection,

@@ -2,6 +2,8 @@ import { withTenantScopes } from './activity-scope';
 import type { AlertStore } from './alerts/alert.store';
 import { createAlertActivities } from './alerts/alert.activities';
 import { createChainingActivities } from './chaining/chaining.activities';
+import { createEndpointDeliveryActivities } from './deliveries/endpoint-delivery.activities';
+import type { EndpointDeliveryStore } from './deliveries/endpoint-delivery.store';
 import type { ChildRunStore } from './chaining/child-run.store';
 import type { ExecutionActivityDeps } from './execution/execution.activities';
 import { createExecutionActivities } from './execution/execution.activities';
@@ -36,7 +38,9 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
   childRuns: ChildRunStore;
   inventory: InventoryStore;
   alerts: AlertStore;
-  webhooks: { allowPrivateNetworks: boolean; timeoutMs: number };
+  webhooks: { allowPrivateNetworks: boolean; timeoutMs: number; circuitBreakerAfterMs: number };
+  /** Endpoint deliveries (`WebhookDeliveryWorkflow`): the delivery and endpoint rows beside the attempt log. */
+  endpointDeliveries: EndpointDeliveryStore;
   /** Opens sealed secrets (`enc:v1:…`) right before use; the worker passes its secret box. */
   secrets?: SecretOpener;
   notifications: NotificationStore;
@@ -51,6 +55,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createExecutionActivities(deps),
     ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
     ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints }),
+    ...createEndpointDeliveryActivities({
+      deliveries: deps.deliveries,
+      endpointDeliveries: deps.endpointDeliveries,
+      allowPrivateNetworks: deps.webhooks.allowPrivateNetworks,
+      timeoutMs: deps.webhooks.timeoutMs,
+      circuitBreakerAfterMs: deps.webhooks.circuitBreakerAfterMs,
+      secrets: deps.secrets,
+    }),
     ...createSchedulingActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createChainingActivities(deps),
@@ -62,3 +74,4 @@ export function createActivities(deps: ActivityDeps) {
 
 export type RuleflowActivities = ReturnType<typeof createActivities>;
 export * from './deliveries';
+export { withTenantScopes } from './activity-scope';

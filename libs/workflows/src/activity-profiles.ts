@@ -4,6 +4,7 @@
 import type {
   AlertActivities,
   ChainingActivities,
+  EndpointDeliveryActivities,
   EndpointResolverActivities,
   ExecutionActivities,
   InventoryActivities,
@@ -124,4 +125,25 @@ export const inventoryCompensation = proxyActivities<Pick<InventoryActivities, '
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
   summary: 'release the allocations of a failed run',
+});
+
+/**
+ * One attempt of an endpoint delivery (`WebhookDeliveryWorkflow`): a load, one HTTP request bounded by
+ * `WEBHOOK_TIMEOUT_MS` (at most 2 min), and a few writes. A receiver's failure comes back as a value and
+ * is retried by the workflow's durable timers; Temporal retries only infrastructure errors, patiently
+ * like `dbWrite`, and an attempt already logged is answered from the log rather than sent again.
+ */
+export function endpointDelivery(summary: string) {
+  return proxyActivities<Pick<EndpointDeliveryActivities, 'attemptEndpointDelivery'>>({
+    startToCloseTimeout: '3m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+    summary,
+  });
+}
+
+/** Ending an endpoint delivery as failed: one short, idempotent PostgreSQL write. */
+export const endpointDeliveryWrite = proxyActivities<Pick<EndpointDeliveryActivities, 'finishEndpointDelivery'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  summary: 'end the delivery as failed',
 });

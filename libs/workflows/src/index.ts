@@ -5,3 +5,4 @@ export * from './retention.workflow';
 export * from './scheduled-rule.workflow';
 export * from './search-attributes';
 export * from './types';
+export * from './webhook-delivery.workflow';

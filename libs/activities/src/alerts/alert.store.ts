@@ -1,5 +1,6 @@
 import type { AlertRecipientType, AlertSeverity } from '@ruleflow/entities';
 import type { DataSource } from 'typeorm';
+import { fanOutEvent } from '../deliveries/fan-out';
 
 /** A new alert as the `createAlert` activity records it. */
 export interface NewAlert {
@@ -34,12 +35,12 @@ export class PgAlertStore implements AlertStore {
   createAlert(alert: NewAlert): Promise<{ alertId: string; created: boolean }> {
     return this.db.transaction(async (tx) => {
       // A concurrent attempt holding the key makes this wait for its commit, then insert nothing.
-      const inserted: Array<{ id: string }> = await tx.query(
+      const inserted: InsertedAlert[] = await tx.query(
         `INSERT INTO alerts (tenant_id, idempotency_key, alert_type, severity, title, message, context,
                              source_entity_name, source_entity_id, source_rule_id, source_execution_id, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12)
          ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-         RETURNING id`,
+         RETURNING id, status, created_at, updated_at`,
         [
           alert.tenantId,
           alert.idempotencyKey,
@@ -65,6 +66,15 @@ export class PgAlertStore implements AlertStore {
             [created.id, alert.recipients.map((r) => r.type), alert.recipients.map((r) => r.id)],
           );
         }
+        // Only a new alert is offered to endpoints, in its own transaction: a replay (same key) offers nothing.
+        const view = alertView(alert, created);
+        await fanOutEvent(tx, {
+          tenantId: alert.tenantId,
+          type: 'alert.created',
+          eventKey: `alert.created:${created.id}`,
+          timestamp: view.createdAt,
+          data: view,
+        });
         return { alertId: created.id, created: true };
       }
       const existing: Array<{ id: string }> = await tx.query(
@@ -75,4 +85,33 @@ export class PgAlertStore implements AlertStore {
       return { alertId: existing[0].id, created: false };
     });
   }
+}
+
+interface InsertedAlert {
+  id: string;
+  status: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The alert as `GET /v1/alerts/:id` shows it when new, the `data` of an `alert.created` event. */
+function alertView(alert: NewAlert, row: InsertedAlert) {
+  return {
+    id: row.id,
+    alertType: alert.alertType,
+    severity: alert.severity,
+    title: alert.title,
+    message: alert.message,
+    context: alert.context ?? null,
+    sourceEntityName: alert.sourceEntityName,
+    sourceEntityId: alert.sourceEntityId,
+    sourceRuleId: alert.sourceRuleId,
+    sourceExecutionId: alert.sourceExecutionId,
+    status: row.status,
+    expiresAt: alert.expiresAt?.toISOString() ?? null,
+    recipients: alert.recipients.map((r) => ({ type: r.type, id: r.id })),
+    acknowledgments: [] as unknown[],
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
 }

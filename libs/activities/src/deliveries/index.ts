@@ -1,3 +1,5 @@
 export * from './fan-out';
 export * from './transform';
 export * from './endpoint-secrets';
+export * from './endpoint-delivery.store';
+export * from './endpoint-delivery.activities';

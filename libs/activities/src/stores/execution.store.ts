@@ -1,5 +1,6 @@
 import type { ActionStatus, ExecutionStatus } from '@ruleflow/entities';
 import type { DataSource } from 'typeorm';
+import { fanOutEvent } from '../deliveries/fan-out';
 
 export interface ActionResultPatch {
   status: ActionStatus;
@@ -14,7 +15,10 @@ export interface ExecutionStore {
   markRunning(executionId: string, runId: string): Promise<ExecutionStatus | null>;
   markActionStarted(executionId: string, actionName: string): Promise<boolean>;
   recordActionResult(executionId: string, actionName: string, patch: ActionResultPatch): Promise<boolean>;
-  /** Sets the final status once; pending actions become `skipped`; updates the rule's stats. */
+  /**
+   * Sets the final status once; pending actions become `skipped`; updates the rule's stats; offers
+   * `execution.succeeded` / `execution.failed` to the tenant's subscribed endpoints.
+   */
   complete(
     executionId: string,
     result: {
@@ -26,6 +30,24 @@ export interface ExecutionStore {
 }
 
 const TERMINAL = `('success','failed','partial','cancelled')`;
+
+/** The system event a final status offers to webhook endpoints: a partial run failed; a cancelled one offers none. */
+const SYSTEM_EVENT_OF_STATUS: Record<string, 'execution.succeeded' | 'execution.failed' | undefined> = {
+  success: 'execution.succeeded',
+  failed: 'execution.failed',
+  partial: 'execution.failed',
+};
+
+interface ExecutionRow {
+  id: string;
+  tenant_id: string;
+  status: string;
+  rule_id: string;
+  rule_version: number;
+  event_id: string;
+  workflow_id: string;
+  trigger_type: string;
+}
 
 /** Patches the element of the `actions` jsonb array whose name matches, keeping order. */
 const PATCH_ACTION_SQL = `
@@ -81,14 +103,15 @@ export class PgExecutionStore implements ExecutionStore {
     },
   ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const found: Array<{ id: string; status: string; rule_id: string }> = await tx.query(
-        `SELECT id, status, rule_id FROM executions WHERE id = $1 FOR UPDATE`,
+      const found: ExecutionRow[] = await tx.query(
+        `SELECT id, tenant_id, status, rule_id, rule_version, event_id, workflow_id, trigger_type
+           FROM executions WHERE id = $1 FOR UPDATE`,
         [executionId],
       );
       const row = found[0];
       if (!row) return false;
       if (['success', 'failed', 'partial', 'cancelled'].includes(row.status)) return true; // already recorded
-      await tx.query(
+      const updated: unknown = await tx.query(
         `UPDATE executions SET
             status = $2, error = $3, error_action = $4,
             completed_at = now(),
@@ -101,14 +124,39 @@ export class PgExecutionStore implements ExecutionStore {
                      ELSE a END ORDER BY ord), '[]'::jsonb)
               FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
             )
-          WHERE id = $1 AND status NOT IN ${TERMINAL}`,
+          WHERE id = $1 AND status NOT IN ${TERMINAL}
+          RETURNING completed_at`,
         [executionId, result.status, result.error, result.errorAction],
       );
-      await tx.query(
+      const rules: unknown = await tx.query(
         `UPDATE rules SET execution_count = execution_count + 1, last_executed_at = now(), last_execution_status = $2
-          WHERE id = $1`,
+          WHERE id = $1
+          RETURNING name`,
         [row.rule_id, result.status],
       );
+      // In the same transaction: the event exists exactly when the completion does (a retry re-offers nothing).
+      const type = SYSTEM_EVENT_OF_STATUS[result.status];
+      const completedAt = returned<{ completed_at: Date }>(updated)[0]?.completed_at;
+      if (type) {
+        await fanOutEvent(tx, {
+          tenantId: row.tenant_id,
+          type,
+          eventKey: `${type}:${executionId}`,
+          timestamp: new Date(completedAt ?? Date.now()).toISOString(),
+          data: {
+            executionId,
+            ruleId: row.rule_id,
+            ruleName: returned<{ name: string }>(rules)[0]?.name ?? null,
+            ruleVersion: row.rule_version,
+            status: result.status,
+            error: result.error,
+            errorAction: result.errorAction,
+            workflowId: row.workflow_id,
+            eventId: row.event_id,
+            triggerType: row.trigger_type,
+          },
+        });
+      }
       return true;
     });
   }
@@ -121,4 +169,11 @@ function rowCount(result: unknown): number {
     return result.length;
   }
   return 0;
+}
+
+/** The rows of an UPDATE … RETURNING (TypeORM's postgres driver answers `[rows, count]`). */
+function returned<T>(result: unknown): T[] {
+  if (!Array.isArray(result)) return [];
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
 }

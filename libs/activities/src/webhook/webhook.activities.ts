@@ -58,7 +58,8 @@ export interface SecretOpener {
   decrypt(value: string): string;
 }
 
-const noKeyOpener: SecretOpener = {
+/** The opener of a worker without an encryption key: plain values pass, a sealed one cannot be opened. */
+export const noKeyOpener: SecretOpener = {
   decrypt(value) {
     if (isSealedSecret(value))
       throw new SecretBoxError('cannot open a sealed secret: this worker has no encryption key');
@@ -127,9 +128,14 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
         allowPrivateNetworks: deps.allowPrivateNetworks,
         resolve: deps.resolve,
       });
-      outcome = classifyResponse(response, { isLastAttempt, details, redact, now: startedAt });
+      outcome = toOutcome(classifyWebhookResponse(response, { redact, now: startedAt }), {
+        isLastAttempt,
+        details,
+        redact,
+      });
     } catch (err) {
-      outcome = classifyError(err, { isLastAttempt, details, redact, durationMs: Math.round(performance.now() - t0) });
+      const exchange = classifyWebhookError(err, { redact, durationMs: Math.round(performance.now() - t0) });
+      outcome = toOutcome(exchange, { isLastAttempt, details, redact });
     }
 
     const record: DeliveryAttempt = {
@@ -203,7 +209,7 @@ function openSecrets(
 }
 
 /** Input the workflow got wrong (method, header, secret): no retry can fix it. */
-class WebhookInputError extends Error {}
+export class WebhookInputError extends Error {}
 
 function buildHeaders(input: WebhookActionInput, body: string, timestamp: Date): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -213,14 +219,28 @@ function buildHeaders(input: WebhookActionInput, body: string, timestamp: Date):
     if (value === undefined || value === null) continue;
     headers[name] = String(value);
   }
+  return { ...headers, ...webhookIdentityHeaders({ id: input.deliveryId, timestamp, body, secrets: input.secrets }) };
+}
+
+/**
+ * The Standard Webhooks headers of one attempt: signed with every (opened) secret, or, without
+ * secrets, unsigned but still with `webhook-id` so receivers can drop duplicates of a retried
+ * delivery. A malformed secret throws a {@link WebhookInputError}.
+ */
+export function webhookIdentityHeaders(input: {
+  id: string;
+  timestamp: Date;
+  body: string;
+  secrets: string[];
+}): Record<string, string> {
   if (input.secrets.length === 0) {
-    // Unsigned, but the id still lets receivers drop duplicates of a retried delivery.
-    headers['webhook-id'] = input.deliveryId;
-    headers['webhook-timestamp'] = String(Math.floor(timestamp.getTime() / 1000));
-    return headers;
+    return {
+      'webhook-id': input.id,
+      'webhook-timestamp': String(Math.floor(input.timestamp.getTime() / 1000)),
+    };
   }
   try {
-    return { ...headers, ...signHeaders({ id: input.deliveryId, timestamp, body, secrets: input.secrets }) };
+    return { ...signHeaders(input) };
   } catch (err) {
     if (err instanceof InvalidWebhookSecretError) throw new WebhookInputError(err.message);
     throw err;
@@ -239,11 +259,35 @@ interface ClassifyContext {
   redact: (text: string) => string;
 }
 
-function classifyResponse(res: WebhookResponse, c: ClassifyContext & { now: Date }): Outcome {
+/**
+ * What one webhook exchange came to, before anyone decides about retrying: `success` (2xx),
+ * `retryable` (408, 429, 5xx, network errors, our own unexpected errors), `rejected` (3xx, other
+ * 4xx), `invalidRequest` / `forbiddenUrl` (no request could or may be sent). Shared by the rule
+ * action (`deliverWebhook`, retried by Temporal) and endpoint deliveries (retried by their workflow).
+ */
+export interface WebhookExchange {
+  kind: 'success' | 'retryable' | 'rejected' | 'invalidRequest' | 'forbiddenUrl';
+  statusCode: number | null;
+  /** What the delivery history records as the attempt's error; null on success. */
+  error: string | null;
+  /** The failure message for operators; null on success. */
+  message: string | null;
+  /** Cut to {@link RECORDED_RESPONSE_BYTES}, redacted; null without a response. */
+  responseBody: string | null;
+  durationMs: number;
+  /** A retryable answer's `Retry-After`, in milliseconds. */
+  retryAfterMs?: number;
+}
+
+/** Classifies an HTTP answer; every text in the result is redacted of the secrets. */
+export function classifyWebhookResponse(
+  res: WebhookResponse,
+  c: { redact: (text: string) => string; now: Date },
+): WebhookExchange {
   const { statusCode } = res;
   const recorded = c.redact(truncateUtf8(res.body, RECORDED_RESPONSE_BYTES));
   const base = { statusCode, responseBody: recorded, durationMs: res.durationMs };
-  if (statusCode >= 200 && statusCode < 300) return { ...base, status: 'success', error: null };
+  if (statusCode >= 200 && statusCode < 300) return { ...base, kind: 'success', error: null, message: null };
 
   const statusLine = `${statusCode} ${http.STATUS_CODES[statusCode] ?? 'Unknown Status'}`;
   const snippet = c.redact(res.body.slice(0, MESSAGE_BODY_CHARS).trim());
@@ -253,91 +297,103 @@ function classifyResponse(res: WebhookResponse, c: ClassifyContext & { now: Date
     const nextRetryDelay = retryAfterMs(res.headers['retry-after'], c.now);
     return {
       ...base,
-      status: c.isLastAttempt ? 'failed' : 'retrying',
+      kind: 'retryable',
       error: statusLine,
-      failure: ApplicationFailure.create({
-        type: WEBHOOK_FAILURE_TYPES.retryable,
-        message,
-        details: c.details(statusCode),
-        ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}),
-      }),
+      message,
+      ...(nextRetryDelay !== undefined ? { retryAfterMs: nextRetryDelay } : {}),
     };
   }
 
   // 3xx (redirects are not followed: the target was never checked), other 4xx, anything odd.
   const location = statusCode >= 300 && statusCode < 400 ? res.headers.location : undefined;
-  const error = location ? `${statusLine} (redirect to ${c.redact(location)} not followed)` : statusLine;
-  return {
-    ...base,
-    status: 'failed',
-    error,
-    failure: ApplicationFailure.create({
-      type: WEBHOOK_FAILURE_TYPES.rejected,
-      nonRetryable: true,
-      message: location ? `${message} (redirect to ${c.redact(location)} not followed)` : message,
-      details: c.details(statusCode),
-    }),
-  };
+  const notFollowed = location ? ` (redirect to ${c.redact(location)} not followed)` : '';
+  return { ...base, kind: 'rejected', error: `${statusLine}${notFollowed}`, message: `${message}${notFollowed}` };
 }
 
-function classifyError(err: unknown, c: ClassifyContext & { durationMs: number }): Outcome {
+/** Classifies an exchange that got no HTTP answer (or could not be prepared); texts are redacted. */
+export function classifyWebhookError(
+  err: unknown,
+  c: { redact: (text: string) => string; durationMs: number },
+): WebhookExchange {
   const base = { statusCode: null, responseBody: null };
   if (err instanceof WebhookInputError) {
     const message = c.redact(err.message);
-    return {
-      ...base,
-      status: 'failed',
-      error: message,
-      durationMs: 0,
-      failure: permanent(WEBHOOK_FAILURE_TYPES.invalidRequest, message, c),
-    };
+    return { ...base, kind: 'invalidRequest', error: message, message, durationMs: 0 };
   }
   if (err instanceof WebhookNetworkError) {
     const message = c.redact(err.message);
     if (err.permanent) {
-      const type =
-        err.code === 'ERR_INVALID_REQUEST' ? WEBHOOK_FAILURE_TYPES.invalidRequest : WEBHOOK_FAILURE_TYPES.forbiddenUrl;
-      return {
-        ...base,
-        status: 'failed',
-        error: message,
-        durationMs: err.durationMs,
-        failure: permanent(
-          type,
-          type === WEBHOOK_FAILURE_TYPES.forbiddenUrl ? `webhook URL refused: ${message}` : message,
-          c,
-        ),
-      };
+      return err.code === 'ERR_INVALID_REQUEST'
+        ? { ...base, kind: 'invalidRequest', error: message, message, durationMs: err.durationMs }
+        : {
+            ...base,
+            kind: 'forbiddenUrl',
+            error: message,
+            message: `webhook URL refused: ${message}`,
+            durationMs: err.durationMs,
+          };
     }
     return {
       ...base,
-      status: c.isLastAttempt ? 'failed' : 'retrying',
+      kind: 'retryable',
       error: message,
+      message: `webhook request failed: ${message}`,
       durationMs: err.durationMs,
-      failure: ApplicationFailure.create({
-        type: WEBHOOK_FAILURE_TYPES.retryable,
-        message: `webhook request failed: ${message}`,
-        details: c.details(null),
-      }),
     };
   }
-  // A bug of ours, not the receiver's: let Temporal retry it like any transient error, but log the attempt.
+  // A bug of ours, not the receiver's: retried like any transient error, but the attempt is logged.
   const message = c.redact(err instanceof Error ? err.message : String(err));
   return {
     ...base,
-    status: c.isLastAttempt ? 'failed' : 'retrying',
+    kind: 'retryable',
     error: message,
+    message: `webhook request failed: ${message}`,
     durationMs: c.durationMs,
-    failure: ApplicationFailure.create({
-      type: WEBHOOK_FAILURE_TYPES.retryable,
-      message: `webhook request failed: ${message}`,
-      details: c.details(null),
-    }),
   };
 }
 
-function permanent(type: string, message: string, c: ClassifyContext): ApplicationFailure {
-  return ApplicationFailure.create({ type, nonRetryable: true, message, details: c.details(null) });
+/** The rule action's view of an exchange: the delivery status, and the failure Temporal retries (or not). */
+function toOutcome(x: WebhookExchange, c: ClassifyContext): Outcome {
+  const base = { statusCode: x.statusCode, error: x.error, responseBody: x.responseBody, durationMs: x.durationMs };
+  const message = x.message ?? '';
+  switch (x.kind) {
+    case 'success':
+      return { ...base, status: 'success' };
+    case 'retryable':
+      return {
+        ...base,
+        status: c.isLastAttempt ? 'failed' : 'retrying',
+        failure: ApplicationFailure.create({
+          type: WEBHOOK_FAILURE_TYPES.retryable,
+          message,
+          details: c.details(x.statusCode),
+          ...(x.retryAfterMs !== undefined ? { nextRetryDelay: x.retryAfterMs } : {}),
+        }),
+      };
+    case 'rejected':
+      return {
+        ...base,
+        status: 'failed',
+        failure: ApplicationFailure.create({
+          type: WEBHOOK_FAILURE_TYPES.rejected,
+          nonRetryable: true,
+          message,
+          details: c.details(x.statusCode),
+        }),
+      };
+    case 'invalidRequest':
+    case 'forbiddenUrl':
+      return {
+        ...base,
+        status: 'failed',
+        failure: ApplicationFailure.create({
+          type: WEBHOOK_FAILURE_TYPES[x.kind],
+          nonRetryable: true,
+          message,
+          details: c.details(null),
+        }),
+      };
+  }
 }
 
 /** `Retry-After` as seconds or an HTTP date, in milliseconds, capped; undefined when absent, invalid or not in the future. */
@@ -381,7 +437,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 }
 
 /** Removes every secret (with and without its `whsec_` / `Bearer ` prefix) from text that leaves the activity. */
-function redactor(secrets: string[]): (text: string) => string {
+export function redactor(secrets: string[]): (text: string) => string {
   const needles = secrets
     .flatMap((s) => [s, s.replace(/^whsec_/, ''), s.replace(/^(Bearer|Basic|Token)\s+/i, '')])
     .filter((s) => s.length >= 8)

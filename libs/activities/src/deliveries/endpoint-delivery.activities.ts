@@ -1,0 +1,234 @@
+/**
+ * One attempt of an endpoint delivery (workflow `delivery-<id>`): shape the event for the endpoint,
+ * sign it with the endpoint's secrets, send it, log the attempt, keep the endpoint's health (410 and
+ * the circuit breaker disable it), and say what comes next. The outcome is a value, never a thrown
+ * failure: the workflow's durable timers do the retrying, so a receiver's error must not trigger
+ * Temporal's own activity retries. Only infrastructure errors (the database away) throw; those
+ * retries are safe because an attempt already logged is answered from the log, not sent again.
+ */
+import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
+import type { RetrySchedule } from '@ruleflow/rules';
+import { nextRetryDelayMs, shapeData } from '@ruleflow/rules';
+import type { DeliveryStore } from '../stores/delivery.store';
+import { sendWebhookRequest } from '../webhook/http-client';
+import type { WebhookRequest } from '../webhook/http-client';
+import type { SecretOpener, WebhookExchange } from '../webhook/webhook.activities';
+import {
+  classifyWebhookError,
+  classifyWebhookResponse,
+  noKeyOpener,
+  redactor,
+  webhookIdentityHeaders,
+} from '../webhook/webhook.activities';
+import type { EndpointDeliveryStore, EndpointSettings } from './endpoint-delivery.store';
+import { endpointSigningSecrets } from './endpoint-secrets';
+import { applyTransform } from './transform';
+
+export interface EndpointDeliveryActivityDeps {
+  deliveries: DeliveryStore;
+  endpointDeliveries: EndpointDeliveryStore;
+  allowPrivateNetworks: boolean;
+  timeoutMs: number;
+  /** Config `webhooks.circuitBreakerAfterMs`: an endpoint failing every delivery this long is disabled. */
+  circuitBreakerAfterMs: number;
+  /** Opens the sealed `whsec_` secrets (the worker's secret box). */
+  secrets?: SecretOpener;
+  now?: () => Date;
+  /** Replaces DNS resolution in tests. */
+  resolve?: WebhookRequest['resolve'];
+}
+
+export interface AttemptEndpointDeliveryInput {
+  deliveryId: string;
+  tenantId: string;
+  /** 1-based, counted by the workflow: the attempt's number in the delivery's log. */
+  attempt: number;
+  /** The retry schedule the delivery was started with. */
+  schedule: RetrySchedule;
+  /** When the first attempt was made (epoch ms, workflow time): the schedule's window runs from there. */
+  firstAttemptAt: number;
+  /** In [0, 1), drawn by the workflow (deterministic there): the jitter of the next delay. */
+  random: number;
+}
+
+export type EndpointAttemptOutcome = 'success' | 'retry' | 'failed' | 'abandoned';
+
+export interface EndpointAttemptResult {
+  outcome: EndpointAttemptOutcome;
+  /** The receiver's status code; null when no answer came (or nothing was sent). */
+  statusCode: number | null;
+  /** Why it did not succeed; null on success. */
+  error: string | null;
+  /** On `retry`: how long to wait before the next attempt (schedule, jitter and Retry-After applied). */
+  retryInMs?: number;
+  /** The receiver's Retry-After, when it sent one. */
+  retryAfterMs?: number;
+}
+
+export interface FinishEndpointDeliveryInput {
+  deliveryId: string;
+  tenantId: string;
+  /** Why the delivery ends here (for the worker log; the attempts keep their own errors). */
+  error: string;
+}
+
+/** The reason a 410 gives an endpoint. */
+export const GONE_REASON = 'the receiver answered 410 Gone';
+
+export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityDeps) {
+  const now = deps.now ?? (() => new Date());
+  const opener = deps.secrets ?? noKeyOpener;
+  const store = deps.endpointDeliveries;
+
+  async function attemptEndpointDelivery(input: AttemptEndpointDeliveryInput): Promise<EndpointAttemptResult> {
+    const { tenantId, deliveryId, attempt } = input;
+    const loaded = await store.load(tenantId, deliveryId);
+    if (!loaded) return { outcome: 'abandoned', statusCode: null, error: `delivery ${deliveryId} does not exist` };
+    const { delivery, endpoint } = loaded;
+
+    // An infrastructure retry of an attempt that already ran: answer from the log, never send twice.
+    const logged = delivery.attempts.find((a) => a.attemptNumber === attempt);
+    if (delivery.status === 'success') {
+      const last = logged ?? delivery.attempts.at(-1);
+      return { outcome: 'success', statusCode: last?.statusCode ?? null, error: null };
+    }
+    if (logged) return fromLog(logged, delivery.status, delivery.nextAttemptAt);
+    if (delivery.status === 'failed') {
+      return { outcome: 'abandoned', statusCode: null, error: 'the delivery has already ended as failed' };
+    }
+
+    if (!endpoint || !endpoint.enabled) {
+      const error = `endpoint disabled: ${
+        !endpoint ? 'the endpoint was deleted' : (endpoint.disabledReason ?? 'disabled by a user')
+      }`;
+      await store.finish(tenantId, deliveryId);
+      return { outcome: 'abandoned', statusCode: null, error };
+    }
+
+    const startedAt = now();
+    const ref = {
+      id: deliveryId,
+      tenantId,
+      webhookId: endpoint.id,
+      executionId: null,
+      actionName: null,
+      eventType: delivery.eventType,
+      url: endpoint.url,
+    };
+    const record = async (
+      x: Pick<WebhookExchange, 'statusCode' | 'error' | 'responseBody' | 'durationMs'>,
+      status: DeliveryStatus,
+      nextAt: Date | null,
+    ) => {
+      const entry: DeliveryAttempt = {
+        attemptNumber: attempt,
+        statusCode: x.statusCode,
+        error: x.error,
+        durationMs: x.durationMs,
+        responseBody: x.responseBody,
+        at: startedAt.toISOString(),
+      };
+      // next_attempt_at first: a crash between the two re-sends (at least once), never skips the log.
+      await store.setNextAttempt(tenantId, deliveryId, nextAt, endpoint.url);
+      await deps.deliveries.recordAttempt(ref, entry, status);
+    };
+
+    // Shaping is the endpoint's own configuration: a broken transform fails the delivery, not the receiver.
+    let body: string;
+    try {
+      body = await shapeBody(
+        delivery.payload ?? { type: delivery.eventType, timestamp: startedAt.toISOString(), data: null },
+        endpoint,
+      );
+    } catch (err) {
+      const error = `payload shaping failed: ${err instanceof Error ? err.message : String(err)}`;
+      await record({ statusCode: null, error, responseBody: null, durationMs: 0 }, 'failed', null);
+      return { outcome: 'failed', statusCode: null, error };
+    }
+
+    let redact = redactor([]);
+    const t0 = performance.now();
+    let exchange: WebhookExchange;
+    try {
+      const plaintexts = endpointSigningSecrets(endpoint, startedAt).map((s) => opener.decrypt(s));
+      redact = redactor(plaintexts);
+      const headers = webhookIdentityHeaders({ id: deliveryId, timestamp: startedAt, body, secrets: plaintexts });
+      const response = await sendWebhookRequest({
+        url: endpoint.url,
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs: deps.timeoutMs,
+        allowPrivateNetworks: deps.allowPrivateNetworks,
+        resolve: deps.resolve,
+      });
+      exchange = classifyWebhookResponse(response, { redact, now: startedAt });
+    } catch (err) {
+      exchange = classifyWebhookError(err, { redact, durationMs: Math.round(performance.now() - t0) });
+    }
+
+    const at = now();
+    const retryAfter = exchange.retryAfterMs !== undefined ? { retryAfterMs: exchange.retryAfterMs } : {};
+    if (exchange.kind === 'success') {
+      await store.recordEndpointSuccess(tenantId, endpoint.id, at);
+      await record(exchange, 'success', null);
+      return { outcome: 'success', statusCode: exchange.statusCode, error: null };
+    }
+    const failed = async (error: string | null): Promise<EndpointAttemptResult> => {
+      await record({ ...exchange, error }, 'failed', null);
+      return { outcome: 'failed', statusCode: exchange.statusCode, error, ...retryAfter };
+    };
+    if (exchange.statusCode === 410) {
+      await store.disableEndpoint(tenantId, endpoint.id, GONE_REASON, at);
+      return failed(`${exchange.error}: endpoint disabled`);
+    }
+    const breaker = await store.recordEndpointFailure(tenantId, endpoint.id, at, deps.circuitBreakerAfterMs);
+    if (breaker.disabledReason) return failed(`${exchange.error}; endpoint disabled: ${breaker.disabledReason}`);
+    if (exchange.kind !== 'retryable') return failed(exchange.error);
+
+    const delay = nextRetryDelayMs(
+      input.schedule,
+      attempt,
+      Math.max(0, at.getTime() - input.firstAttemptAt),
+      input.random,
+      exchange.retryAfterMs,
+    );
+    if (delay === null) return failed(exchange.error);
+    await record(exchange, 'retrying', new Date(at.getTime() + delay));
+    return {
+      outcome: 'retry',
+      statusCode: exchange.statusCode,
+      error: exchange.error,
+      retryInMs: delay,
+      ...retryAfter,
+    };
+  }
+
+  async function finishEndpointDelivery(input: FinishEndpointDeliveryInput): Promise<void> {
+    await store.finish(input.tenantId, input.deliveryId);
+  }
+
+  function fromLog(logged: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date | null): EndpointAttemptResult {
+    const base = { statusCode: logged.statusCode, error: logged.error };
+    if (status === 'retrying') {
+      const retryInMs = nextAttemptAt ? Math.max(0, new Date(nextAttemptAt).getTime() - now().getTime()) : 0;
+      return { ...base, outcome: 'retry', retryInMs };
+    }
+    return { ...base, outcome: status === 'success' ? 'success' : 'failed' };
+  }
+
+  return { attemptEndpointDelivery, finishEndpointDelivery };
+}
+
+export type EndpointDeliveryActivities = ReturnType<typeof createEndpointDeliveryActivities>;
+
+/** The body an endpoint receives: `{"type","timestamp","data"}`, data after field selection, template and transform. */
+export async function shapeBody(
+  payload: { type: string; timestamp: string; data: unknown },
+  endpoint: Pick<EndpointSettings, 'fieldSelection' | 'payloadTemplate' | 'transform'>,
+): Promise<string> {
+  const envelope = { type: payload.type, timestamp: payload.timestamp };
+  let data = shapeData(payload.data, envelope, endpoint);
+  if (endpoint.transform) data = await applyTransform(endpoint.transform, data);
+  return JSON.stringify({ ...envelope, data });
+}

@@ -1,0 +1,206 @@
+import type { DeliveryAttempt, DeliveryPayload, DeliveryStatus, WebhookEntity } from '@ruleflow/entities';
+import type { DataSource } from 'typeorm';
+
+/** What an attempt needs of an endpoint delivery row. */
+export interface EndpointDeliveryRow {
+  id: string;
+  tenantId: string;
+  webhookId: string | null;
+  eventType: string;
+  url: string;
+  status: DeliveryStatus;
+  payload: DeliveryPayload | null;
+  attempts: DeliveryAttempt[];
+  nextAttemptAt: Date | null;
+}
+
+/** What an attempt needs of the endpoint: where to send, how to shape and sign, and its breaker state. */
+export type EndpointSettings = Pick<
+  WebhookEntity,
+  | 'id'
+  | 'url'
+  | 'enabled'
+  | 'disabledReason'
+  | 'fieldSelection'
+  | 'payloadTemplate'
+  | 'transform'
+  | 'secret'
+  | 'previousSecret'
+  | 'previousSecretExpiresAt'
+  | 'failingSince'
+>;
+
+/** The delivery and the endpoint it goes to (null when the endpoint was deleted). */
+export interface LoadedEndpointDelivery {
+  delivery: EndpointDeliveryRow;
+  endpoint: EndpointSettings | null;
+}
+
+/** Reads and writes of endpoint deliveries beside the attempt log (`DeliveryStore.recordAttempt`). */
+export interface EndpointDeliveryStore {
+  load(tenantId: string, deliveryId: string): Promise<LoadedEndpointDelivery | null>;
+  /** When the next attempt is due (null: none is); also the URL the attempt went to. */
+  setNextAttempt(tenantId: string, deliveryId: string, at: Date | null, url?: string): Promise<void>;
+  /** Ends a delivery as failed without a new attempt (a `success` stays a success). */
+  finish(tenantId: string, deliveryId: string): Promise<void>;
+  /** A delivered message: the endpoint is healthy again. */
+  recordEndpointSuccess(tenantId: string, webhookId: string, at: Date): Promise<void>;
+  /**
+   * A failed attempt: starts the breaker's clock when it is not running, and disables the endpoint
+   * once every delivery has failed for `breakerAfterMs`. Returns the reason when this call disabled it.
+   */
+  recordEndpointFailure(
+    tenantId: string,
+    webhookId: string,
+    at: Date,
+    breakerAfterMs: number,
+  ): Promise<{ disabledReason: string | null }>;
+  /** Disables an enabled endpoint with a reason (a disabled one keeps its first reason). */
+  disableEndpoint(tenantId: string, webhookId: string, reason: string, at: Date): Promise<void>;
+}
+
+interface LoadRow {
+  id: string;
+  tenant_id: string;
+  webhook_id: string | null;
+  event_type: string;
+  url: string;
+  status: DeliveryStatus;
+  payload: DeliveryPayload | null;
+  attempts: DeliveryAttempt[] | null;
+  next_attempt_at: Date | null;
+  w_id: string | null;
+  w_url: string | null;
+  w_enabled: boolean | null;
+  w_disabled_reason: string | null;
+  w_field_selection: string[] | null;
+  w_payload_template: unknown;
+  w_transform: string | null;
+  w_secret: string | null;
+  w_previous_secret: string | null;
+  w_previous_secret_expires_at: Date | null;
+  w_failing_since: Date | null;
+}
+
+const LOAD_SQL = `
+  SELECT d.id, d.tenant_id, d.webhook_id, d.event_type, d.url, d.status, d.payload, d.attempts, d.next_attempt_at,
+         w.id AS w_id, w.url AS w_url, w.enabled AS w_enabled, w.disabled_reason AS w_disabled_reason,
+         w.field_selection AS w_field_selection, w.payload_template AS w_payload_template,
+         w.transform AS w_transform, w.secret AS w_secret, w.previous_secret AS w_previous_secret,
+         w.previous_secret_expires_at AS w_previous_secret_expires_at, w.failing_since AS w_failing_since
+    FROM deliveries d
+    LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.tenant_id = d.tenant_id
+   WHERE d.id = $1 AND d.tenant_id = $2`;
+
+/** The circuit breaker's reason, naming when the failures began. */
+export function circuitBreakerReason(failingSince: Date): string {
+  return `circuit breaker: every delivery has failed since ${failingSince.toISOString()}`;
+}
+
+/** PostgreSQL implementation over `deliveries` and `webhooks`; every write is idempotent. */
+export class PgEndpointDeliveryStore implements EndpointDeliveryStore {
+  constructor(private readonly db: DataSource) {}
+
+  async load(tenantId: string, deliveryId: string): Promise<LoadedEndpointDelivery | null> {
+    const rows: LoadRow[] = await this.db.query(LOAD_SQL, [deliveryId, tenantId]);
+    const r = rows[0];
+    if (!r) return null;
+    const delivery: EndpointDeliveryRow = {
+      id: r.id,
+      tenantId: r.tenant_id,
+      webhookId: r.webhook_id,
+      eventType: r.event_type,
+      url: r.url,
+      status: r.status,
+      payload: r.payload,
+      attempts: r.attempts ?? [],
+      nextAttemptAt: r.next_attempt_at,
+    };
+    const endpoint: EndpointSettings | null =
+      r.w_id === null
+        ? null
+        : {
+            id: r.w_id,
+            url: r.w_url ?? '',
+            enabled: r.w_enabled === true,
+            disabledReason: r.w_disabled_reason,
+            fieldSelection: r.w_field_selection,
+            payloadTemplate: r.w_payload_template,
+            transform: r.w_transform,
+            secret: r.w_secret ?? '',
+            previousSecret: r.w_previous_secret,
+            previousSecretExpiresAt: r.w_previous_secret_expires_at,
+            failingSince: r.w_failing_since,
+          };
+    return { delivery, endpoint };
+  }
+
+  async setNextAttempt(tenantId: string, deliveryId: string, at: Date | null, url?: string): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries SET next_attempt_at = $3, url = coalesce($4, url), updated_at = now()
+        WHERE id = $1 AND tenant_id = $2`,
+      [deliveryId, tenantId, at, url ?? null],
+    );
+  }
+
+  async finish(tenantId: string, deliveryId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries
+          SET status = CASE WHEN status = 'success' THEN status ELSE 'failed' END,
+              next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND tenant_id = $2`,
+      [deliveryId, tenantId],
+    );
+  }
+
+  async recordEndpointSuccess(tenantId: string, webhookId: string, at: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE webhooks SET last_success_at = GREATEST(coalesce(last_success_at, $3), $3), failing_since = NULL
+        WHERE id = $1 AND tenant_id = $2`,
+      [webhookId, tenantId, at],
+    );
+  }
+
+  recordEndpointFailure(
+    tenantId: string,
+    webhookId: string,
+    at: Date,
+    breakerAfterMs: number,
+  ): Promise<{ disabledReason: string | null }> {
+    return this.db.transaction(async (tx) => {
+      const updated: unknown = await tx.query(
+        `UPDATE webhooks SET failing_since = coalesce(failing_since, $3)
+          WHERE id = $1 AND tenant_id = $2
+          RETURNING failing_since, enabled`,
+        [webhookId, tenantId, at],
+      );
+      const state = returnedRows<{ failing_since: Date; enabled: boolean }>(updated)[0];
+      if (!state || !state.enabled) return { disabledReason: null };
+      const since = new Date(state.failing_since);
+      if (at.getTime() - since.getTime() < breakerAfterMs) return { disabledReason: null };
+      const reason = circuitBreakerReason(since);
+      const disabled: unknown = await tx.query(
+        `UPDATE webhooks SET enabled = false, disabled_reason = $3, disabled_at = $4, updated_at = now()
+          WHERE id = $1 AND tenant_id = $2 AND enabled
+          RETURNING id`,
+        [webhookId, tenantId, reason, at],
+      );
+      return { disabledReason: returnedRows(disabled).length > 0 ? reason : null };
+    });
+  }
+
+  async disableEndpoint(tenantId: string, webhookId: string, reason: string, at: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE webhooks SET enabled = false, disabled_reason = $3, disabled_at = $4, updated_at = now()
+        WHERE id = $1 AND tenant_id = $2 AND enabled`,
+      [webhookId, tenantId, reason, at],
+    );
+  }
+}
+
+/** TypeORM's `query` gives rows for SELECT and `[rows, count]` for UPDATE … RETURNING on postgres. */
+function returnedRows<T>(result: unknown): T[] {
+  if (!Array.isArray(result)) return [];
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
