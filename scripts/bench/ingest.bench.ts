@@ -6,6 +6,7 @@
  *
  *   npm run bench -- ingest      (or node dist/scripts/bench/ingest.bench.js)
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,6 +118,7 @@ export async function runIngestBench(eventsPerRound = 400, rounds = 3, concurren
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: 'bench-no-worker',
     PORT: String(port),
+    RULEFLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   });
   await runMigrations(pg.url);
   const db = new PgClient({ connectionString: pg.url });

@@ -1,0 +1,264 @@
+/**
+ * Delivery benchmark: webhook deliveries per second to a local receiver, end to end through the real
+ * system (event ingested over HTTP → endpoint delivery recorded in the same transaction → workflow
+ * `delivery-<id>` started → signed attempt by the worker → attempt logged), beside a plain HTTP
+ * client posting the same bodies to the same receiver. The gap is the price of durability.
+ *
+ *   npm run bench -- deliveries      (or node dist/scripts/bench/deliveries.bench.js)
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import { createDataSource, runMigrations } from '@ruleflow/entities';
+import {
+  findTemporalCli,
+  freePort,
+  startEmbeddedPostgres,
+  startTemporalDevServer,
+  temporalCliHelp,
+} from '@ruleflow/local-stack';
+import { NativeConnection } from '@temporalio/worker';
+import { Client as PgClient } from 'pg';
+import { createGatewayApp } from '../../apps/gateway/src/app.factory';
+import { createRuleflowWorker } from '../../apps/worker/src/worker';
+
+export interface DeliveryBenchResult {
+  path: string;
+  deliveries: number;
+  concurrency: number;
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+interface Receiver {
+  url: string;
+  /** Resolves when `n` requests have arrived since the last reset. */
+  waitFor(n: number, timeoutMs: number): Promise<void>;
+  /** Arrival time (performance.now) of each request by its `x-bench-id`. */
+  arrivals: Map<string, number>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const arrivals = new Map<string, number>();
+  let waiter: { n: number; resolve: () => void } | undefined;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { benchId?: string } };
+      const id = body.data?.benchId ?? String(arrivals.size);
+      if (!arrivals.has(id)) arrivals.set(id, performance.now());
+      res.writeHead(204).end();
+      if (waiter && arrivals.size >= waiter.n) waiter.resolve();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    arrivals,
+    reset: () => arrivals.clear(),
+    waitFor: (n, timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        if (arrivals.size >= n) return resolve();
+        const timer = setTimeout(
+          () => reject(new Error(`only ${arrivals.size}/${n} deliveries after ${timeoutMs / 1000} s`)),
+          timeoutMs,
+        );
+        waiter = {
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+      }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const envelope = (benchId: string, i: number) => ({
+  type: 'orders.on_create',
+  timestamp: new Date().toISOString(),
+  data: { benchId, id: i, total: 150, customer: { email: `c${i}@example.test` } },
+});
+
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+function summarise(
+  name: string,
+  count: number,
+  concurrency: number,
+  elapsedMs: number,
+  latencies: number[],
+): DeliveryBenchResult {
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
+  return {
+    path: name,
+    deliveries: count,
+    concurrency,
+    deliveriesPerSecond: Math.round(count / (elapsedMs / 1000)),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+  };
+}
+
+/** Plain HTTP client: the same bodies straight to the receiver, no signing, no durability. */
+async function plainClient(receiver: Receiver, count: number, concurrency: number): Promise<DeliveryBenchResult> {
+  receiver.reset();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  const started = performance.now();
+  await pool(count, concurrency, async (i) => {
+    const body = JSON.stringify(envelope(`plain-${i}`, i));
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        receiver.url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    latencies.push(performance.now() - t0);
+  });
+  const elapsed = performance.now() - started;
+  agent.destroy();
+  return summarise('plain HTTP client (same bodies)', count, concurrency, elapsed, latencies);
+}
+
+/**
+ * Runs on a throw-away PostgreSQL and Temporal dev server with the gateway and a worker in this
+ * process: `count` events, each delivered to one subscribed endpoint.
+ */
+export async function runDeliveriesBench(count = 300, concurrency = 8): Promise<DeliveryBenchResult[]> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ruleflow-bench-'));
+  chmodSync(tmp, 0o755);
+  const cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
+  if (!cliPath) throw new Error(temporalCliHelp());
+  const pg = await startEmbeddedPostgres({ dataDir: tmp, port: await freePort(), durable: false });
+  const temporal = await startTemporalDevServer({
+    cliPath,
+    port: await freePort(),
+    uiPort: await freePort(),
+    headless: true,
+    namespace: 'default',
+    searchAttributes: RULEFLOW_SEARCH_ATTRIBUTES,
+  });
+  const receiver = await startReceiver();
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: pg.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: 'bench-deliveries',
+    PORT: String(port),
+    RULEFLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    OUTBOX_POLL_MS: '200',
+  });
+  await runMigrations(pg.url);
+  const db = new PgClient({ connectionString: pg.url });
+  await db.connect();
+  await db.query(`SELECT set_config('ruleflow.scope', 'system', false)`);
+  const key = `rf_bench_deliveries_${randomBytes(8).toString('hex')}`;
+  const tenant = await db.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('bench') RETURNING id`);
+  await db.query(
+    `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes) VALUES ($1, 'bench', $2, encode(sha256($3::bytea), 'hex'), '{admin}')`,
+    [tenant.rows[0]!.id, key.slice(0, 10), key],
+  );
+
+  const workerDb = createDataSource({ url: pg.url, poolSize: 10, applicationName: 'bench-worker' });
+  await workerDb.initialize();
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const worker = await createRuleflowWorker({ config, dataSource: workerDb, connection });
+  const workerRun = worker.run();
+  const app = await createGatewayApp(config);
+  await app.listen(port, '127.0.0.1');
+  const api = `http://127.0.0.1:${port}`;
+  const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
+  try {
+    const created = await fetch(`${api}/v1/webhooks`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'bench receiver', url: receiver.url, events: ['orders.*'] }),
+    });
+    if (created.status !== 201) throw new Error(`creating the endpoint: ${created.status} ${await created.text()}`);
+
+    const ingest = async (prefix: string, n: number, sentAt: Map<string, number>) =>
+      pool(n, concurrency, async (i) => {
+        const benchId = `${prefix}-${i}`;
+        sentAt.set(benchId, performance.now());
+        const res = await fetch(`${api}/v1/events`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ id: benchId, entity: 'orders', type: 'on_create', data: envelope(benchId, i).data }),
+        });
+        if (res.status !== 202) throw new Error(`event ${benchId}: ${res.status} ${await res.text()}`);
+      });
+
+    // Warm-up: JIT, pools, the workflow cache.
+    receiver.reset();
+    await ingest('warm', 30, new Map());
+    await receiver.waitFor(30, 120_000);
+
+    receiver.reset();
+    const sentAt = new Map<string, number>();
+    const started = performance.now();
+    await ingest('run', count, sentAt);
+    await receiver.waitFor(count, 600_000);
+    const elapsed = performance.now() - started;
+    const latencies = [...receiver.arrivals].map(([id, at]) => at - (sentAt.get(id) ?? at));
+    const ruleflow = summarise('Ruleflow (event → durable signed delivery)', count, concurrency, elapsed, latencies);
+    const plain = await plainClient(receiver, count, concurrency);
+    return [ruleflow, plain];
+  } finally {
+    await app.close();
+    worker.shutdown();
+    await workerRun.catch(() => undefined);
+    await workerDb.destroy();
+    await connection.close();
+    await db.end();
+    await receiver.close();
+    await temporal.stop();
+    await pg.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const results = await runDeliveriesBench();
+  console.table(results);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
