@@ -2,7 +2,6 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { ExecutionInput } from '@ruleflow/entities';
-import { asSystem } from '@ruleflow/entities';
 import {
   EntityNameKey,
   RULE_EXECUTION_WORKFLOW,
@@ -15,6 +14,8 @@ import type { Client, Connection } from '@temporalio/client';
 import { ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { DataSource } from 'typeorm';
+import type { SweepLoop } from '../common/sweep-loop';
+import { startSweepLoop } from '../common/sweep-loop';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -35,9 +36,7 @@ export interface PendingExecution {
 @Injectable()
 export class ExecutionDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExecutionDispatcher.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
-  private stopped = false;
+  private loop?: SweepLoop;
 
   constructor(
     private readonly db: DataSource,
@@ -47,23 +46,11 @@ export class ExecutionDispatcher implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      // The outbox holds every tenant's pending runs.
-      this.sweeping = asSystem(() => this.sweep())
-        .then(() => undefined)
-        .catch((err: unknown) => this.logger.warn(`outbox sweep failed: ${(err as Error).message}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.config.outbox.pollMs);
-        });
-    };
-    tick();
+    this.loop = startSweepLoop('outbox sweep', this.config.outbox.pollMs, this.logger, () => this.sweep());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.sweeping;
+    await this.loop?.stop();
   }
 
   /** Start these executions in order; a failure is left for the outbox sweep. Returns how many started. */

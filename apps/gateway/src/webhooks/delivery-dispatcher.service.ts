@@ -1,7 +1,6 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { asSystem } from '@ruleflow/entities';
 import type { WebhookDeliveryInput } from '@ruleflow/workflows';
 import { deliveryWorkflowId, TenantIdKey, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/workflows';
 import type { Client, Connection } from '@temporalio/client';
@@ -9,6 +8,8 @@ import { ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { EntityManager } from 'typeorm';
 import { DataSource } from 'typeorm';
+import type { SweepLoop } from '../common/sweep-loop';
+import { startSweepLoop } from '../common/sweep-loop';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -34,9 +35,7 @@ export interface PendingDelivery {
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryDispatcher.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
-  private stopped = false;
+  private loop?: SweepLoop;
 
   constructor(
     private readonly db: DataSource,
@@ -46,23 +45,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      // The outbox holds every tenant's deliveries.
-      this.sweeping = asSystem(() => this.sweep())
-        .then(() => undefined)
-        .catch((err: unknown) => this.logger.warn(`delivery outbox sweep failed: ${(err as Error).message}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.config.outbox.pollMs);
-        });
-    };
-    tick();
+    this.loop = startSweepLoop('delivery outbox sweep', this.config.outbox.pollMs, this.logger, () => this.sweep());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.sweeping;
+    await this.loop?.stop();
   }
 
   /**
