@@ -98,13 +98,13 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect(await deliveriesOf(executionId)).toBe(1);
 
     // Ended just now: kept.
-    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0 });
+    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0 });
     expect(await exists(executionId)).toBe(true);
 
     await sys.db.query(`UPDATE executions SET completed_at = now() - interval '31 days' WHERE id = $1`, [executionId]);
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 1 });
+    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0 });
     expect(await deliveriesOf(executionId)).toBe(0);
     expect((await sys.http.get(`/v1/executions/${executionId}`).set(sys.auth)).status).toBe(404);
   });
@@ -123,7 +123,7 @@ describe('maintenance: execution cleanup (end to end)', () => {
 
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 4 });
+    expect(res.body).toEqual({ deleted: 4, endpointDeliveries: 0 });
     for (const id of Object.values(old)) {
       expect(await exists(id)).toBe(false);
       expect(await deliveriesOf(id)).toBe(0);
@@ -133,7 +133,7 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect(await deliveriesOf(foreign)).toBe(1);
 
     // Nothing left to delete: the same call again deletes nothing.
-    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0 });
+    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0 });
   });
 
   it('honours status and integer-millisecond durations', async () => {
@@ -141,18 +141,58 @@ describe('maintenance: execution cleanup (end to end)', () => {
     const success = await execution('success', 3);
     const res = await cleanup({ olderThan: 2 * 86_400_000, status: 'failed' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 1 });
+    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0 });
     expect(await exists(failed)).toBe(false);
     expect(await exists(success)).toBe(true);
-    expect((await cleanup({ olderThan: '2d', status: 'success' })).body).toEqual({ deleted: 1 });
+    expect((await cleanup({ olderThan: '2d', status: 'success' })).body).toEqual({ deleted: 1, endpointDeliveries: 0 });
     expect(await exists(success)).toBe(false);
+  });
+
+  /** An endpoint delivery in `status`, ended (last written) `ageDays` ago. */
+  async function endpointDelivery(status: string, ageDays: number, tenant = tenantId): Promise<string> {
+    const id = randomUUID();
+    await sys.db.query(
+      `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, created_at, updated_at)
+       VALUES ($1, $2, $3, 'endpoint', 'orders.on_update', $4, 'http://h', $5,
+               now() - interval '60 days', now() - ($6::float8 * interval '1 day'))`,
+      [id, tenant, randomUUID(), `evt-${id}`, status, ageDays],
+    );
+    return id;
+  }
+  const deliveryExists = async (id: string) =>
+    ((await sys.db.query(`SELECT 1 FROM deliveries WHERE id = $1`, [id])) as unknown[]).length === 1;
+
+  it("deletes the tenant's ended endpoint deliveries too; never pending or retrying ones; status narrows them", async () => {
+    const old = { success: await endpointDelivery('success', 40), failed: await endpointDelivery('failed', 40) };
+    const kept = [
+      await endpointDelivery('success', 5),
+      await endpointDelivery('pending', 40),
+      await endpointDelivery('retrying', 40),
+      await endpointDelivery('failed', 40, otherTenantId),
+    ];
+    // `partial` runs have no delivery counterpart: no endpoint delivery goes.
+    expect((await cleanup({ olderThan: '30d', status: 'partial' })).body).toEqual({
+      deleted: 0,
+      endpointDeliveries: 0,
+    });
+    expect((await cleanup({ olderThan: '30d', status: 'failed' })).body).toEqual({
+      deleted: 0,
+      endpointDeliveries: 1,
+    });
+    expect(await deliveryExists(old.failed)).toBe(false);
+    expect(await deliveryExists(old.success)).toBe(true);
+    const res = await cleanup({ olderThan: '30d' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ deleted: 0, endpointDeliveries: 1 });
+    expect(await deliveryExists(old.success)).toBe(false);
+    for (const id of kept) expect(await deliveryExists(id)).toBe(true);
   });
 
   it("an admin of another tenant cleans only that tenant's runs", async () => {
     const ours = await execution('success', 40);
     const theirs = await execution('failed', 40, { tenant: otherTenantId });
     const res = await cleanup({ olderThan: '1d' }, await keyWithScopes(['admin'], otherTenantId));
-    expect(res.body).toEqual({ deleted: 1 });
+    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0 });
     expect(await exists(theirs)).toBe(false);
     expect(await exists(ours)).toBe(true);
   });
@@ -177,6 +217,10 @@ describe('maintenance: execution cleanup (end to end)', () => {
   it('is documented in the OpenAPI document', async () => {
     const doc = await sys.http.get('/docs-json');
     expect(doc.body.paths['/v1/maintenance/cleanup']?.post).toBeDefined();
+    expect(doc.body.components.schemas.CleanupResultDto.properties).toMatchObject({
+      deleted: { type: 'number' },
+      endpointDeliveries: { type: 'number' },
+    });
   });
 
   it('needs the admin scope: 403 for other keys, 401 without a key', async () => {

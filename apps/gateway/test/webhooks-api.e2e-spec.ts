@@ -351,6 +351,7 @@ describe('webhook endpoints and deliveries API', () => {
         source: 'endpoint',
         url: URL_OK,
         redeliveryOf: null,
+        error: null,
       });
     });
 
@@ -413,6 +414,7 @@ describe('webhook endpoints and deliveries API', () => {
             attempts: [],
             createdAt: expect.any(String),
             deliveredAt: null,
+            error: null,
           }),
         ],
         nextCursor: null,
@@ -453,6 +455,7 @@ describe('webhook endpoints and deliveries API', () => {
       const failedRead = await sys.http.get(`/v1/deliveries/${original!.id}`).set(t.auth);
       expect(failedRead.body).toMatchObject({
         status: 'failed',
+        error: null,
         attempts: [{ attemptNumber: 1, statusCode: 500, error: 'HTTP 500', durationMs: 12, at: expect.any(String) }],
       });
       expect(failedRead.body.attempts[0].responseBody.length).toBeLessThanOrEqual(4096);
@@ -504,6 +507,38 @@ describe('webhook endpoints and deliveries API', () => {
       await sys.http.delete(`/v1/webhooks/${hook.id}`).set(t.auth).expect(204);
       expect((await sys.http.get(`/v1/deliveries/${original!.id}`).set(t.auth)).status).toBe(200);
       expect((await sys.http.post(`/v1/deliveries/${original!.id}/redeliver`).set(t.auth).send()).status).toBe(409);
+    });
+
+    it('a delivery that failed without an attempt says why, in GET, the list and the OpenAPI document', async () => {
+      const t = await tenantWithKey('wh-error');
+      const hook = await create({ events: ['orders.*'] }, t.auth);
+      const id = randomUUID();
+      // As the delivery workflow leaves it when the endpoint was disabled before the attempt.
+      await sys.db.query(
+        `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, error)
+         VALUES ($1, $2, $3, 'endpoint', 'orders.on_update', $4, $5, 'failed', $6)`,
+        [id, t.tenantId, hook.id, `evt-${id}`, URL_OK, 'endpoint disabled: the receiver answered 410 Gone'],
+      );
+      const read = await sys.http.get(`/v1/deliveries/${id}`).set(t.auth);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({
+        id,
+        status: 'failed',
+        attempts: [],
+        error: 'endpoint disabled: the receiver answered 410 Gone',
+      });
+      const list = await sys.http.get(`/v1/webhooks/${hook.id}/deliveries?status=failed`).set(t.auth);
+      expect(list.body.items).toEqual([
+        expect.objectContaining({ id, error: 'endpoint disabled: the receiver answered 410 Gone' }),
+      ]);
+      const doc = await sys.http.get('/docs-json');
+      expect(doc.body.components.schemas.DeliveryDto.properties.error).toMatchObject({
+        type: 'string',
+        nullable: true,
+      });
+      expect(doc.body.paths['/v1/deliveries/{id}'].get.responses['200'].content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/DeliveryDto',
+      });
     });
 
     it('the outbox sweep starts deliveries recorded elsewhere (system events from the worker)', async () => {

@@ -17,6 +17,7 @@ import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-ca
 import { ApiKeyUsage1764115200000 } from './migrations/1764115200000-api-key-usage';
 import { RowLevelSecurity1764201600001 } from './migrations/1764201600001-row-level-security';
 import { WebhookEndpoints1764288000000 } from './migrations/1764288000000-webhook-endpoints';
+import { DeliveryError1764288000001 } from './migrations/1764288000001-delivery-error';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   AuditLogs1764201600000,
   RowLevelSecurity1764201600001,
   WebhookEndpoints1764288000000,
+  DeliveryError1764288000001,
 ];
 
 export interface DataSourceOptions {

@@ -88,4 +88,11 @@ export class DeliveryEntity {
   /** While retrying: when the next attempt is due. */
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt: Date | null;
+
+  /**
+   * Endpoint deliveries: why it ended failed (the endpoint deleted or disabled before the attempt,
+   * a failed transform, the receiver's refusal, the retry window spent); null otherwise.
+   */
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
 }

@@ -52,6 +52,7 @@ describe('RetentionCleanupWorkflow', () => {
       deleted: { success: 5, failed: 2, partial: 1, cancelled: 0 },
       total: 8,
       deliveries: 11,
+      endpointDeliveries: 3,
     };
     cleanup = async () => summary;
     const handle = await start(policy);

@@ -10,8 +10,9 @@ import { Worker } from '@temporalio/worker';
  */
 describe('RuleExecutionWorkflow replay', () => {
   const dir = path.join(__dirname, '../test/histories');
-  // One prefix per shipped workflow type: RuleExecutionWorkflow, ScheduledRuleWorkflow, RetentionCleanupWorkflow.
-  const prefixes = ['rule-execution.', 'scheduled-rule.', 'retention.'];
+  // One prefix per shipped workflow type: RuleExecutionWorkflow, ScheduledRuleWorkflow, RetentionCleanupWorkflow,
+  // WebhookDeliveryWorkflow (recorded by webhook-delivery.workflow.int-spec.ts).
+  const prefixes = ['rule-execution.', 'scheduled-rule.', 'retention.', 'webhook-delivery.'];
   const files = readdirSync(dir).filter((f) => prefixes.some((p) => f.startsWith(p)) && f.endsWith('.json'));
 
   it('has committed histories', () => {

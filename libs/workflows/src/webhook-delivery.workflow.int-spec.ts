@@ -187,6 +187,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
       attempts: DeliveryAttempt[];
       next_attempt_at: Date | null;
       delivered_at: Date | null;
+      error: string | null;
     };
   }
 
@@ -202,15 +203,16 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
   }
 
   /**
-   * The run's history replays against the current code (determinism); with RECORD_HISTORIES=1 it is
-   * also kept under test/histories for the committed replay test.
+   * The run's history replays against the current code (determinism); with RECORD_HISTORIES=1 and a
+   * name it is also kept under test/histories for the committed replay test
+   * (rule-execution.replay.int-spec.ts). Named: the representative runs only, to keep the set small.
    */
-  async function replays(handle: WorkflowHandle, name: string): Promise<void> {
+  async function replays(handle: WorkflowHandle, name?: string): Promise<void> {
     const history = await handle.fetchHistory();
     await expect(
       Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `replay-${handle.workflowId}`),
     ).resolves.toBeUndefined();
-    if (process.env.RECORD_HISTORIES === '1') {
+    if (name && process.env.RECORD_HISTORIES === '1') {
       writeFileSync(path.join(__dirname, `../test/histories/webhook-delivery.${name}.json`), historyToJSON(history));
     }
   }
@@ -246,6 +248,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     expect(row.status).toBe('success');
     expect(row.next_attempt_at).toBeNull();
     expect(row.delivered_at).not.toBeNull();
+    expect(row.error).toBeNull();
     expect(row.attempts.map((a) => [a.attemptNumber, a.statusCode, a.error])).toEqual([
       [1, 500, '500 Internal Server Error'],
       [2, 503, '503 Service Unavailable'],
@@ -316,11 +319,14 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     const endpoint = await insertEndpoint();
     receiver.setHandler(() => ({ status: 400, body: 'bad payload' }));
     const id = await insertDelivery(endpoint.id);
-    const result = await failure(id);
+    const handle = await start(id);
+    const result = await failureOf(handle);
     expect(result).toMatchObject({ status: 'failed', attempts: 1, statusCode: 400, error: '400 Bad Request' });
+    await replays(handle, 'failed-4xx');
     expect(at(endpoint.path)).toHaveLength(1);
     const row = await deliveryRow(id);
     expect(row.status).toBe('failed');
+    expect(row.error).toBe('400 Bad Request');
     expect(row.attempts).toEqual([
       expect.objectContaining({
         attemptNumber: 1,
@@ -346,14 +352,46 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     expect(ep.enabled).toBe(false);
     expect(ep.disabled_reason).toBe('the receiver answered 410 Gone');
     expect(ep.disabled_at).not.toBeNull();
-    expect((await deliveryRow(first)).attempts).toHaveLength(1);
+    const firstRow = await deliveryRow(first);
+    expect(firstRow.attempts).toHaveLength(1);
+    expect(firstRow.error).toBe('410 Gone: endpoint disabled');
+    expect(result.error).toBe(firstRow.error);
 
-    const abandoned = await failure(second);
+    const handle = await start(second);
+    const abandoned = await failureOf(handle);
+    expect(abandoned).toMatchObject({ attempts: 1, statusCode: null });
     expect(abandoned.error).toBe('endpoint disabled: the receiver answered 410 Gone');
+    await replays(handle, 'endpoint-disabled');
     expect(at(endpoint.path)).toHaveLength(1);
     const row = await deliveryRow(second);
     expect(row.status).toBe('failed');
     expect(row.attempts).toEqual([]);
+    // Nothing was attempted, so the delivery itself says why it failed.
+    expect(row.error).toBe('endpoint disabled: the receiver answered 410 Gone');
+  });
+
+  it('an endpoint disabled by a user, or deleted, before the attempt: failed without a request, saying why', async () => {
+    const off = await insertEndpoint();
+    await db.query(`UPDATE webhooks SET enabled = false WHERE id = $1`, [off.id]);
+    const offDelivery = await insertDelivery(off.id);
+    await expect(failure(offDelivery)).resolves.toMatchObject({ error: 'endpoint disabled: disabled by a user' });
+    expect(await deliveryRow(offDelivery)).toMatchObject({
+      status: 'failed',
+      attempts: [],
+      error: 'endpoint disabled: disabled by a user',
+    });
+
+    const gone = await insertEndpoint();
+    const goneDelivery = await insertDelivery(gone.id);
+    await db.query(`DELETE FROM webhooks WHERE id = $1`, [gone.id]);
+    await expect(failure(goneDelivery)).resolves.toMatchObject({ statusCode: null, error: 'endpoint deleted' });
+    expect(await deliveryRow(goneDelivery)).toMatchObject({
+      status: 'failed',
+      attempts: [],
+      error: 'endpoint deleted',
+    });
+    expect(at(off.path)).toHaveLength(0);
+    expect(at(gone.path)).toHaveLength(0);
   });
 
   it('does not follow a redirect: a 302 fails the delivery', async () => {
@@ -441,11 +479,14 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     const windowMs = 1500;
     const handle = await start(id, { delaysMs: [300], windowMs, jitter: 0 });
     const result = await failureOf(handle);
-    await replays(handle, 'window-spent');
+    await replays(handle);
     expect(result.attempts).toBeGreaterThanOrEqual(2);
-    expect(result.error).toBe('503 Service Unavailable');
+    expect(result.error).toMatch(
+      new RegExp(`^gave up after ${result.attempts} attempts over [0-9.]+ s: 503 Service Unavailable$`),
+    );
     const row = await deliveryRow(id);
     expect(row.status).toBe('failed');
+    expect(row.error).toBe(result.error);
     expect(row.next_attempt_at).toBeNull();
     expect(row.attempts).toHaveLength(result.attempts);
     expect(row.attempts.every((a) => a.statusCode === 503)).toBe(true);
@@ -490,6 +531,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     expect(at(endpoint.path)).toHaveLength(0);
     const row = await deliveryRow(id);
     expect(row.status).toBe('failed');
+    expect(row.error).toBe(result.error);
     expect(row.attempts).toEqual([
       expect.objectContaining({ attemptNumber: 1, statusCode: null, error: result.error }),
     ]);

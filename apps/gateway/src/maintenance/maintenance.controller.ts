@@ -17,7 +17,8 @@ export class MaintenanceController {
   @HttpCode(200)
   @RequireScope('admin')
   @ApiOperation({
-    summary: "Delete this tenant's ended executions (and their delivery logs) older than a duration",
+    summary:
+      "Delete this tenant's ended executions (and their delivery logs) and ended endpoint deliveries older than a duration",
   })
   @ApiOkResponse({ type: CleanupResultDto })
   cleanup(@Auth() auth: AuthContext, @Body() dto: CleanupExecutionsDto): Promise<CleanupResultDto> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ENDED_STATUSES, ExecutionRetentionService } from '@ruleflow/activities';
+import { ENDED_DELIVERY_STATUSES, ENDED_STATUSES, ExecutionRetentionService } from '@ruleflow/activities';
 import { parseDuration } from '@ruleflow/rules';
 import type { AuthContext } from '../auth/auth-context';
 import type { CleanupExecutionsDto, CleanupResultDto } from './dto/cleanup.dto';
@@ -9,14 +9,24 @@ import type { CleanupExecutionsDto, CleanupResultDto } from './dto/cleanup.dto';
 export class MaintenanceService {
   constructor(private readonly retention: ExecutionRetentionService) {}
 
-  /** Delete the tenant's ended executions (and their delivery logs) completed before now − olderThan. */
+  /**
+   * Delete the tenant's ended executions (and their delivery logs) completed before now − olderThan,
+   * and its endpoint deliveries that ended before then. `status` narrows both: `success` and
+   * `failed` name delivery statuses too; `partial` and `cancelled` runs have no delivery counterpart.
+   */
   async cleanup(auth: AuthContext, dto: CleanupExecutionsDto): Promise<CleanupResultDto> {
     const olderThanMs = parseDuration(dto.olderThan, 'olderThan');
+    const before = new Date(Date.now() - olderThanMs);
     const result = await this.retention.deleteEnded({
       tenantId: auth.tenantId,
       statuses: dto.status ? [dto.status] : ENDED_STATUSES,
-      completedBefore: new Date(Date.now() - olderThanMs),
+      completedBefore: before,
     });
-    return { deleted: result.executions };
+    const endpoint = await this.retention.deleteEndedEndpointDeliveries({
+      tenantId: auth.tenantId,
+      statuses: dto.status ? ENDED_DELIVERY_STATUSES.filter((s) => s === dto.status) : ENDED_DELIVERY_STATUSES,
+      endedBefore: before,
+    });
+    return { deleted: result.executions, endpointDeliveries: endpoint.endpointDeliveries };
   }
 }

@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiSecurity,
   ApiTags,
@@ -11,6 +12,7 @@ import {
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
+import { DeliveryDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
 const NOT_FOUND = 'unknown delivery, or one of another tenant';
@@ -25,6 +27,7 @@ export class DeliveriesController {
   @Get(':id')
   @RequireScope('webhooks:read')
   @ApiOperation({ summary: 'One delivery with all its attempts' })
+  @ApiOkResponse({ type: DeliveryDto })
   @ApiNotFoundResponse({ description: NOT_FOUND })
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.webhooks.getDelivery(auth, id);

@@ -45,6 +45,8 @@ export interface DeliveryResponse {
   actionName: string | null;
   redeliveryOf: string | null;
   nextAttemptAt: string | null;
+  /** Why it ended failed (the endpoint deleted or disabled, a failed transform, the window spent); else null. */
+  error: string | null;
 }
 
 /** The contract cuts response bodies to 4 KiB. */
@@ -102,5 +104,6 @@ export function toDeliveryResponse(d: DeliveryEntity): DeliveryResponse {
     actionName: d.actionName,
     redeliveryOf: d.redeliveryOf,
     nextAttemptAt: iso(d.nextAttemptAt),
+    error: d.error ?? null,
   };
 }

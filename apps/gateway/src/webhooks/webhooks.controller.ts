@@ -16,7 +16,13 @@ import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
 import { PageQueryDto } from '../common/pagination';
-import { CreateWebhookDto, ListDeliveriesQueryDto, TestWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
+import {
+  CreateWebhookDto,
+  DeliveryPageDto,
+  ListDeliveriesQueryDto,
+  TestWebhookDto,
+  UpdateWebhookDto,
+} from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
 const NOT_FOUND = 'unknown webhook, or one of another tenant';
@@ -106,6 +112,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: "The endpoint's deliveries, newest first (with rule-action attempts that named it)",
   })
+  @ApiOkResponse({ type: DeliveryPageDto })
   @ApiNotFoundResponse({ description: NOT_FOUND })
   deliveries(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: ListDeliveriesQueryDto) {
     return this.webhooks.listDeliveries(auth, id, query);

@@ -68,7 +68,7 @@ export interface EndpointAttemptResult {
 export interface FinishEndpointDeliveryInput {
   deliveryId: string;
   tenantId: string;
-  /** Why the delivery ends here (for the worker log; the attempts keep their own errors). */
+  /** Why the delivery ends here (the delivery's `error`; the attempts keep their own errors). */
   error: string;
 }
 
@@ -92,16 +92,22 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
       const last = logged ?? delivery.attempts.at(-1);
       return { outcome: 'success', statusCode: last?.statusCode ?? null, error: null };
     }
-    if (logged) return fromLog(logged, delivery.status, delivery.nextAttemptAt);
+    if (logged) return fromLog(logged, delivery.status, delivery.nextAttemptAt, delivery.error);
     if (delivery.status === 'failed') {
-      return { outcome: 'abandoned', statusCode: null, error: 'the delivery has already ended as failed' };
+      // Ended by an earlier try of this activity (or another run): the same answer as then.
+      return {
+        outcome: 'abandoned',
+        statusCode: null,
+        error: delivery.error ?? 'the delivery has already ended as failed',
+      };
     }
 
+    // Ended without an attempt: the delivery's `error` is the only place the API can say why.
     if (!endpoint || !endpoint.enabled) {
-      const error = `endpoint disabled: ${
-        !endpoint ? 'the endpoint was deleted' : (endpoint.disabledReason ?? 'disabled by a user')
-      }`;
-      await store.finish(tenantId, deliveryId);
+      const error = !endpoint
+        ? 'endpoint deleted'
+        : `endpoint disabled: ${endpoint.disabledReason ?? 'disabled by a user'}`;
+      await store.finish(tenantId, deliveryId, error);
       return { outcome: 'abandoned', statusCode: null, error };
     }
 
@@ -119,6 +125,8 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
       x: Pick<WebhookExchange, 'statusCode' | 'error' | 'responseBody' | 'durationMs'>,
       status: DeliveryStatus,
       nextAt: Date | null,
+      /** The delivery's `error` when this attempt ends it failed. */
+      deliveryError: string | null = null,
     ) => {
       const entry: DeliveryAttempt = {
         attemptNumber: attempt,
@@ -128,8 +136,8 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
         responseBody: x.responseBody,
         at: startedAt.toISOString(),
       };
-      // next_attempt_at first: a crash between the two re-sends (at least once), never skips the log.
-      await store.setNextAttempt(tenantId, deliveryId, nextAt, endpoint.url);
+      // next_attempt_at (and error) first: a crash between the two re-sends (at least once), never skips the log.
+      await store.setNextAttempt(tenantId, deliveryId, nextAt, endpoint.url, deliveryError);
       await deps.deliveries.recordAttempt(ref, entry, status);
     };
 
@@ -142,7 +150,7 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
       );
     } catch (err) {
       const error = `payload shaping failed: ${err instanceof Error ? err.message : String(err)}`;
-      await record({ statusCode: null, error, responseBody: null, durationMs: 0 }, 'failed', null);
+      await record({ statusCode: null, error, responseBody: null, durationMs: 0 }, 'failed', null, error);
       return { outcome: 'failed', statusCode: null, error };
     }
 
@@ -174,9 +182,10 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
       await record(exchange, 'success', null);
       return { outcome: 'success', statusCode: exchange.statusCode, error: null };
     }
-    const failed = async (error: string | null): Promise<EndpointAttemptResult> => {
-      await record({ ...exchange, error }, 'failed', null);
-      return { outcome: 'failed', statusCode: exchange.statusCode, error, ...retryAfter };
+    /** Ends the delivery failed: the attempt logs its own error, the delivery why it ended (the same unless given). */
+    const failed = async (error: string | null, deliveryError = error): Promise<EndpointAttemptResult> => {
+      await record({ ...exchange, error }, 'failed', null, deliveryError ?? 'failed');
+      return { outcome: 'failed', statusCode: exchange.statusCode, error: deliveryError, ...retryAfter };
     };
     if (exchange.statusCode === 410) {
       await store.disableEndpoint(tenantId, endpoint.id, GONE_REASON, at);
@@ -193,7 +202,13 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
       input.random,
       exchange.retryAfterMs,
     );
-    if (delay === null) return failed(exchange.error);
+    if (delay === null) {
+      const spent = Math.max(0, at.getTime() - input.firstAttemptAt);
+      return failed(
+        exchange.error,
+        `gave up after ${attempt} attempts over ${roughDuration(spent)}: ${exchange.error ?? 'no success'}`,
+      );
+    }
     await record(exchange, 'retrying', new Date(at.getTime() + delay));
     return {
       outcome: 'retry',
@@ -205,11 +220,17 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
   }
 
   async function finishEndpointDelivery(input: FinishEndpointDeliveryInput): Promise<void> {
-    await store.finish(input.tenantId, input.deliveryId);
+    await store.finish(input.tenantId, input.deliveryId, input.error);
   }
 
-  function fromLog(logged: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date | null): EndpointAttemptResult {
+  function fromLog(
+    logged: DeliveryAttempt,
+    status: DeliveryStatus,
+    nextAttemptAt: Date | null,
+    deliveryError: string | null,
+  ): EndpointAttemptResult {
     const base = { statusCode: logged.statusCode, error: logged.error };
+    if (status === 'failed') return { ...base, outcome: 'failed', error: deliveryError ?? logged.error };
     if (status === 'retrying') {
       const retryInMs = nextAttemptAt ? Math.max(0, new Date(nextAttemptAt).getTime() - now().getTime()) : 0;
       return { ...base, outcome: 'retry', retryInMs };
@@ -231,4 +252,14 @@ export async function shapeBody(
   let data = shapeData(payload.data, envelope, endpoint);
   if (endpoint.transform) data = await applyTransform(endpoint.transform, data);
   return JSON.stringify({ ...envelope, data });
+}
+
+/** A readable approximation of a span (`850 ms`, `4.2 s`, `12 min`, `24 h`, `3 d`) for messages. */
+export function roughDuration(ms: number): string {
+  const one = (n: number) => String(Math.round(n * 10) / 10);
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${one(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 172_800_000) return `${one(ms / 3_600_000)} h`;
+  return `${one(ms / 86_400_000)} d`;
 }

@@ -12,6 +12,8 @@ export interface EndpointDeliveryRow {
   payload: DeliveryPayload | null;
   attempts: DeliveryAttempt[];
   nextAttemptAt: Date | null;
+  /** Why it ended failed; null otherwise. */
+  error: string | null;
 }
 
 /** What an attempt needs of the endpoint: where to send, how to shape and sign, and its breaker state. */
@@ -39,10 +41,19 @@ export interface LoadedEndpointDelivery {
 /** Reads and writes of endpoint deliveries beside the attempt log (`DeliveryStore.recordAttempt`). */
 export interface EndpointDeliveryStore {
   load(tenantId: string, deliveryId: string): Promise<LoadedEndpointDelivery | null>;
-  /** When the next attempt is due (null: none is); also the URL the attempt went to. */
-  setNextAttempt(tenantId: string, deliveryId: string, at: Date | null, url?: string): Promise<void>;
-  /** Ends a delivery as failed without a new attempt (a `success` stays a success). */
-  finish(tenantId: string, deliveryId: string): Promise<void>;
+  /**
+   * When the next attempt is due (null: none is); also the URL the attempt went to, and the
+   * delivery's `error`: why it ends failed when this attempt ends it so, null otherwise.
+   */
+  setNextAttempt(
+    tenantId: string,
+    deliveryId: string,
+    at: Date | null,
+    url?: string,
+    error?: string | null,
+  ): Promise<void>;
+  /** Ends a delivery as failed without a new attempt, saying why (a `success` stays a success, error null). */
+  finish(tenantId: string, deliveryId: string, error: string): Promise<void>;
   /** A delivered message: the endpoint is healthy again. */
   recordEndpointSuccess(tenantId: string, webhookId: string, at: Date): Promise<void>;
   /**
@@ -69,6 +80,7 @@ interface LoadRow {
   payload: DeliveryPayload | null;
   attempts: DeliveryAttempt[] | null;
   next_attempt_at: Date | null;
+  error: string | null;
   w_id: string | null;
   w_url: string | null;
   w_enabled: boolean | null;
@@ -83,7 +95,7 @@ interface LoadRow {
 }
 
 const LOAD_SQL = `
-  SELECT d.id, d.tenant_id, d.webhook_id, d.event_type, d.url, d.status, d.payload, d.attempts, d.next_attempt_at,
+  SELECT d.id, d.tenant_id, d.webhook_id, d.event_type, d.url, d.status, d.payload, d.attempts, d.next_attempt_at, d.error,
          w.id AS w_id, w.url AS w_url, w.enabled AS w_enabled, w.disabled_reason AS w_disabled_reason,
          w.field_selection AS w_field_selection, w.payload_template AS w_payload_template,
          w.transform AS w_transform, w.secret AS w_secret, w.previous_secret AS w_previous_secret,
@@ -115,6 +127,7 @@ export class PgEndpointDeliveryStore implements EndpointDeliveryStore {
       payload: r.payload,
       attempts: r.attempts ?? [],
       nextAttemptAt: r.next_attempt_at,
+      error: r.error,
     };
     const endpoint: EndpointSettings | null =
       r.w_id === null
@@ -135,21 +148,31 @@ export class PgEndpointDeliveryStore implements EndpointDeliveryStore {
     return { delivery, endpoint };
   }
 
-  async setNextAttempt(tenantId: string, deliveryId: string, at: Date | null, url?: string): Promise<void> {
+  async setNextAttempt(
+    tenantId: string,
+    deliveryId: string,
+    at: Date | null,
+    url?: string,
+    error: string | null = null,
+  ): Promise<void> {
+    // A delivered message never shows an error (a zombie attempt's late write cannot add one).
     await this.db.query(
-      `UPDATE deliveries SET next_attempt_at = $3, url = coalesce($4, url), updated_at = now()
+      `UPDATE deliveries
+          SET next_attempt_at = $3, url = coalesce($4, url),
+              error = CASE WHEN status = 'success' THEN NULL ELSE $5 END, updated_at = now()
         WHERE id = $1 AND tenant_id = $2`,
-      [deliveryId, tenantId, at, url ?? null],
+      [deliveryId, tenantId, at, url ?? null, error],
     );
   }
 
-  async finish(tenantId: string, deliveryId: string): Promise<void> {
+  async finish(tenantId: string, deliveryId: string, error: string): Promise<void> {
     await this.db.query(
       `UPDATE deliveries
           SET status = CASE WHEN status = 'success' THEN status ELSE 'failed' END,
+              error = CASE WHEN status = 'success' THEN NULL ELSE $3 END,
               next_attempt_at = NULL, updated_at = now()
         WHERE id = $1 AND tenant_id = $2`,
-      [deliveryId, tenantId],
+      [deliveryId, tenantId, error],
     );
   }
 

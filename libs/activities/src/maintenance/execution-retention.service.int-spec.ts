@@ -3,7 +3,7 @@ import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
-import type { CleanupResult, EndedStatus } from './execution-retention.service';
+import type { CleanupProgress, CleanupResult, EndedDeliveryStatus, EndedStatus } from './execution-retention.service';
 import { ENDED_STATUSES, ExecutionRetentionService } from './execution-retention.service';
 import { createMaintenanceActivities } from './maintenance.activities';
 
@@ -61,6 +61,28 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       )[0]!.n,
     );
   const before = (days: number) => new Date(Date.now() - days * DAY_MS);
+
+  /**
+   * An endpoint delivery in `status`, last written (ended) `ageDays` ago and created 60 days ago,
+   * so a test tells the two clocks apart.
+   */
+  async function endpointDelivery(
+    status: string,
+    ageDays: number,
+    opts: { tenant?: string; source?: 'endpoint' | 'rule_action' } = {},
+  ): Promise<string> {
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status,
+                               created_at, updated_at)
+       VALUES ($1, $2, $3, $4, 'orders.on_update', $5, 'http://h', $6,
+               now() - interval '60 days', now() - ($7::float8 * interval '1 day'))`,
+      [id, opts.tenant ?? tenantId, randomUUID(), opts.source ?? 'endpoint', `evt-${id}`, status, ageDays],
+    );
+    return id;
+  }
+  const deliveryExists = async (id: string) =>
+    ((await db.query(`SELECT 1 FROM deliveries WHERE id = $1`, [id])) as unknown[]).length === 1;
 
   it("deletes the tenant's old ended executions with their delivery logs, and nothing else", async () => {
     const service = new ExecutionRetentionService(db);
@@ -128,6 +150,63 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
     expect(await exists(running)).toBe(true);
   });
 
+  describe('endpoint deliveries', () => {
+    it("deletes the tenant's endpoint deliveries that ended before the cut-off (by updated_at), and nothing else", async () => {
+      const service = new ExecutionRetentionService(db);
+      const old = [await endpointDelivery('success', 40), await endpointDelivery('failed', 40)];
+      // Created 60 days ago but ended (last written) 10 days ago: judged by when it ended, so kept.
+      const recent = await endpointDelivery('failed', 10);
+      // Never deleted however old: their workflows are still running (or about to start).
+      const inFlight = [await endpointDelivery('pending', 40), await endpointDelivery('retrying', 40)];
+      const foreign = await endpointDelivery('success', 40, { tenant: otherTenantId });
+      // A rule action's attempt log goes with its execution, never on its own.
+      const ruleAction = await endpointDelivery('success', 40, { source: 'rule_action' });
+
+      const result = await service.deleteEndedEndpointDeliveries({
+        tenantId,
+        statuses: ['success', 'failed'],
+        endedBefore: before(30),
+      });
+      expect(result).toEqual({ endpointDeliveries: 2 });
+      for (const id of old) expect(await deliveryExists(id)).toBe(false);
+      for (const id of [recent, ...inFlight, foreign, ruleAction]) expect(await deliveryExists(id)).toBe(true);
+      expect(
+        await service.deleteEndedEndpointDeliveries({
+          tenantId,
+          statuses: ['success', 'failed'],
+          endedBefore: before(30),
+        }),
+      ).toEqual({ endpointDeliveries: 0 });
+    });
+
+    it('deletes only the given status, in batches reporting progress', async () => {
+      const service = new ExecutionRetentionService(db, 2);
+      const failed = await Promise.all([1, 2, 3].map(() => endpointDelivery('failed', 40)));
+      const success = await endpointDelivery('success', 40);
+      const progress: CleanupProgress[] = [];
+      const result = await service.deleteEndedEndpointDeliveries(
+        { tenantId, statuses: ['failed'], endedBefore: before(30) },
+        (p) => void progress.push(p),
+      );
+      expect(result).toEqual({ endpointDeliveries: 3 });
+      expect(progress).toEqual([{ endpointDeliveries: 2 }, { endpointDeliveries: 3 }]);
+      for (const id of failed) expect(await deliveryExists(id)).toBe(false);
+      expect(await deliveryExists(success)).toBe(true);
+    });
+
+    it('refuses to delete deliveries that have not ended', async () => {
+      const service = new ExecutionRetentionService(db);
+      const retrying = await endpointDelivery('retrying', 40);
+      await expect(
+        service.deleteEndedEndpointDeliveries({
+          statuses: ['retrying' as EndedDeliveryStatus],
+          endedBefore: before(0),
+        }),
+      ).rejects.toThrow(/only ended deliveries/);
+      expect(await deliveryExists(retrying)).toBe(true);
+    });
+  });
+
   it('applies the policy across tenants: success/cancelled after successDays, failed/partial after failedDays', async () => {
     const service = new ExecutionRetentionService(db);
     const tenDays = {
@@ -140,6 +219,19 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       success: await execution('success', 40, { tenant: otherTenantId, deliveries: 1 }),
       cancelled: await execution('cancelled', 40),
     };
+    const endpoint = {
+      gone: [
+        await endpointDelivery('success', 31),
+        await endpointDelivery('failed', 8, { tenant: otherTenantId }),
+        await endpointDelivery('failed', 31),
+      ],
+      kept: [
+        await endpointDelivery('success', 10),
+        await endpointDelivery('failed', 6),
+        await endpointDelivery('retrying', 40),
+        await endpointDelivery('pending', 40, { tenant: otherTenantId }),
+      ],
+    };
     const now = new Date();
     const summary = await service.applyPolicy({ successDays: 30, failedDays: 7 }, now);
     expect(summary).toEqual({
@@ -148,7 +240,10 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       deleted: { success: 1, cancelled: 1, failed: 1, partial: 1 },
       total: 4,
       deliveries: 4,
+      endpointDeliveries: 3,
     });
+    for (const id of endpoint.gone) expect(await deliveryExists(id)).toBe(false);
+    for (const id of endpoint.kept) expect(await deliveryExists(id)).toBe(true);
     expect(await exists(tenDays.success)).toBe(true);
     expect(await exists(tenDays.cancelled)).toBe(true);
     expect(await exists(tenDays.failed)).toBe(false);
@@ -162,11 +257,17 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       const { cleanupExecutions } = createMaintenanceActivities({ retention: new ExecutionRetentionService(db, 1) });
       const gone = [await execution('failed', 8), await execution('success', 31)];
       const kept = await execution('failed', 6);
+      const oldDelivery = await endpointDelivery('success', 31);
       const env = new MockActivityEnvironment();
       const beats: unknown[] = [];
       env.on('heartbeat', (d: unknown) => beats.push(d));
       const summary = await env.run(cleanupExecutions, { successDays: 30, failedDays: 7 });
-      expect(summary).toMatchObject({ deleted: { success: 1, failed: 1, partial: 0, cancelled: 0 }, total: 2 });
+      expect(summary).toMatchObject({
+        deleted: { success: 1, failed: 1, partial: 0, cancelled: 0 },
+        total: 2,
+        endpointDeliveries: 1,
+      });
+      expect(await deliveryExists(oldDelivery)).toBe(false);
       expect(beats.length).toBeGreaterThanOrEqual(2);
       for (const id of gone) expect(await exists(id)).toBe(false);
       expect(await exists(kept)).toBe(true);

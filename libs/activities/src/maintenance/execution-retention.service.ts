@@ -20,6 +20,27 @@ export interface CleanupResult {
   deliveries: number;
 }
 
+/** Statuses an endpoint delivery can end in; only these are ever deleted (never pending or retrying). */
+export const ENDED_DELIVERY_STATUSES = ['success', 'failed'] as const;
+export type EndedDeliveryStatus = (typeof ENDED_DELIVERY_STATUSES)[number];
+
+/** Which ended endpoint deliveries (`source = 'endpoint'`) to delete. */
+export interface EndpointDeliveryCleanupCriteria {
+  /** Only this tenant's deliveries; omitted means every tenant (the scheduled cleanup). */
+  tenantId?: string;
+  statuses: readonly EndedDeliveryStatus[];
+  /** Deliveries that ended (last written, `updated_at`) strictly before this instant. */
+  endedBefore: Date;
+}
+
+export interface EndpointDeliveryCleanupResult {
+  /** Endpoint deliveries deleted. */
+  endpointDeliveries: number;
+}
+
+/** Progress after each batch (the activity heartbeats it). */
+export type CleanupProgress = CleanupResult | EndpointDeliveryCleanupResult;
+
 /** How long ended runs are kept, in days (`RETENTION_SUCCESS_DAYS` / `RETENTION_FAILED_DAYS`). */
 export interface RetentionPolicy {
   /** For `success` and `cancelled` runs. */
@@ -38,6 +59,11 @@ export interface RetentionSummary {
   total: number;
   /** Delivery logs deleted with them. */
   deliveries: number;
+  /**
+   * Ended endpoint deliveries deleted (`success` after successDays, `failed` after failedDays).
+   * Absent in summaries recorded before they were cleaned up.
+   */
+  endpointDeliveries: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -65,7 +91,32 @@ const DELETE_BATCH_SQL = `
   SELECT (SELECT count(*) FROM gone)::int AS executions, (SELECT count(*) FROM gone_deliveries)::int AS deliveries`;
 
 /**
- * Deletes ended executions and their delivery logs, in batches so no statement holds many locks
+ * The same for endpoint deliveries (`source = 'endpoint'`, a workflow `delivery-<id>` each, not
+ * tied to an execution). Their age is judged by `updated_at`: the last write to a delivery is the
+ * one that ends it (the final attempt logged, or the failure without an attempt), so it is when
+ * the delivery ended, as `completed_at` is for a run. `created_at` would cut a delivery that
+ * retried for a day short of its retention, and `delivered_at` is null for failures. The
+ * partial index `idx_deliveries_endpoint_ended` serves this order. Pending and retrying
+ * deliveries are never picked: their workflows are still running.
+ */
+const DELETE_ENDPOINT_DELIVERIES_BATCH_SQL = `
+  WITH doomed AS (
+    SELECT id FROM deliveries
+     WHERE source = 'endpoint'
+       AND status = ANY($1::text[])
+       AND status IN ('success','failed')
+       AND updated_at < $2
+       AND ($3::uuid IS NULL OR tenant_id = $3::uuid)
+     ORDER BY updated_at
+     LIMIT $4
+     FOR UPDATE SKIP LOCKED
+  ), gone AS (
+    DELETE FROM deliveries WHERE id IN (SELECT id FROM doomed) RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM gone)::int AS n`;
+
+/**
+ * Deletes ended executions and their delivery logs, and ended endpoint deliveries, in batches so no statement holds many locks
  * for long. Shared by `POST /v1/maintenance/cleanup` (one tenant) and the daily retention schedule
  * (all tenants).
  */
@@ -102,11 +153,40 @@ export class ExecutionRetentionService {
     }
   }
 
-  /** Apply the retention policy across all tenants, status by status, relative to `now`. */
+  /** Delete matching ended endpoint deliveries; `onBatch` is called after each batch. */
+  async deleteEndedEndpointDeliveries(
+    criteria: EndpointDeliveryCleanupCriteria,
+    onBatch?: (progress: EndpointDeliveryCleanupResult) => void | Promise<void>,
+  ): Promise<EndpointDeliveryCleanupResult> {
+    for (const status of criteria.statuses) {
+      if (!(ENDED_DELIVERY_STATUSES as readonly string[]).includes(status)) {
+        throw new Error(`refusing to delete deliveries with status "${status}": only ended deliveries are deleted`);
+      }
+    }
+    const total: EndpointDeliveryCleanupResult = { endpointDeliveries: 0 };
+    if (criteria.statuses.length === 0) return total;
+    for (;;) {
+      const rows: Array<{ n: number }> = await this.db.query(DELETE_ENDPOINT_DELIVERIES_BATCH_SQL, [
+        criteria.statuses,
+        criteria.endedBefore,
+        criteria.tenantId ?? null,
+        this.batchSize,
+      ]);
+      const n = rows[0]?.n ?? 0;
+      total.endpointDeliveries += n;
+      if (onBatch) await onBatch({ ...total });
+      if (n < this.batchSize) return total;
+    }
+  }
+
+  /**
+   * Apply the retention policy across all tenants relative to `now`: executions status by status,
+   * then endpoint deliveries (`success` after successDays, `failed` after failedDays).
+   */
   async applyPolicy(
     policy: RetentionPolicy,
     now: Date = new Date(),
-    onBatch?: (progress: CleanupResult) => void | Promise<void>,
+    onBatch?: (progress: CleanupProgress) => void | Promise<void>,
   ): Promise<RetentionSummary> {
     const days: Record<EndedStatus, number> = {
       success: policy.successDays,
@@ -120,6 +200,7 @@ export class ExecutionRetentionService {
       deleted: { success: 0, failed: 0, partial: 0, cancelled: 0 },
       total: 0,
       deliveries: 0,
+      endpointDeliveries: 0,
     };
     for (const status of ENDED_STATUSES) {
       const result = await this.deleteEnded(
@@ -129,6 +210,13 @@ export class ExecutionRetentionService {
       summary.deleted[status] = result.executions;
       summary.total += result.executions;
       summary.deliveries += result.deliveries;
+    }
+    for (const status of ENDED_DELIVERY_STATUSES) {
+      const result = await this.deleteEndedEndpointDeliveries(
+        { statuses: [status], endedBefore: new Date(now.getTime() - days[status] * DAY_MS) },
+        onBatch,
+      );
+      summary.endpointDeliveries += result.endpointDeliveries;
     }
     return summary;
   }

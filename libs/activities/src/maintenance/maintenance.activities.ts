@@ -13,7 +13,10 @@ function validDays(value: unknown): boolean {
 /** Activities behind `RetentionCleanupWorkflow`. */
 export function createMaintenanceActivities({ retention }: MaintenanceActivityDeps) {
   return {
-    /** Delete ended executions (all tenants) older than the policy allows; heartbeats after every batch. */
+    /**
+     * Delete ended executions and ended endpoint deliveries (all tenants) older than the policy
+     * allows; heartbeats after every batch.
+     */
     async cleanupExecutions(policy: RetentionPolicy): Promise<RetentionSummary> {
       if (!validDays(policy?.successDays) || !validDays(policy?.failedDays)) {
         // A bad policy would delete the wrong history: refuse at once rather than retry.
@@ -24,7 +27,12 @@ export function createMaintenanceActivities({ retention }: MaintenanceActivityDe
         });
       }
       const summary = await retention.applyPolicy(policy, new Date(), (progress) => heartbeat(progress));
-      log.info('retention cleanup done', { ...summary.deleted, total: summary.total, deliveries: summary.deliveries });
+      log.info('retention cleanup done', {
+        ...summary.deleted,
+        total: summary.total,
+        deliveries: summary.deliveries,
+        endpointDeliveries: summary.endpointDeliveries,
+      });
       return summary;
     },
   };

@@ -4,7 +4,9 @@ import { Allow, IsDefined, IsIn, IsOptional } from 'class-validator';
 
 export class CleanupExecutionsDto {
   @ApiProperty({
-    description: 'delete ended executions that completed longer ago than this: "30d", "12h", … or integer ms',
+    description:
+      'delete ended executions that completed, and ended endpoint deliveries that ended, longer ago than this: ' +
+      '"30d", "12h", … or integer ms',
     oneOf: [
       { type: 'string', example: '30d' },
       { type: 'integer', minimum: 0 },
@@ -15,7 +17,11 @@ export class CleanupExecutionsDto {
   @Allow()
   olderThan: string | number;
 
-  @ApiPropertyOptional({ enum: ENDED_STATUSES, description: 'only executions that ended in this status' })
+  @ApiPropertyOptional({
+    enum: ENDED_STATUSES,
+    description:
+      'only executions that ended in this status; endpoint deliveries too for success and failed (none for the others)',
+  })
   @IsOptional()
   @IsIn(ENDED_STATUSES)
   status?: EndedStatus;
@@ -24,4 +30,10 @@ export class CleanupExecutionsDto {
 export class CleanupResultDto {
   @ApiProperty({ description: 'executions deleted (their delivery logs go with them)' })
   deleted: number;
+
+  @ApiProperty({
+    description:
+      'ended endpoint deliveries deleted (success or failed, ended before the cut-off; never pending or retrying)',
+  })
+  endpointDeliveries: number;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { DeliveryStatus } from '@ruleflow/entities';
+import type { DeliverySource, DeliveryStatus } from '@ruleflow/entities';
 import { DELIVERY_STATUSES } from '@ruleflow/entities';
 import {
   Allow,
@@ -158,4 +158,85 @@ export class ListDeliveriesQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(DELIVERY_STATUSES)
   status?: DeliveryStatus;
+}
+
+/** OpenAPI shape of one attempt (webhook.mapper.ts `toDeliveryResponse`). */
+export class DeliveryAttemptDto {
+  @ApiProperty({ example: 1 })
+  attemptNumber: number;
+
+  @ApiProperty({ type: Number, nullable: true, description: "the receiver's status code; null when none came" })
+  statusCode: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: '503 Service Unavailable' })
+  error: string | null;
+
+  @ApiProperty({ example: 120 })
+  durationMs: number;
+
+  @ApiProperty({ type: String, nullable: true, description: 'cut to 4 KiB' })
+  responseBody: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  at: string;
+}
+
+/** OpenAPI shape of a delivery (webhook.mapper.ts `DeliveryResponse`). */
+export class DeliveryDto {
+  @ApiProperty({ format: 'uuid', description: 'also the `webhook-id` header of every attempt' })
+  id: string;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  webhookId: string | null;
+
+  @ApiProperty({ example: 'orders.on_update' })
+  eventType: string;
+
+  @ApiProperty({ enum: DELIVERY_STATUSES })
+  status: DeliveryStatus;
+
+  @ApiProperty({ type: [DeliveryAttemptDto] })
+  attempts: DeliveryAttemptDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'endpoint disabled: the receiver answered 410 Gone',
+    description:
+      'why the delivery ended failed: the endpoint deleted or disabled before an attempt, a failed transform, ' +
+      "the receiver's refusal, or the retry window spent (`gave up after N attempts over …`); null otherwise",
+  })
+  error: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  deliveredAt: string | null;
+
+  @ApiProperty({ enum: ['rule_action', 'endpoint'] })
+  source: DeliverySource;
+
+  @ApiProperty()
+  url: string;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  executionId: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  actionName: string | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  redeliveryOf: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'while retrying' })
+  nextAttemptAt: string | null;
+}
+
+export class DeliveryPageDto {
+  @ApiProperty({ type: [DeliveryDto] })
+  items: DeliveryDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor: string | null;
 }
