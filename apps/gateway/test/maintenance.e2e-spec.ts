@@ -152,9 +152,9 @@ describe('maintenance: execution cleanup (end to end)', () => {
   async function endpointDelivery(status: string, ageDays: number, tenant = tenantId): Promise<string> {
     const id = randomUUID();
     await sys.db.query(
-      `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, created_at, updated_at)
+      `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, created_at, updated_at, dispatched_at)
        VALUES ($1, $2, $3, 'endpoint', 'orders.on_update', $4, 'http://h', $5,
-               now() - interval '60 days', now() - ($6::float8 * interval '1 day'))`,
+               now() - interval '60 days', now() - ($6::float8 * interval '1 day'), now() - interval '60 days')`,
       [id, tenant, randomUUID(), `evt-${id}`, status, ageDays],
     );
     return id;

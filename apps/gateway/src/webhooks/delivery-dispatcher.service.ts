@@ -83,7 +83,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
     return this.db.transaction(async (tx) => {
       const rows: Array<{ id: string; tenant_id: string; webhook_id: string | null }> = await tx.query(
         `SELECT id, tenant_id, webhook_id FROM deliveries
-          WHERE dispatched_at IS NULL AND source = 'endpoint'
+          WHERE dispatched_at IS NULL AND source = 'endpoint' AND status = 'pending'
             AND created_at < now() - ($1::int * interval '1 millisecond')
           ORDER BY created_at
           LIMIT ${SWEEP_BATCH}
