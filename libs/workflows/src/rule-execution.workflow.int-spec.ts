@@ -135,6 +135,7 @@ describe('RuleExecutionWorkflow', () => {
       'completeExecution',
     ]);
     expect(calls.at(-1)!.input).toEqual({
+      tenantId: i.rule.tenantId,
       executionId: i.executionId,
       status: 'success',
       error: null,
@@ -179,6 +180,7 @@ describe('RuleExecutionWorkflow', () => {
       expect.objectContaining({ actionName: 'bad', status: 'failed', attempts: 1, error: 'webhook answered 400' }),
     ]);
     expect(calls.at(-1)!.input).toEqual({
+      tenantId: i.rule.tenantId,
       executionId: i.executionId,
       status: 'partial',
       error: 'webhook answered 400',
@@ -234,7 +236,13 @@ describe('RuleExecutionWorkflow', () => {
     await expect(handle.result()).rejects.toThrow();
     expect(calls.at(-1)).toEqual({
       name: 'completeExecution',
-      input: { executionId: i.executionId, status: 'cancelled', error: 'cancelled', errorAction: null },
+      input: {
+        tenantId: i.rule.tenantId,
+        executionId: i.executionId,
+        status: 'cancelled',
+        error: 'cancelled',
+        errorAction: null,
+      },
     });
     const description = await handle.describe();
     expect(description.status.name).toBe('CANCELLED');

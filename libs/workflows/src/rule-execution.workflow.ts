@@ -44,6 +44,8 @@ interface ActionOutcome {
  */
 export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<RuleExecutionResult> {
   const { executionId, rule, event, parent } = input;
+  // Carried into every record write, so the worker's database scope is this tenant's (row-level security).
+  const tenantId = rule.tenantId;
   const steps: Record<string, unknown> = {};
   let status: RunOutcome = 'success';
   let error: string | null = null;
@@ -51,7 +53,7 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
   let succeeded = 0;
 
   try {
-    const started = await dbWrite.markExecutionRunning({ executionId, runId: workflowInfo().runId });
+    const started = await dbWrite.markExecutionRunning({ tenantId, executionId, runId: workflowInfo().runId });
     // Cancelled through the API before this start got through: run nothing. (Older histories
     // recorded no result here, so they replay down the normal path.)
     if (started?.status === 'cancelled') {
@@ -69,12 +71,13 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
         parent,
       };
       const config = renderTemplate(action.config, context) as Record<string, unknown>;
-      await dbWrite.recordActionStarted({ executionId, actionName: action.name });
+      await dbWrite.recordActionStarted({ tenantId, executionId, actionName: action.name });
       try {
         const outcome = await runAction(input, action, config);
         steps[action.name] = outcome.output;
         succeeded++;
         await dbWrite.recordActionResult({
+          tenantId,
           executionId,
           actionName: action.name,
           status: 'success',
@@ -85,6 +88,7 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
         if (isCancellation(err)) throw err;
         const failure = describeFailure(err, action);
         await dbWrite.recordActionResult({
+          tenantId,
           executionId,
           actionName: action.name,
           status: 'failed',
@@ -101,7 +105,13 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
     if (isCancellation(err)) {
       await releaseRunAllocations(input, steps);
       await CancellationScope.nonCancellable(() =>
-        dbWrite.completeExecution({ executionId, status: 'cancelled', error: 'cancelled', errorAction: null }),
+        dbWrite.completeExecution({
+          tenantId,
+          executionId,
+          status: 'cancelled',
+          error: 'cancelled',
+          errorAction: null,
+        }),
       );
     }
     throw err;
@@ -109,7 +119,7 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
 
   // Compensation: a run that gave up returns the stock it reserved (schedules nothing without allocations).
   if (status !== 'success') await releaseRunAllocations(input, steps);
-  await dbWrite.completeExecution({ executionId, status, error, errorAction });
+  await dbWrite.completeExecution({ tenantId, executionId, status, error, errorAction });
   setCurrentDetails(`Finished: **${status}**${errorAction ? ` (action ${errorAction}: ${error})` : ''}`);
   if (status !== 'success') {
     // Fail the Temporal run too, so the UI shows a failed rule run as failed; the record above keeps the detail.

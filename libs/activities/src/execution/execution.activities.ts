@@ -15,19 +15,27 @@ function notFound(executionId: string): never {
   });
 }
 
-/** Activities that record a run's progress in PostgreSQL. */
+/**
+ * Activities that record a run's progress in PostgreSQL. `tenantId` (sent by current workflows; absent
+ * in older histories) puts each write in that tenant's row-level scope (activity-scope.ts).
+ */
 export function createExecutionActivities({ executions }: ExecutionActivityDeps) {
   return {
     /** Marks the run started; reports `cancelled` when it was cancelled before it started (it must not run). */
-    async markExecutionRunning(input: { executionId: string; runId: string }): Promise<{ status: ExecutionStatus }> {
+    async markExecutionRunning(input: {
+      tenantId?: string;
+      executionId: string;
+      runId: string;
+    }): Promise<{ status: ExecutionStatus }> {
       const status = await executions.markRunning(input.executionId, input.runId);
       if (!status) notFound(input.executionId);
       return { status };
     },
-    async recordActionStarted(input: { executionId: string; actionName: string }): Promise<void> {
+    async recordActionStarted(input: { tenantId?: string; executionId: string; actionName: string }): Promise<void> {
       if (!(await executions.markActionStarted(input.executionId, input.actionName))) notFound(input.executionId);
     },
     async recordActionResult(input: {
+      tenantId?: string;
       executionId: string;
       actionName: string;
       status: ActionStatus;
@@ -35,16 +43,17 @@ export function createExecutionActivities({ executions }: ExecutionActivityDeps)
       output?: unknown;
       error?: string | null;
     }): Promise<void> {
-      const { executionId, actionName, ...patch } = input;
+      const { executionId, actionName, tenantId: _tenant, ...patch } = input;
       if (!(await executions.recordActionResult(executionId, actionName, patch))) notFound(executionId);
     },
     async completeExecution(input: {
+      tenantId?: string;
       executionId: string;
       status: Exclude<ExecutionStatus, 'pending' | 'running'>;
       error: string | null;
       errorAction: string | null;
     }): Promise<void> {
-      const { executionId, ...result } = input;
+      const { executionId, tenantId: _tenant, ...result } = input;
       if (!(await executions.complete(executionId, result))) notFound(executionId);
     },
   };
