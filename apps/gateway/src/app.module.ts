@@ -3,6 +3,8 @@ import type { DynamicModule } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { RuleflowConfig } from '@ruleflow/config';
+import { resolveEncryptionKeys } from '@ruleflow/config';
+import { createSecretBox } from '@ruleflow/rules/node/secret-box';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { ActionTemplatesModule } from './action-templates/action-templates.module';
@@ -10,7 +12,7 @@ import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
-import { RULEFLOW_CONFIG } from './common/tokens';
+import { RULEFLOW_CONFIG, SECRET_BOX } from './common/tokens';
 import { DatabaseModule } from './database/database.module';
 import { DependenciesModule } from './dependencies/dependencies.module';
 import { EventsModule } from './events/events.module';
@@ -35,8 +37,12 @@ class ConfigModule {
   static forRoot(config: RuleflowConfig): DynamicModule {
     return {
       module: ConfigModule,
-      providers: [{ provide: RULEFLOW_CONFIG, useValue: config }],
-      exports: [RULEFLOW_CONFIG],
+      providers: [
+        { provide: RULEFLOW_CONFIG, useValue: config },
+        // Throws a ConfigError in production without RULEFLOW_ENCRYPTION_KEY: the gateway does not start.
+        { provide: SECRET_BOX, useFactory: () => createSecretBox(resolveEncryptionKeys(config)) },
+      ],
+      exports: [RULEFLOW_CONFIG, SECRET_BOX],
     };
   }
 }

@@ -1,6 +1,4 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import type { RuleflowConfig } from '@ruleflow/config';
-import { resolveEncryptionKeys } from '@ruleflow/config';
 import {
   actionSecretValues,
   isSecretErrorPath,
@@ -13,8 +11,7 @@ import {
   SECRET_MASK,
 } from '@ruleflow/rules';
 import type { SecretBox } from '@ruleflow/rules/node/secret-box';
-import { createSecretBox } from '@ruleflow/rules/node/secret-box';
-import { RULEFLOW_CONFIG } from '../common/tokens';
+import { SECRET_BOX } from '../common/tokens';
 
 interface ActionLike {
   name: string;
@@ -29,12 +26,7 @@ interface ActionLike {
  */
 @Injectable()
 export class RuleSecrets {
-  private readonly box: SecretBox;
-
-  constructor(@Inject(RULEFLOW_CONFIG) config: RuleflowConfig) {
-    // Throws a ConfigError in production without RULEFLOW_ENCRYPTION_KEY: the gateway does not start.
-    this.box = createSecretBox(resolveEncryptionKeys(config));
-  }
+  constructor(@Inject(SECRET_BOX) private readonly box: SecretBox) {}
 
   sealConfig(type: unknown, config: Record<string, unknown>): Record<string, unknown> {
     return mapActionSecrets(type, config, (value) => (this.box.isSealed(value) ? value : this.box.encrypt(value)));

@@ -9,7 +9,6 @@ import {
   validateTransform,
 } from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { resolveEncryptionKeys } from '@ruleflow/config';
 import type { DeliveryPayload } from '@ruleflow/entities';
 import { DeliveryEntity, WebhookEntity } from '@ruleflow/entities';
 import {
@@ -21,14 +20,13 @@ import {
   validateTemplates,
 } from '@ruleflow/rules';
 import type { SecretBox } from '@ruleflow/rules/node/secret-box';
-import { createSecretBox } from '@ruleflow/rules/node/secret-box';
 import type { EntityManager } from 'typeorm';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { AuthContext } from '../auth/auth-context';
 import type { Page, PageQueryDto } from '../common/pagination';
 import { fetchPage } from '../common/pagination';
-import { RULEFLOW_CONFIG } from '../common/tokens';
+import { RULEFLOW_CONFIG, SECRET_BOX } from '../common/tokens';
 import { isUuid } from '../common/uuid';
 import { DeliveryDispatcher } from './delivery-dispatcher.service';
 import type { CreateWebhookDto, ListDeliveriesQueryDto, TestWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
@@ -48,16 +46,12 @@ type Shaping = Pick<WebhookEntity, 'fieldSelection' | 'payloadTemplate' | 'trans
  */
 @Injectable()
 export class WebhooksService {
-  private readonly box: SecretBox;
-
   constructor(
     private readonly db: DataSource,
     private readonly dispatcher: DeliveryDispatcher,
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
-  ) {
-    // Throws a ConfigError in production without RULEFLOW_ENCRYPTION_KEY: the gateway does not start.
-    this.box = createSecretBox(resolveEncryptionKeys(config));
-  }
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
 
   async create(auth: AuthContext, dto: CreateWebhookDto): Promise<WebhookResponse & { secret: string }> {
     const shaping = this.validateShaping({
