@@ -9,6 +9,7 @@
  *   node scripts/bootstrap.js worker    setup, then only the worker
  *   node scripts/bootstrap.js migrate   setup, then apply migrations
  *   node scripts/bootstrap.js keys      setup, then manage API keys in the database (scripts/keys.ts)
+ *   node scripts/bootstrap.js secrets   setup, then re-seal stored secrets under the current key (scripts/secrets.ts)
  *   node scripts/bootstrap.js bench     setup, then the benchmarks (when there are any)
  *
  * Nothing here prompts: it must work unattended (CI=true) as well as on a laptop.
@@ -317,6 +318,9 @@ function main() {
     case 'keys':
       setup({ needsTemporalCli: false });
       return runNode(dist('scripts', 'keys.js'), args, process.env);
+    case 'secrets':
+      setup({ needsTemporalCli: false });
+      return runNode(dist('scripts', 'secrets.js'), args, process.env);
     case 'bench': {
       const cli = setup({ needsTemporalCli: true });
       const bench = dist('scripts', 'bench', 'index.js');
@@ -327,7 +331,9 @@ function main() {
       return runNode(bench, args, envWithCli(cli));
     }
     default:
-      fail(`unknown command "${command || ''}". Use one of: setup, start, gateway, worker, migrate, keys, bench.`);
+      fail(
+        `unknown command "${command || ''}". Use one of: setup, start, gateway, worker, migrate, keys, secrets, bench.`,
+      );
   }
 }
 

@@ -11,10 +11,9 @@
  * publishes in <RULEFLOW_DATA_DIR>/owner.json, else the embedded default on EMBEDDED_PG_PORT).
  * Keys are minted and hashed by the gateway's own codec, so the plaintext is never stored.
  */
-import type { RuleflowConfig } from '@ruleflow/config';
 import { ConfigError, loadConfig } from '@ruleflow/config';
-import { dataDirOwner, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '@ruleflow/local-stack';
 import { Client } from 'pg';
+import { databaseUrl, inSystemTransaction, isConnectionError } from './cli-database';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../apps/gateway/src/auth/api-key-codec';
 import type { Scope } from '../apps/gateway/src/auth/scopes';
 import { SCOPES } from '../apps/gateway/src/auth/scopes';
@@ -133,32 +132,6 @@ export function parseKeysArgs(argv: readonly string[]): KeysCommand {
     usageQuota: positiveInt('usage-quota', options.get('usage-quota'), LIMITS.usageQuota),
     json,
   };
-}
-
-/** DATABASE_URL, else the URL a running `npm start` published for its embedded PostgreSQL, else the embedded default. */
-function databaseUrl(config: RuleflowConfig): { url: string; source: string } {
-  if (config.database.url) return { url: config.database.url, source: 'DATABASE_URL' };
-  const owner = dataDirOwner(config.dataDir);
-  if (owner?.databaseUrl) return { url: owner.databaseUrl, source: `the embedded PostgreSQL of pid ${owner.pid}` };
-  const url = `postgres://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${config.database.embeddedPort}/ruleflow`;
-  return { url, source: 'the embedded PostgreSQL (default port)' };
-}
-
-/**
- * Run `fn` in one transaction in the system scope: with row-level security on, tenant-owned rows
- * are visible only to a transaction that declared `ruleflow.scope` (see libs/entities/src/db-scope.ts).
- */
-async function inSystemTransaction<T>(client: Client, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await client.query(`SELECT set_config('ruleflow.scope', 'system', true)`);
-    const result = await fn();
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
 }
 
 interface KeyRow {
@@ -286,16 +259,6 @@ async function revoke(client: Client, cmd: Extract<KeysCommand, { command: 'revo
     rows[0].was
       ? `Revoked API key "${rows[0].name}" (id ${cmd.keyId}): it is refused from now on.\n`
       : `API key "${rows[0].name}" (id ${cmd.keyId}) was already revoked.\n`,
-  );
-}
-
-function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return (
-    ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code ?? '') ||
-    // 3D000: no such database; 28P01/28000: authentication failed.
-    ['3D000', '28P01', '28000'].includes(code ?? '') ||
-    /timeout expired|Connection terminated/i.test((err as Error | null)?.message ?? '')
   );
 }
 

@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createSecretBox, isSealedSecret, keyIdOf, SecretBoxError } from './secret-box';
+import {
+  createSecretBox,
+  isSealedSecret,
+  isSealedWithCurrentKey,
+  keyIdOf,
+  resealSecret,
+  sealedKeyId,
+  SecretBoxError,
+} from './secret-box';
 
 const PLAIN = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const SEALED_FORMAT = /^enc:v1:[0-9a-f]{8}:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]+$/;
@@ -111,6 +119,41 @@ describe('secret box (AES-256-GCM)', () => {
     expect(box.isSealed(box.encrypt(PLAIN))).toBe(true);
     expect(isSealedSecret(42)).toBe(false);
     expect(box.isSealed(undefined)).toBe(false);
+  });
+
+  it('sealedKeyId names the key of a sealed value without opening it; undefined for plaintext and malformed', () => {
+    const other = randomBytes(32);
+    expect(sealedKeyId(box.encrypt(PLAIN))).toBe(keyIdOf(key));
+    expect(sealedKeyId(createSecretBox({ current: other, previous: [] }).encrypt(PLAIN))).toBe(keyIdOf(other));
+    expect(sealedKeyId(PLAIN)).toBeUndefined();
+    expect(sealedKeyId('enc:v1:nonsense')).toBeUndefined();
+    expect(sealedKeyId(42)).toBeUndefined();
+    expect(isSealedWithCurrentKey(box, box.encrypt(PLAIN))).toBe(true);
+    expect(isSealedWithCurrentKey(box, PLAIN)).toBe(false);
+    expect(isSealedWithCurrentKey(box, createSecretBox({ current: other, previous: [] }).encrypt(PLAIN))).toBe(false);
+  });
+
+  it('resealSecret: current values kept as is; previous-key and plaintext values sealed under the current key', () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const rotated = createSecretBox({ current: newKey, previous: [oldKey] });
+    const current = rotated.encrypt(PLAIN);
+    expect(resealSecret(rotated, current)).toBe(current);
+
+    const underOld = createSecretBox({ current: oldKey, previous: [] }).encrypt(PLAIN);
+    const resealed = resealSecret(rotated, underOld);
+    expect(sealedKeyId(resealed)).toBe(rotated.keyId);
+    // The old key is no longer needed to open it.
+    expect(createSecretBox({ current: newKey, previous: [] }).decrypt(resealed)).toBe(PLAIN);
+
+    const fromPlain = resealSecret(rotated, PLAIN);
+    expect(sealedKeyId(fromPlain)).toBe(rotated.keyId);
+    expect(rotated.decrypt(fromPlain)).toBe(PLAIN);
+
+    const unknown = createSecretBox({ current: randomBytes(32), previous: [] }).encrypt(PLAIN);
+    const err = errorOf(() => resealSecret(rotated, unknown));
+    expect(err).toBeInstanceOf(SecretBoxError);
+    expect(err.message).not.toContain(PLAIN);
   });
 
   it('refuses keys that are not 32 bytes', () => {

@@ -47,6 +47,32 @@ export function isSealedSecret(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
 }
 
+const SEALED_HEADER = /^enc:v1:([0-9a-f]{8}):/;
+
+/**
+ * The id of the key a sealed value (`enc:v1:<keyId>:…`) was sealed with; undefined for a value that
+ * is not sealed (plaintext stored before encryption) or whose header is malformed. Opens nothing.
+ */
+export function sealedKeyId(value: unknown): string | undefined {
+  if (!isSealedSecret(value)) return undefined;
+  return SEALED_HEADER.exec(value)?.[1];
+}
+
+/** Whether `value` is sealed under the box's current key (so re-sealing it would change nothing). */
+export function isSealedWithCurrentKey(box: Pick<SecretBox, 'keyId'>, value: unknown): boolean {
+  return sealedKeyId(value) === box.keyId;
+}
+
+/**
+ * `value` sealed under the box's current key: returned as is when it already is, else opened
+ * (a previous key, or plaintext stored before encryption) and sealed again. Throws SecretBoxError
+ * when it cannot be opened (an unknown key id, altered or malformed).
+ */
+export function resealSecret(box: SecretBox, value: string): string {
+  if (isSealedWithCurrentKey(box, value)) return value;
+  return box.encrypt(box.decrypt(value));
+}
+
 /** An AES-256-GCM sealer over the current key that also opens values sealed with the previous keys. */
 export function createSecretBox(keys: SecretBoxKeys): SecretBox {
   const byId = new Map<string, Buffer>();
