@@ -11,9 +11,9 @@
  * publishes in <RULEFLOW_DATA_DIR>/owner.json, else the embedded default on EMBEDDED_PG_PORT).
  * Keys are minted and hashed by the gateway's own codec, so the plaintext is never stored.
  */
-import { ConfigError, loadConfig } from '@ruleflow/config';
-import { Client } from 'pg';
-import { databaseUrl, inSystemTransaction, isConnectionError } from './cli-database';
+import { loadConfig } from '@ruleflow/config';
+import type { Client } from 'pg';
+import { CliError, inSystemTransaction, runCli, UsageError, withDatabase } from './cli';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../apps/gateway/src/auth/api-key-codec';
 import type { Scope } from '../apps/gateway/src/auth/scopes';
 import { SCOPES } from '../apps/gateway/src/auth/scopes';
@@ -33,11 +33,6 @@ const USAGE = `Usage:
 create makes the tenant when it does not exist yet and prints the new key once (default scopes: admin).
 Scopes: ${SCOPES.join(', ')}.
 Database: DATABASE_URL, else the embedded PostgreSQL of a running \`npm start\`.`;
-
-/** Bad arguments: exit code 2 with the usage. */
-class UsageError extends Error {}
-/** A failure to report in one line, without a stack. */
-class CliError extends Error {}
 
 export type KeysCommand =
   | {
@@ -271,50 +266,12 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`keys: ${err.message}\n\n${USAGE}\n`);
     return 2;
   }
-  const config = loadConfig();
-  const db = databaseUrl(config);
-  const client = new Client({
-    connectionString: db.url,
-    application_name: 'ruleflow-keys',
-    connectionTimeoutMillis: 5_000,
-  });
-  try {
-    await client.connect();
-  } catch (err) {
-    if (!isConnectionError(err)) throw err;
-    throw new CliError(
-      `cannot reach the database (${db.source}): ${(err as Error).message}.\n` +
-        'Start Ruleflow with `npm start` first (it runs the embedded PostgreSQL), or set DATABASE_URL.',
-    );
-  }
-  try {
+  return withDatabase(loadConfig(), 'ruleflow-keys', async (client) => {
     if (cmd.command === 'create') await create(client, cmd);
     else if (cmd.command === 'list') await list(client, cmd);
     else await revoke(client, cmd);
     return 0;
-  } catch (err) {
-    // 42P01: a table is missing.
-    if ((err as { code?: string }).code === '42P01') {
-      throw new CliError(`the database (${db.source}) has no Ruleflow schema yet: run \`npm run migrate\` first`);
-    }
-    throw err;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      const message =
-        err instanceof CliError || err instanceof ConfigError
-          ? err.message
-          : err instanceof Error
-            ? (err.stack ?? err.message)
-            : String(err);
-      process.stderr.write(`keys: ${message}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli('keys', main);

@@ -16,7 +16,7 @@
  * The database is found as `npm run keys` finds it: DATABASE_URL, else the embedded PostgreSQL of a
  * running `npm start`.
  */
-import { ConfigError, loadConfig, resolveEncryptionKeys } from '@ruleflow/config';
+import { loadConfig, resolveEncryptionKeys } from '@ruleflow/config';
 import type { SecretPath } from '@ruleflow/rules';
 import { isPlainObject, mapActionSecrets } from '@ruleflow/rules';
 import type { SecretBox } from '@ruleflow/rules/node/secret-box';
@@ -29,8 +29,8 @@ import {
   SecretBoxError,
   sealedKeyId,
 } from '@ruleflow/rules/node/secret-box';
-import { Client } from 'pg';
-import { databaseUrl, inSystemTransaction, isConnectionError } from './cli-database';
+import type { Client } from 'pg';
+import { inSystemTransaction, runCli, UsageError, withDatabase } from './cli';
 
 const BATCH_SIZE = 500;
 /** How often a row that changed between read and update is read again before giving up on it. */
@@ -46,11 +46,6 @@ webhook endpoints; all tenants) under the current RULEFLOW_ENCRYPTION_KEY. Run i
 with a new key; values it cannot open (an unknown key id) are listed and left alone (exit code 1).
 --dry-run changes nothing and prints what it would do.
 Database: DATABASE_URL, else the embedded PostgreSQL of a running \`npm start\`.`;
-
-/** Bad arguments: exit code 2 with the usage. */
-class UsageError extends Error {}
-/** A failure to report in one line, without a stack. */
-class CliError extends Error {}
 
 export interface SecretsCommand {
   command: 'reseal';
@@ -418,26 +413,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const keys = resolveEncryptionKeys(config);
   const box = createSecretBox(keys);
   const knownKeyIds = new Set([keys.current, ...keys.previous].map(keyIdOf));
-  const db = databaseUrl(config);
-  const client = new Client({
-    connectionString: db.url,
-    application_name: 'ruleflow-secrets',
-    connectionTimeoutMillis: 5_000,
-  });
-  try {
-    await client.connect();
-  } catch (err) {
-    if (!isConnectionError(err)) throw err;
-    throw new CliError(
-      `cannot reach the database (${db.source}): ${(err as Error).message}.\n` +
-        'Start Ruleflow with `npm start` first (it runs the embedded PostgreSQL), or set DATABASE_URL.',
-    );
-  }
-  try {
+  return withDatabase(config, 'ruleflow-secrets', async (client, source) => {
     const previous = keys.previous.map(keyIdOf).filter((id) => id !== box.keyId);
     process.stdout.write(
       `${cmd.dryRun ? 'Dry run: would re-seal' : 'Re-sealing'} secrets under key ${box.keyId} (${keys.source}); ` +
-        `previous keys: ${previous.length ? previous.join(', ') : 'none'}. Database: ${db.source}.\n`,
+        `previous keys: ${previous.length ? previous.join(', ') : 'none'}. Database: ${source}.\n`,
     );
     const report: Report = { counts: new Map(), unopenable: [], busy: [], rowsUpdated: 0 };
     for (const spec of TABLES) await resealTable(client, spec, box, knownKeyIds, cmd.dryRun, report);
@@ -451,29 +431,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     return 0;
-  } catch (err) {
-    // 42P01: a table is missing.
-    if ((err as { code?: string }).code === '42P01') {
-      throw new CliError(`the database (${db.source}) has no Ruleflow schema yet: run \`npm run migrate\` first`);
-    }
-    throw err;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      const message =
-        err instanceof CliError || err instanceof ConfigError || err instanceof SecretBoxError
-          ? err.message
-          : err instanceof Error
-            ? (err.stack ?? err.message)
-            : String(err);
-      process.stderr.write(`secrets: ${message}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli('secrets', main, [SecretBoxError]);
