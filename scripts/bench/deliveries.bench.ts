@@ -6,25 +6,13 @@
  *
  *   npm run bench -- deliveries      (or node dist/scripts/bench/deliveries.bench.js)
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfig, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
-import { createDataSource, runMigrations } from '@ruleflow/entities';
-import {
-  findTemporalCli,
-  freePort,
-  startEmbeddedPostgres,
-  startTemporalDevServer,
-  temporalCliHelp,
-} from '@ruleflow/local-stack';
+import { createDataSource } from '@ruleflow/entities';
 import { NativeConnection } from '@temporalio/worker';
-import { Client as PgClient } from 'pg';
 import { createGatewayApp } from '../../apps/gateway/src/app.factory';
 import { createRuleflowWorker } from '../../apps/worker/src/worker';
+import { startBenchStack } from './bench-stack';
 
 export interface DeliveryBenchResult {
   path: string;
@@ -156,46 +144,18 @@ async function plainClient(receiver: Receiver, count: number, concurrency: numbe
  * process: `count` events, each delivered to one subscribed endpoint.
  */
 export async function runDeliveriesBench(count = 300, concurrency = 8): Promise<DeliveryBenchResult[]> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ruleflow-bench-'));
-  chmodSync(tmp, 0o755);
-  const cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cliPath) throw new Error(temporalCliHelp());
-  const pg = await startEmbeddedPostgres({ dataDir: tmp, port: await freePort(), durable: false });
-  const temporal = await startTemporalDevServer({
-    cliPath,
-    port: await freePort(),
-    uiPort: await freePort(),
-    headless: true,
-    namespace: 'default',
-    searchAttributes: RULEFLOW_SEARCH_ATTRIBUTES,
-  });
-  const receiver = await startReceiver();
-  const port = await freePort();
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: pg.url,
-    TEMPORAL_ADDRESS: temporal.address,
+  const stack = await startBenchStack({
     TEMPORAL_TASK_QUEUE: 'bench-deliveries',
-    PORT: String(port),
-    RULEFLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     OUTBOX_POLL_MS: '200',
   });
-  await runMigrations(pg.url);
-  const db = new PgClient({ connectionString: pg.url });
-  await db.connect();
-  await db.query(`SELECT set_config('ruleflow.scope', 'system', false)`);
-  const key = `rf_bench_deliveries_${randomBytes(8).toString('hex')}`;
-  const tenant = await db.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('bench') RETURNING id`);
-  await db.query(
-    `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes) VALUES ($1, 'bench', $2, encode(sha256($3::bytea), 'hex'), '{admin}')`,
-    [tenant.rows[0]!.id, key.slice(0, 10), key],
-  );
+  const { config, port } = stack;
+  const receiver = await startReceiver();
+  const { key } = await stack.seedTenant('bench');
 
-  const workerDb = createDataSource({ url: pg.url, poolSize: 10, applicationName: 'bench-worker' });
+  const workerDb = createDataSource({ url: config.database.url!, poolSize: 10, applicationName: 'bench-worker' });
   await workerDb.initialize();
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect({ address: config.temporal.address! });
   const worker = await createRuleflowWorker({ config, dataSource: workerDb, connection });
   const workerRun = worker.run();
   const app = await createGatewayApp(config);
@@ -243,11 +203,8 @@ export async function runDeliveriesBench(count = 300, concurrency = 8): Promise<
     await workerRun.catch(() => undefined);
     await workerDb.destroy();
     await connection.close();
-    await db.end();
     await receiver.close();
-    await temporal.stop();
-    await pg.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

@@ -6,20 +6,8 @@
  *
  *   npm run bench -- ingest      (or node dist/scripts/bench/ingest.bench.js)
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfig, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
-import { runMigrations } from '@ruleflow/entities';
-import {
-  findTemporalCli,
-  freePort,
-  startEmbeddedPostgres,
-  startTemporalDevServer,
-  temporalCliHelp,
-} from '@ruleflow/local-stack';
-import { Client as PgClient } from 'pg';
+import type { BenchStack } from './bench-stack';
+import { startBenchStack } from './bench-stack';
 import { createGatewayApp } from '../../apps/gateway/src/app.factory';
 
 export interface IngestResult {
@@ -63,14 +51,9 @@ async function fire(url: string, key: string, count: number, concurrency: number
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A tenant with an admin key, one rule every event matches, and `fillers` rules of other entities. */
-async function seedTenant(db: PgClient, name: string, fillers: number): Promise<string> {
-  const key = `rf_bench_${name}_0123456789abcdef`;
-  const tenant = await db.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ($1) RETURNING id`, [name]);
-  const tenantId = tenant.rows[0]!.id;
-  await db.query(
-    `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes) VALUES ($1, 'bench', $2, encode(sha256($3::bytea), 'hex'), '{admin}')`,
-    [tenantId, key.slice(0, 10), key],
-  );
+async function seedTenant(stack: BenchStack, name: string, fillers: number): Promise<string> {
+  const { db } = stack;
+  const { tenantId, key } = await stack.seedTenant(name);
   const retry = '"retry":{"maximumAttempts":5,"initialInterval":"1s","backoffCoefficient":2,"maximumInterval":"1m"}';
   // The rule every event matches; its runs wait in Temporal (no worker polls the bench queue).
   await db.query(
@@ -97,41 +80,15 @@ async function seedTenant(db: PgClient, name: string, fillers: number): Promise<
  * 10 000 rules) measured in alternating rounds, so drift on a busy machine hits both alike.
  */
 export async function runIngestBench(eventsPerRound = 400, rounds = 3, concurrency = 8): Promise<IngestResult[]> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ruleflow-bench-'));
-  chmodSync(tmp, 0o755);
-  const cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cliPath) throw new Error(temporalCliHelp());
-  const pg = await startEmbeddedPostgres({ dataDir: tmp, port: await freePort(), durable: false });
-  const temporal = await startTemporalDevServer({
-    cliPath,
-    port: await freePort(),
-    uiPort: await freePort(),
-    headless: true,
-    namespace: 'default',
-    searchAttributes: RULEFLOW_SEARCH_ATTRIBUTES,
-  });
-  const port = await freePort();
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: pg.url,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: 'bench-no-worker',
-    PORT: String(port),
-    RULEFLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-  });
-  await runMigrations(pg.url);
-  const db = new PgClient({ connectionString: pg.url });
-  await db.connect();
-  // The seeding session writes every tenant's rows: the system scope of row-level security.
-  await db.query(`SELECT set_config('ruleflow.scope', 'system', false)`);
-  const app = await createGatewayApp(config);
-  await app.listen(port, '127.0.0.1');
-  const url = `http://127.0.0.1:${port}`;
+  const stack = await startBenchStack({ TEMPORAL_TASK_QUEUE: 'bench-no-worker' });
+  const app = await createGatewayApp(stack.config);
+  await app.listen(stack.port, '127.0.0.1');
+  const url = `http://127.0.0.1:${stack.port}`;
+  const { db } = stack;
   try {
     const tenants = [
-      { rules: 10, key: await seedTenant(db, 'small', 9) },
-      { rules: 10_000, key: await seedTenant(db, 'large', 9_999) },
+      { rules: 10, key: await seedTenant(stack, 'small', 9) },
+      { rules: 10_000, key: await seedTenant(stack, 'large', 9_999) },
     ];
     await db.query('ANALYZE rules');
     const samples = new Map<number, { eps: number[]; latencies: number[] }>(
@@ -162,11 +119,8 @@ export async function runIngestBench(eventsPerRound = 400, rounds = 3, concurren
       };
     });
   } finally {
-    await db.end();
     await app.close();
-    await temporal.stop();
-    await pg.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
