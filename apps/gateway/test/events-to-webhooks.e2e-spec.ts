@@ -1,6 +1,5 @@
 import type { HttpReceiver } from '@ruleflow/testing';
-import { startHttpReceiver } from '@ruleflow/testing';
-import { Webhook } from 'standardwebhooks';
+import { startHttpReceiver, verifyStandardWebhook } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
@@ -102,11 +101,7 @@ describe('event → rule → signed webhook (end to end)', () => {
     expect(req.path).toBe('/hooks/erp');
     expect(req.headers['x-tenant']).toBe('acme');
     // Verified with the official library: throws on a bad signature.
-    const verified = new Webhook(SECRET).verify(req.body, {
-      'webhook-id': String(req.headers['webhook-id']),
-      'webhook-timestamp': String(req.headers['webhook-timestamp']),
-      'webhook-signature': String(req.headers['webhook-signature']),
-    });
+    const verified = verifyStandardWebhook(SECRET, req);
     expect(verified).toEqual({ orderId: 42, note: 'Order 42 shipped', total: 150 });
 
     // The rule's stats moved, and operators find the run by its search attributes.

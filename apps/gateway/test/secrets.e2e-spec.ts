@@ -4,9 +4,8 @@
  * never appear in responses (the mask instead) nor in Temporal history, and are opened only by the
  * webhook activity right before it signs and sends.
  */
-import type { ReceivedRequest, HttpReceiver } from '@ruleflow/testing';
-import { startHttpReceiver } from '@ruleflow/testing';
-import { Webhook } from 'standardwebhooks';
+import type { HttpReceiver } from '@ruleflow/testing';
+import { startHttpReceiver, verifyStandardWebhook } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
@@ -21,14 +20,6 @@ const SEALED = /^enc:v1:[0-9a-f]{8}:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/;
 
 function expectNoPlaintext(text: string): void {
   for (const p of PLAINTEXTS) expect(text).not.toContain(p);
-}
-
-function verify(secret: string, req: ReceivedRequest): unknown {
-  return new Webhook(secret).verify(req.body, {
-    'webhook-id': String(req.headers['webhook-id']),
-    'webhook-timestamp': String(req.headers['webhook-timestamp']),
-    'webhook-signature': String(req.headers['webhook-signature']),
-  });
 }
 
 /** History as text with every payload decoded (payload data is bytes or base64: a plain stringify would hide a secret). */
@@ -155,8 +146,8 @@ describe('secrets at rest (end to end)', () => {
     expectNoPlaintext(JSON.stringify(execution));
     expect(receiver.requests).toHaveLength(1);
     const req = receiver.requests[0]!;
-    expect(verify(SECRET, req)).toEqual({ id: 'evt-secret-1' });
-    expect(() => verify(NEW_SECRET, req)).toThrow();
+    expect(verifyStandardWebhook(SECRET, req)).toEqual({ id: 'evt-secret-1' });
+    expect(() => verifyStandardWebhook(NEW_SECRET, req)).toThrow();
     expect(req.headers.authorization).toBe(TOKEN);
     expect(req.headers['x-api-key']).toBe(API_KEY);
 
@@ -178,8 +169,8 @@ describe('secrets at rest (end to end)', () => {
     receiver.requests.length = 0;
     const second = await fire(entity, 'evt-secret-2');
     expect(second.execution.status).toBe('success');
-    expect(verify(NEW_SECRET, receiver.requests[0]!)).toEqual({ id: 'evt-secret-2' });
-    expect(() => verify(SECRET, receiver.requests[0]!)).toThrow();
+    expect(verifyStandardWebhook(NEW_SECRET, receiver.requests[0]!)).toEqual({ id: 'evt-secret-2' });
+    expect(() => verifyStandardWebhook(SECRET, receiver.requests[0]!)).toThrow();
     expect(receiver.requests[0]!.headers.authorization).toBe(TOKEN);
   });
 
@@ -268,7 +259,7 @@ describe('secrets at rest (end to end)', () => {
 
     const { execution } = await fire(entity, 'evt-tpl-1');
     expect(execution.status).toBe('success');
-    expect(verify(SECRET, receiver.requests[0]!)).toEqual({ via: 'template' });
+    expect(verifyStandardWebhook(SECRET, receiver.requests[0]!)).toEqual({ via: 'template' });
     expect(receiver.requests[0]!.headers.authorization).toBe(TOKEN);
   });
 
@@ -301,7 +292,7 @@ describe('secrets at rest (end to end)', () => {
       return (exec.input as string).includes(SECRET) ? run : undefined;
     });
     expect(execution.status).toBe('success');
-    expect(verify(SECRET, receiver.requests[0]!)).toEqual({ id: expect.stringMatching(/^evt-legacy-/) });
+    expect(verifyStandardWebhook(SECRET, receiver.requests[0]!)).toEqual({ id: expect.stringMatching(/^evt-legacy-/) });
     expect(receiver.requests[0]!.headers.authorization).toBe(TOKEN);
 
     // Saving it again (masks round-tripped) seals what was plaintext.

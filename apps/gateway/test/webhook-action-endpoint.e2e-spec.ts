@@ -4,8 +4,7 @@
  * retries under the action's own policy and logs its attempts as deliveries of that endpoint.
  */
 import type { HttpReceiver } from '@ruleflow/testing';
-import { startHttpReceiver } from '@ruleflow/testing';
-import { Webhook } from 'standardwebhooks';
+import { startHttpReceiver, verifyStandardWebhook } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
@@ -59,13 +58,6 @@ describe('rule webhook action posting to a registered endpoint', () => {
     });
   }
 
-  const verify = (secret: string, req: HttpReceiver['requests'][number]) =>
-    new Webhook(secret).verify(req.body, {
-      'webhook-id': String(req.headers['webhook-id']),
-      'webhook-timestamp': String(req.headers['webhook-timestamp']),
-      'webhook-signature': String(req.headers['webhook-signature']),
-    });
-
   it("signs with the endpoint's secret, shapes the body and logs the delivery under the endpoint", async () => {
     const endpoint = await createEndpoint({ fieldSelection: ['id', 'customer.email'] });
     const rule = await ruleWith('orders_ep', { webhookId: endpoint.id });
@@ -76,7 +68,7 @@ describe('rule webhook action posting to a registered endpoint', () => {
     expect(receiver.requests).toHaveLength(1);
     const req = receiver.requests[0]!;
     expect(req.path).toBe('/erp');
-    expect(verify(endpoint.secret, req)).toEqual({
+    expect(verifyStandardWebhook(endpoint.secret, req)).toEqual({
       type: 'orders_ep.on_create',
       timestamp: expect.any(String),
       data: { id: 7, customer: { email: 'a@x.test' } },
@@ -110,8 +102,8 @@ describe('rule webhook action posting to a registered endpoint', () => {
     expect(receiver.requests).toHaveLength(2);
     const last = receiver.requests[1]!;
     expect(String(last.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    expect(() => verify(endpoint.secret, last)).not.toThrow();
-    expect(() => verify(rotated.body.secret as string, last)).not.toThrow();
+    expect(() => verifyStandardWebhook(endpoint.secret, last)).not.toThrow();
+    expect(() => verifyStandardWebhook(rotated.body.secret as string, last)).not.toThrow();
     expect(receiver.requests[0]!.headers['webhook-id']).toBe(last.headers['webhook-id']);
   });
 

@@ -4,8 +4,7 @@
  * deliveries API tells the story.
  */
 import type { HttpReceiver } from '@ruleflow/testing';
-import { startHttpReceiver } from '@ruleflow/testing';
-import { Webhook } from 'standardwebhooks';
+import { startHttpReceiver, verifyStandardWebhook } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
@@ -37,13 +36,6 @@ describe('webhook endpoint deliveries (end to end)', () => {
     return res.body as { id: string; secret: string };
   }
 
-  const verify = (secret: string, req: HttpReceiver['requests'][number]) =>
-    new Webhook(secret).verify(req.body, {
-      'webhook-id': String(req.headers['webhook-id']),
-      'webhook-timestamp': String(req.headers['webhook-timestamp']),
-      'webhook-signature': String(req.headers['webhook-signature']),
-    }) as { type: string; data: Record<string, unknown> };
-
   async function settled(webhookId: string, count: number) {
     return eventually(async () => {
       const res = await sys.http.get(`/v1/webhooks/${webhookId}/deliveries`).set(sys.auth);
@@ -73,7 +65,7 @@ describe('webhook endpoint deliveries (end to end)', () => {
     expect(receiver.requests).toHaveLength(3);
     const ids = new Set(receiver.requests.map((r) => r.headers['webhook-id']));
     expect([...ids]).toEqual([delivery!.id]);
-    expect(verify(ep.secret, receiver.requests[2]!)).toMatchObject({
+    expect(verifyStandardWebhook(ep.secret, receiver.requests[2]!)).toMatchObject({
       type: 'parcels.on_create',
       data: { parcel: 'p1', s: 'new' },
     });
@@ -111,7 +103,7 @@ describe('webhook endpoint deliveries (end to end)', () => {
     const [delivery] = (await settled(ep.id, 1)) as Array<Record<string, unknown>>;
     expect(delivery).toMatchObject({ eventType: 'execution.failed', status: 'success' });
     const received = receiver.requests.find((r) => r.path === '/in')!;
-    expect(verify(ep.secret, received)).toMatchObject({
+    expect(verifyStandardWebhook(ep.secret, received)).toMatchObject({
       type: 'execution.failed',
       data: expect.objectContaining({ executionId, ruleId: rule.body.id, status: 'failed' }),
     });

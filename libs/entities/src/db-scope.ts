@@ -7,7 +7,7 @@
  * so it ends with the transaction and never leaks to the next user of a pooled connection
  * (see scoped-query-runner.ts). No scope means no tenant rows at all: a forgotten scope fails closed.
  *
- * - The gateway opens an empty scope per request and sets the tenant once the API key is known.
+ * - The gateway runs each authenticated request in its key's tenant scope (TenantScopeInterceptor).
  * - Background work (outbox sweeps, change capture, migrations, key lookups) runs `asSystem`.
  * - Worker activities run in the scope of the tenant their input names.
  */
@@ -15,11 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export type DbScope = { kind: 'tenant'; tenantId: string } | { kind: 'system' };
 
-interface ScopeStore {
-  scope?: DbScope;
-}
-
-const storage = new AsyncLocalStorage<ScopeStore>();
+const storage = new AsyncLocalStorage<DbScope>();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function tenantScope(tenantId: string): DbScope {
@@ -29,29 +25,17 @@ function tenantScope(tenantId: string): DbScope {
 
 /** Run `fn` seeing only the rows of `tenantId`. */
 export function inTenantScope<T>(tenantId: string, fn: () => T): T {
-  return storage.run({ scope: tenantScope(tenantId) }, fn);
+  return storage.run(tenantScope(tenantId), fn);
 }
 
 /** Run `fn` with every tenant's rows visible: for background work that is not on behalf of one tenant. */
 export function asSystem<T>(fn: () => T): T {
-  return storage.run({ scope: { kind: 'system' } }, fn);
-}
-
-/** Run `fn` in a scope that starts empty and can be narrowed to a tenant later ({@link enterTenantScope}). */
-export function inOpenScope<T>(fn: () => T): T {
-  return storage.run({}, fn);
-}
-
-/** Narrow the scope opened by {@link inOpenScope} to one tenant: the gateway does this after authentication. */
-export function enterTenantScope(tenantId: string): void {
-  const store = storage.getStore();
-  if (!store) throw new Error('enterTenantScope outside inOpenScope');
-  store.scope = tenantScope(tenantId);
+  return storage.run({ kind: 'system' }, fn);
 }
 
 /** The scope of the code running now, if any. */
 export function currentDbScope(): DbScope | undefined {
-  return storage.getStore()?.scope;
+  return storage.getStore();
 }
 
 /** The `ruleflow.scope` and `ruleflow.tenant_id` settings for the current scope. */

@@ -32,12 +32,6 @@ export function subscriptionsMatching(eventType: string): string[] {
   return ['*', `${entity}.*`, eventType];
 }
 
-/** Whether an endpoint subscribed to `patterns` receives `eventType`. */
-export function subscribes(patterns: readonly string[], eventType: string): boolean {
-  const wanted = new Set(subscriptionsMatching(eventType));
-  return patterns.some((p) => wanted.has(p));
-}
-
 /** Why a field selection path is malformed, or null. */
 export function fieldSelectionProblem(path: unknown): string | null {
   if (typeof path !== 'string' || path.trim() === '') return 'must be a non-empty string';

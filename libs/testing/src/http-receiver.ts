@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 
 /** One request the receiver got. */
 export interface ReceivedRequest {
@@ -100,4 +101,13 @@ export async function startHttpReceiver(handler: ReceiverHandler = defaultHandle
       });
     },
   };
+}
+
+/**
+ * The body of a received webhook, verified against `secret` with the official Standard Webhooks
+ * library: throws when no signature matches.
+ */
+export function verifyStandardWebhook(secret: string, req: Pick<ReceivedRequest, 'headers' | 'body'>): unknown {
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
+  return new Webhook(secret).verify(req.body, headers);
 }
