@@ -18,6 +18,7 @@ import { ApiKeyUsage1764115200000 } from './migrations/1764115200000-api-key-usa
 import { RowLevelSecurity1764201600001 } from './migrations/1764201600001-row-level-security';
 import { WebhookEndpoints1764288000000 } from './migrations/1764288000000-webhook-endpoints';
 import { DeliveryError1764288000001 } from './migrations/1764288000001-delivery-error';
+import { CaptureGuard1764374400000 } from './migrations/1764374400000-capture-guard';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -65,6 +66,7 @@ export const MIGRATIONS = [
   RowLevelSecurity1764201600001,
   WebhookEndpoints1764288000000,
   DeliveryError1764288000001,
+  CaptureGuard1764374400000,
 ];
 
 export interface DataSourceOptions {

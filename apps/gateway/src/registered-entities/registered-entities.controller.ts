@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
@@ -18,7 +26,17 @@ export class RegisteredEntitiesController {
   @RequireScope('rules:write')
   @ApiOperation({
     summary: 'Register a table or view; with capture, its INSERT/UPDATE/DELETE emit events with no call to /v1/events',
+    description:
+      "Needs rules:write; with `capture: true` it needs admin. Ruleflow's own tables and the system schemas " +
+      '(pg_*, information_schema) can never be registered. A table has at most one capture across all tenants. ' +
+      'Changes written by Ruleflow itself (a rule run reaching the table through an application trigger) are not captured.',
   })
+  @ApiBadRequestResponse({
+    description:
+      "no such table or view (names are exact and case-sensitive), one of Ruleflow's own tables, or a system schema",
+  })
+  @ApiForbiddenResponse({ description: 'the key lacks rules:write, or admin for `capture: true`' })
+  @ApiConflictResponse({ description: 'already registered by this tenant, or already captured by another tenant' })
   register(@Auth() auth: AuthContext, @Body() dto: RegisterEntityDto) {
     return this.entities.register(auth, dto);
   }

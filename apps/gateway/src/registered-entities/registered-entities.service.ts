@@ -1,28 +1,53 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { RegisteredEntityEntity } from '@ruleflow/entities';
 import type { EntityManager } from 'typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import type { AuthContext } from '../auth/auth-context';
+import { hasScope } from '../auth/scopes';
 import type { PageQueryDto } from '../common/pagination';
 import { fetchPage } from '../common/pagination';
 import { isUuid } from '../common/uuid';
 import type { RegisterEntityDto } from './dto/registered-entity.dto';
 
-/** Ruleflow's own tables: capturing them would feed the engine its own writes. */
-const OWN_TABLES = new Set<string>([
-  'ruleflow_migrations',
-  'captured_changes',
-  'tenants',
-  'api_keys',
-  'rules',
-  'rule_versions',
-  'rule_dependencies',
-  'events',
-  'executions',
-  'deliveries',
-  'action_templates',
-  'registered_entities',
-]);
+/**
+ * Schemas PostgreSQL keeps for itself: every `pg_` name is reserved (pg_catalog, pg_toast, pg_temp_N,
+ * pg_toast_temp_N), and information_schema. Compared case-insensitively: refusing a differently spelled
+ * name that PostgreSQL would not even resolve costs nothing.
+ */
+const SYSTEM_SCHEMA = /^(pg_|information_schema$)/i;
+
+/** The unique index that allows one capture per table across all tenants (migration 1764374400000). */
+const ONE_CAPTURE_PER_TABLE = 'uq_registered_entities_captured_table';
+
+/**
+ * Whether the relation `$1` (an oid), or a table it is a partition or child of, is Ruleflow's own: a table
+ * TypeORM maps or the migrations table (`$2`, quoted names resolved as our queries resolve them), or a
+ * table under Ruleflow's row-level security policy (every tenant-owned table, migration 1764201600001).
+ * Derived from the metadata and the catalog at each check, so a new table cannot be forgotten; the e2e
+ * test that walks every table of a migrated database keeps the derivation honest.
+ */
+const IS_OWN_TABLE = `
+  WITH RECURSIVE lineage AS (
+    SELECT $1::oid AS rel
+    UNION
+    SELECT i.inhparent FROM pg_inherits i JOIN lineage l ON i.inhrelid = l.rel
+  )
+  SELECT EXISTS (
+    SELECT 1 FROM lineage l
+     WHERE l.rel IN (SELECT to_regclass(p)::oid FROM unnest($2::text[]) p)
+        OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = l.rel AND p.polname = 'tenant_isolation')
+  ) AS own`;
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 
 /** The public representation of a registered entity. */
 export function toRegisteredEntityResponse(e: RegisteredEntityEntity) {
@@ -46,15 +71,21 @@ export class RegisteredEntitiesService {
   constructor(private readonly db: DataSource) {}
 
   async register(auth: AuthContext, dto: RegisterEntityDto) {
+    // A capture reads every row written to the table, whoever writes it: an operator's decision.
+    if (dto.capture && !hasScope(auth.scopes, 'admin')) {
+      throw new ForbiddenException('API key lacks the scope "admin" (needed to register a capture)');
+    }
     const schema = dto.schema ?? 'public';
-    if (schema === 'public' && OWN_TABLES.has(dto.name)) {
-      throw new BadRequestException(`name: "${dto.name}" is one of Ruleflow's own tables`);
+    if (SYSTEM_SCHEMA.test(schema)) {
+      throw new BadRequestException(`schema: "${schema}" is a system schema; its tables cannot be registered`);
     }
     if (dto.capture && dto.type !== 'table') {
       throw new BadRequestException('capture: change capture works on tables only (a view has no rows of its own)');
     }
-    const found: Array<{ table_type: string }> = await this.db.query(
-      `SELECT table_type FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
+    // Exact, case-sensitive names: what PostgreSQL resolves for the quoted identifiers the trigger uses.
+    const found: Array<{ table_type: string; oid: number }> = await this.db.query(
+      `SELECT table_type, format('%I.%I', table_schema, table_name)::regclass::oid AS oid
+         FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
       [schema, dto.name],
     );
     const actual = found[0]?.table_type;
@@ -62,6 +93,9 @@ export class RegisteredEntitiesService {
       throw new BadRequestException(
         `name: there is no table or view ${schema}.${dto.name} in the application database`,
       );
+    if (await this.isOwnTable(found[0]!.oid)) {
+      throw new BadRequestException(`name: ${schema}.${dto.name} is one of Ruleflow's own tables`);
+    }
     const actualType = actual === 'VIEW' ? 'view' : 'table';
     if (actualType !== dto.type) {
       throw new BadRequestException(`type: ${schema}.${dto.name} is a ${actualType}, not a ${dto.type}`);
@@ -84,6 +118,9 @@ export class RegisteredEntitiesService {
       return toRegisteredEntityResponse(saved);
     } catch (err) {
       if (err instanceof QueryFailedError && (err as { code?: string }).code === '23505') {
+        if ((err as { constraint?: string }).constraint === ONE_CAPTURE_PER_TABLE) {
+          throw new ConflictException(`${schema}.${dto.name} is already captured (a table has one capture at most)`);
+        }
         throw new ConflictException(`${schema}.${dto.name} is already registered`);
       }
       if (err instanceof QueryFailedError && (err as { code?: string }).code === '42501') {
@@ -120,6 +157,19 @@ export class RegisteredEntitiesService {
       }
       await tx.getRepository(RegisteredEntityEntity).delete({ id: entity.id, tenantId: auth.tenantId });
     });
+  }
+
+  /** See IS_OWN_TABLE. */
+  private async isOwnTable(oid: number): Promise<boolean> {
+    const options = this.db.options as PostgresConnectionOptions;
+    const path = (schema: string | undefined, name: string) =>
+      schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
+    const mapped = [
+      ...this.db.entityMetadatas.map((m) => path(m.schema, m.tableName)),
+      path(options.schema, options.migrationsTableName ?? 'migrations'),
+    ];
+    const rows: Array<{ own: boolean }> = await this.db.query(IS_OWN_TABLE, [oid, mapped]);
+    return rows[0]?.own === true;
   }
 
   private async createTrigger(tx: EntityManager, e: RegisteredEntityEntity): Promise<void> {

@@ -8,7 +8,7 @@ export class RegisterEntityDto {
   @Matches(IDENTIFIER, { message: 'name must be a plain SQL identifier (letters, digits, _; at most 63)' })
   name: string;
 
-  @ApiPropertyOptional({ default: 'public' })
+  @ApiPropertyOptional({ default: 'public', description: 'exact, case-sensitive; system schemas are refused' })
   @IsOptional()
   @Matches(IDENTIFIER, { message: 'schema must be a plain SQL identifier (letters, digits, _; at most 63)' })
   schema?: string;
@@ -17,7 +17,10 @@ export class RegisterEntityDto {
   @IsIn(['table', 'view'])
   type: 'table' | 'view';
 
-  @ApiPropertyOptional({ default: false, description: 'emit on_create/on_update/on_delete events from row changes' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'emit on_create/on_update/on_delete events from row changes (needs the admin scope)',
+  })
   @IsOptional()
   @IsBoolean()
   capture?: boolean;
