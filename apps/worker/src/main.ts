@@ -6,6 +6,7 @@ import {
   resolveEncryptionKeys,
   temporalConnectionOptions,
 } from '@ruleflow/config';
+import { TransformSandbox } from '@ruleflow/activities';
 import { createDataSource, rowLevelSecurityBypass } from '@ruleflow/entities';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -53,11 +54,14 @@ async function main(): Promise<void> {
   await client.close();
 
   const connection = await NativeConnection.connect(connectionOptions);
-  const worker = await createRuleflowWorker({ config, dataSource, connection });
+  // Endpoint transforms run in sandbox processes: a hostile one fails its delivery, not this process.
+  const transforms = new TransformSandbox(config.transforms);
+  const worker = await createRuleflowWorker({ config, dataSource, connection, transforms });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
   try {
     await worker.run(); // resolves after SIGINT/SIGTERM once in-flight tasks are handed back
   } finally {
+    await transforms.close();
     await connection.close();
     await dataSource.destroy();
     log.info('worker stopped');

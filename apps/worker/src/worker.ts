@@ -12,6 +12,7 @@ import {
   PgScheduledRunStore,
   PgWebhookEndpointLookup,
 } from '@ruleflow/activities';
+import type { TransformSandbox } from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { resolveEncryptionKeys, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
 import { createSecretBox } from '@ruleflow/rules/node/secret-box';
@@ -29,6 +30,8 @@ export interface RuleflowWorkerOptions {
   taskQueue?: string;
   /** A prebuilt workflow bundle; defaults to dist/workflow-bundle.js when built, else bundles from source. */
   workflowBundlePath?: string;
+  /** The process's transform sandbox (main.ts closes it on shutdown); else the shared one with default limits. */
+  transforms?: TransformSandbox;
 }
 
 /** Where the worker's workflow code comes from: the prebuilt bundle when there is one. */
@@ -59,6 +62,7 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     notify: config.notifications,
     webhookEndpoints: new PgWebhookEndpointLookup(dataSource),
     endpointDeliveries: new PgEndpointDeliveryStore(dataSource),
+    transforms: options.transforms,
   });
   return Worker.create({
     connection,

@@ -4,6 +4,7 @@ import { createAlertActivities } from './alerts/alert.activities';
 import { createChainingActivities } from './chaining/chaining.activities';
 import { createEndpointDeliveryActivities } from './deliveries/endpoint-delivery.activities';
 import type { EndpointDeliveryStore } from './deliveries/endpoint-delivery.store';
+import type { TransformSandbox } from './deliveries/transform-sandbox';
 import type { ChildRunStore } from './chaining/child-run.store';
 import type { ExecutionActivityDeps } from './execution/execution.activities';
 import { createExecutionActivities } from './execution/execution.activities';
@@ -47,6 +48,8 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
   notify: NotificationProviders;
   /** Registered endpoints, for the rule `webhook` action with `config.webhookId`. */
   webhookEndpoints: WebhookEndpointLookup;
+  /** The sandbox endpoint transforms run in (one per worker process, closed on shutdown). */
+  transforms?: TransformSandbox;
 }
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
@@ -54,7 +57,7 @@ export function createActivities(deps: ActivityDeps) {
   return withTenantScopes({
     ...createExecutionActivities(deps),
     ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
-    ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints }),
+    ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints, transforms: deps.transforms }),
     ...createEndpointDeliveryActivities({
       deliveries: deps.deliveries,
       endpointDeliveries: deps.endpointDeliveries,
@@ -62,6 +65,7 @@ export function createActivities(deps: ActivityDeps) {
       timeoutMs: deps.webhooks.timeoutMs,
       circuitBreakerAfterMs: deps.webhooks.circuitBreakerAfterMs,
       secrets: deps.secrets,
+      transforms: deps.transforms,
     }),
     ...createSchedulingActivities(deps),
     ...createMaintenanceActivities(deps),

@@ -62,6 +62,12 @@ const envSchema = z.object({
   /** An endpoint whose deliveries have all failed for this long is disabled (default 5d). */
   WEBHOOK_CIRCUIT_BREAKER_AFTER: optionalString,
 
+  /** Endpoint transforms (JSONata) run in a pool of sandbox processes with these limits per evaluation. */
+  TRANSFORM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+  TRANSFORM_MEMORY_MB: z.coerce.number().int().min(16).max(4096).default(64),
+  TRANSFORM_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(2),
+  TRANSFORM_QUEUE_LIMIT: z.coerce.number().int().min(1).max(100000).default(100),
+
   SMTP_URL: optionalString,
   NOTIFY_SMS_URL: optionalString,
   NOTIFY_PUSH_URL: optionalString,
@@ -118,6 +124,11 @@ export interface RuleflowConfig {
     retry: { delaysMs: number[]; windowMs: number; jitter: number };
     circuitBreakerAfterMs: number;
   };
+  /**
+   * The sandbox endpoint transforms run in: this many processes, each evaluation within `timeoutMs`
+   * (then killed) and `memoryMb` of heap; at most `queueLimit` waiting, more are retried later.
+   */
+  transforms: { poolSize: number; timeoutMs: number; memoryMb: number; queueLimit: number };
   /** Notification providers; an unset one makes `send_notification` on that channel fail naming the variable. */
   notifications: { smtpUrl?: string; smsUrl?: string; pushUrl?: string; emailFrom: string };
   outbox: { pollMs: number };
@@ -194,6 +205,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       circuitBreakerAfterMs: e.WEBHOOK_CIRCUIT_BREAKER_AFTER
         ? durationVar('WEBHOOK_CIRCUIT_BREAKER_AFTER', e.WEBHOOK_CIRCUIT_BREAKER_AFTER)
         : 5 * 24 * 3_600_000,
+    },
+    transforms: {
+      poolSize: e.TRANSFORM_POOL_SIZE,
+      timeoutMs: e.TRANSFORM_TIMEOUT_MS,
+      memoryMb: e.TRANSFORM_MEMORY_MB,
+      queueLimit: e.TRANSFORM_QUEUE_LIMIT,
     },
     notifications: {
       smtpUrl: e.SMTP_URL,

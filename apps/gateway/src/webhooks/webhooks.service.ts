@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
   assertUrlAllowed,
+  checkTransform,
   ForbiddenUrlError,
   generateWebhookSecret,
   SECRET_ROTATION_OVERLAP_MS,
+  sharedTransformSandbox,
   TransformError,
   validateTransform,
 } from '@ruleflow/activities';
@@ -59,6 +61,7 @@ export class WebhooksService {
       payloadTemplate: dto.payloadTemplate ?? null,
       transform: dto.transform ?? null,
     });
+    await this.tryTransform(shaping.transform);
     const events = this.validateEvents(dto.events);
     await this.validateUrl(dto.url);
     const secret = generateWebhookSecret();
@@ -103,6 +106,7 @@ export class WebhooksService {
     // Validation that needs no row first (and the 404 before any 400 about the body's content is fine either way).
     const events = dto.events !== undefined ? this.validateEvents(dto.events) : undefined;
     if (dto.url !== undefined) await this.validateUrl(dto.url);
+    await this.tryTransform(dto.transform);
     return this.db.transaction(async (tx) => {
       const current = await this.find(tx, auth, id, true);
       const shaping = this.validateShaping({
@@ -289,6 +293,17 @@ export class WebhooksService {
       await assertUrlAllowed(url, { allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks });
     } catch (err) {
       if (err instanceof ForbiddenUrlError) throw new BadRequestException(`url: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** A new transform's trial run in the sandbox: one that hits a limit even on `{}` is refused (400). */
+  private async tryTransform(transform: string | null | undefined): Promise<void> {
+    if (typeof transform !== 'string') return;
+    try {
+      await checkTransform(transform, sharedTransformSandbox(this.config.transforms));
+    } catch (err) {
+      if (err instanceof TransformError) throw new BadRequestException(`transform: ${err.message}`);
       throw err;
     }
   }

@@ -22,7 +22,8 @@ import {
 } from '../webhook/webhook.activities';
 import type { EndpointDeliveryStore, EndpointSettings } from './endpoint-delivery.store';
 import { endpointSigningSecrets } from './endpoint-secrets';
-import { applyTransform } from './transform';
+import type { TransformSandbox } from './transform-sandbox';
+import { applyTransform, TransformSandboxUnavailableError } from './transform-sandbox';
 
 export interface EndpointDeliveryActivityDeps {
   deliveries: DeliveryStore;
@@ -36,6 +37,8 @@ export interface EndpointDeliveryActivityDeps {
   now?: () => Date;
   /** Replaces DNS resolution in tests. */
   resolve?: WebhookRequest['resolve'];
+  /** Where transforms run (the worker's pool); defaults to the process's shared sandbox. */
+  transforms?: TransformSandbox;
 }
 
 export interface AttemptEndpointDeliveryInput {
@@ -147,8 +150,11 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
       body = await shapeBody(
         delivery.payload ?? { type: delivery.eventType, timestamp: startedAt.toISOString(), data: null },
         endpoint,
+        deps.transforms,
       );
     } catch (err) {
+      // The sandbox busy or down is ours, not the endpoint's: thrown, so Temporal retries the activity.
+      if (err instanceof TransformSandboxUnavailableError) throw err;
       const error = `payload shaping failed: ${err instanceof Error ? err.message : String(err)}`;
       await record({ statusCode: null, error, responseBody: null, durationMs: 0 }, 'failed', null, error);
       return { outcome: 'failed', statusCode: null, error };
@@ -247,10 +253,11 @@ export type EndpointDeliveryActivities = ReturnType<typeof createEndpointDeliver
 export async function shapeBody(
   payload: { type: string; timestamp: string; data: unknown },
   endpoint: Pick<EndpointSettings, 'fieldSelection' | 'payloadTemplate' | 'transform'>,
+  transforms?: TransformSandbox,
 ): Promise<string> {
   const envelope = { type: payload.type, timestamp: payload.timestamp };
   let data = shapeData(payload.data, envelope, endpoint);
-  if (endpoint.transform) data = await applyTransform(endpoint.transform, data);
+  if (endpoint.transform) data = await applyTransform(endpoint.transform, data, transforms);
   return JSON.stringify({ ...envelope, data });
 }
 

@@ -1,6 +1,9 @@
-import { applyTransform, TransformError, TRANSFORM_LIMITS, validateTransform } from './transform';
+import { TransformError, TRANSFORM_LIMITS, validateTransform } from './transform';
+import { applyTransform, sharedTransformSandbox } from './transform-sandbox';
 
 describe('endpoint transform (JSONata)', () => {
+  afterAll(() => sharedTransformSandbox().close());
+
   it('reshapes data', async () => {
     await expect(applyTransform('{ "orderId": id, "amount": total * 100 }', { id: 'o1', total: 2.5 })).resolves.toEqual(
       {

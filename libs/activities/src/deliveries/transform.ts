@@ -1,10 +1,11 @@
 /**
  * An endpoint's `transform`: a JSONata expression applied to the shaped `data` of each delivery.
  *
- * Checked when the endpoint is saved (syntax) and bounded when it runs, so a hostile expression
- * cannot stall a worker: a time limit and a nesting limit checked at every evaluation step (JSONata
+ * Checked when the endpoint is saved (syntax, length) and bounded when it runs. This file is what
+ * runs inside the sandbox's worker thread (transform-sandbox.ts, which adds the hard memory and
+ * wall-clock limits): a time limit and a nesting limit checked at every evaluation step (JSONata
  * guardrails), regular expressions on RE2 (linear time, no catastrophic backtracking), and a cap on
- * the size of what comes out.
+ * the size of what comes out. It imports nothing but JSONata and RE2, so the thread loads it alone.
  */
 import jsonata from 'jsonata';
 import { RE2 } from 're2-wasm';
@@ -16,9 +17,19 @@ export const TRANSFORM_LIMITS = {
   maxOutputBytes: 1024 * 1024,
 } as const;
 
+/** The limits one evaluation runs under (the time limit comes from config `transforms.timeoutMs`). */
+export type TransformLimits = { readonly [K in keyof typeof TRANSFORM_LIMITS]: number };
+
+/** Which limit stopped an evaluation. */
+export type TransformLimit = 'time' | 'memory' | 'depth' | 'size';
+
 /** A transform that cannot be compiled or evaluated; the message names the problem and where. */
 export class TransformError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Set when a limit stopped it (not an error of the expression on this data). */
+    readonly limit?: TransformLimit,
+  ) {
     super(message);
     this.name = 'TransformError';
   }
@@ -50,54 +61,66 @@ class Re2Engine {
   }
 }
 
-function describe(err: unknown): string {
+function failure(prefix: string, err: unknown, limits: TransformLimits): TransformError {
   const e = err as JsonataError;
+  if (e?.code === 'D1012') return new TransformError(`${prefix}took longer than ${limits.timeoutMs} ms`, 'time');
+  if (e?.code === 'D1011') return new TransformError(`${prefix}nests deeper than ${limits.maxDepth} levels`, 'depth');
+  if (err instanceof RangeError) {
+    return /call stack/i.test(err.message)
+      ? new TransformError(`${prefix}nests too deeply`, 'depth')
+      : new TransformError(`${prefix}grows too large (${err.message})`, 'size');
+  }
   const at = typeof e?.position === 'number' ? ` at position ${e.position}` : '';
-  if (e?.code === 'D1012') return `took longer than ${TRANSFORM_LIMITS.timeoutMs} ms`;
-  if (e?.code === 'D1011') return `nests deeper than ${TRANSFORM_LIMITS.maxDepth} levels`;
   const message = typeof e?.message === 'string' ? e.message : String(err);
-  return `${message}${at}${e?.code ? ` (${e.code})` : ''}`;
+  return new TransformError(`${prefix}${message}${at}${e?.code ? ` (${e.code})` : ''}`);
 }
 
-function compile(expression: string): jsonata.Expression {
-  if (expression.length > TRANSFORM_LIMITS.maxExpressionLength) {
-    throw new TransformError(`is longer than ${TRANSFORM_LIMITS.maxExpressionLength} characters`);
+function compile(expression: string, limits: TransformLimits): jsonata.Expression {
+  if (expression.length > limits.maxExpressionLength) {
+    throw new TransformError(`is longer than ${limits.maxExpressionLength} characters`);
   }
   try {
     return jsonata(expression, {
       RegexEngine: Re2Engine as unknown as RegExpConstructor,
-      timeout: TRANSFORM_LIMITS.timeoutMs,
-      stack: TRANSFORM_LIMITS.maxDepth,
+      timeout: limits.timeoutMs,
+      stack: limits.maxDepth,
     });
   } catch (err) {
-    throw new TransformError(`is not valid JSONata: ${describe(err)}`);
+    throw failure('is not valid JSONata: ', err, limits);
   }
 }
 
 /** Throws a TransformError naming the problem when `expression` is not valid JSONata (for saving an endpoint). */
 export function validateTransform(expression: string): void {
-  compile(expression);
+  compile(expression, TRANSFORM_LIMITS);
 }
 
-/** `expression` over `data`, within the limits; `undefined` results become `null`. */
-export async function applyTransform(expression: string, data: unknown): Promise<unknown> {
-  const compiled = compile(expression);
+/**
+ * `expression` over `data` in this thread, within the step-checked limits: the result as JSON text
+ * (`null` for no result). Only the sandbox's worker thread calls this; everyone else uses `applyTransform`.
+ */
+export async function evaluateTransformToJson(
+  expression: string,
+  data: unknown,
+  limits: TransformLimits,
+): Promise<string> {
+  const compiled = compile(expression, limits);
   let result: unknown;
   try {
     result = await compiled.evaluate(data);
   } catch (err) {
-    throw new TransformError(`transform failed: ${describe(err)}`);
+    throw failure('transform failed: ', err, limits);
   }
-  if (result === undefined) return null;
+  if (result === undefined) return 'null';
+  const tooLarge = () =>
+    new TransformError(`transform failed: its result is larger than ${limits.maxOutputBytes} bytes`, 'size');
   let text: string | undefined;
   try {
     text = JSON.stringify(result);
-  } catch {
-    throw new TransformError('transform failed: its result is not JSON');
+  } catch (err) {
+    throw err instanceof RangeError ? tooLarge() : new TransformError('transform failed: its result is not JSON');
   }
-  if (text !== undefined && Buffer.byteLength(text) > TRANSFORM_LIMITS.maxOutputBytes) {
-    throw new TransformError(`transform failed: its result is larger than ${TRANSFORM_LIMITS.maxOutputBytes} bytes`);
-  }
+  if (text !== undefined && Buffer.byteLength(text) > limits.maxOutputBytes) throw tooLarge();
   // Through JSON: JSONata sequences and functions become plain data.
-  return text === undefined ? null : (JSON.parse(text) as unknown);
+  return text ?? 'null';
 }

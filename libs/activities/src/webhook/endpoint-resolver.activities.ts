@@ -11,7 +11,9 @@ import { shapeData } from '@ruleflow/rules';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import { endpointSigningSecrets } from '../deliveries/endpoint-secrets';
-import { applyTransform, TransformError } from '../deliveries/transform';
+import { TransformError } from '../deliveries/transform';
+import type { TransformSandbox } from '../deliveries/transform-sandbox';
+import { applyTransform } from '../deliveries/transform-sandbox';
 
 export interface ResolveEndpointInput {
   tenantId: string;
@@ -46,7 +48,12 @@ export class PgWebhookEndpointLookup implements WebhookEndpointLookup {
   }
 }
 
-export function createEndpointResolverActivities(deps: { endpoints: WebhookEndpointLookup; now?: () => Date }) {
+export function createEndpointResolverActivities(deps: {
+  endpoints: WebhookEndpointLookup;
+  now?: () => Date;
+  /** Where transforms run (the worker's pool); defaults to the process's shared sandbox. */
+  transforms?: TransformSandbox;
+}) {
   const now = deps.now ?? (() => new Date());
 
   async function resolveWebhookEndpoint(input: ResolveEndpointInput): Promise<ResolvedEndpoint> {
@@ -71,8 +78,9 @@ export function createEndpointResolverActivities(deps: { endpoints: WebhookEndpo
       let data = shapeData(input.envelope.data, { type, timestamp }, endpoint);
       if (endpoint.transform) {
         try {
-          data = await applyTransform(endpoint.transform, data);
+          data = await applyTransform(endpoint.transform, data, deps.transforms);
         } catch (err) {
+          // Not a TransformError (the sandbox busy or down): thrown plainly, so Temporal retries.
           if (!(err instanceof TransformError)) throw err;
           throw ApplicationFailure.create({
             type: ENDPOINT_FAILURE_TYPES.transform,
