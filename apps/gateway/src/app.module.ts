@@ -12,6 +12,7 @@ import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/http-exception.filter';
+import { redactUrl } from './common/redact-url';
 import { RULEFLOW_CONFIG, SECRET_BOX } from './common/tokens';
 import { DatabaseModule } from './database/database.module';
 import { DependenciesModule } from './dependencies/dependencies.module';
@@ -55,6 +56,14 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
+/** pino-http's serialized request (pino-std-serializers), with the URL redacted. */
+function redactRequest(req: { url?: string; query?: unknown; params?: unknown }) {
+  req.url = redactUrl(req.url);
+  delete req.query;
+  delete req.params;
+  return req;
+}
+
 @Module({})
 export class AppModule {
   static forRoot(config: RuleflowConfig): DynamicModule {
@@ -67,6 +76,9 @@ export class AppModule {
             level: config.logLevel,
             genReqId: requestId,
             base: { service: 'ruleflow-gateway' },
+            // The request line never carries a credential into the log: hook tokens and query-string keys
+            // are masked in `url`, and `query`/`params` (which repeat them) are left out.
+            serializers: { req: redactRequest },
             // pino-http's request serializer logs no body; the body paths guard against one that does
             // (secrets of rule actions and action templates, see ACTION_SECRET_FIELDS).
             redact: {

@@ -2,77 +2,29 @@
  * rateLimitPerHour is one budget per key however many gateway processes serve it: two real gateway
  * OS processes on one database share the hourly window counted in PostgreSQL.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isProcessAlive } from '@ruleflow/local-stack';
-import type { TestDatabase } from '@ruleflow/testing';
-import {
-  createTestDatabase,
-  freePort,
-  killTree,
-  testTemporalAddress,
-  uniqueTaskQueue,
-  writeTsRegister,
-} from '@ruleflow/testing';
+import type { GatewayProcess, TestDatabase } from '@ruleflow/testing';
+import { createTestDatabase, startGatewayProcess, uniqueTaskQueue, writeTsRegister } from '@ruleflow/testing';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const ADMIN_KEY = 'rf_rate_limit_processes_admin_0123456789';
-
-interface Gateway {
-  child: ChildProcess;
-  url: string;
-  output: string[];
-}
 
 describe('rate limit across two gateway processes', () => {
   let database: TestDatabase;
   let tmpDir: string;
-  const gateways: Gateway[] = [];
+  const gateways: GatewayProcess[] = [];
 
-  async function startGateway(register: string, taskQueue: string): Promise<Gateway> {
-    const port = await freePort();
-    const { DATABASE_URL: _d, PORT: _p, ...inherited } = process.env;
-    const child = spawn(process.execPath, ['-r', register, path.join(ROOT, 'apps', 'gateway', 'src', 'main.ts')], {
-      cwd: ROOT,
-      env: {
-        ...inherited,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: '4',
-        TEMPORAL_ADDRESS: testTemporalAddress(),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        RULEFLOW_ADMIN_KEY: ADMIN_KEY,
-        RULEFLOW_DATA_DIR: tmpDir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  async function startGateway(register: string, taskQueue: string): Promise<GatewayProcess> {
+    const gateway = await startGatewayProcess({
+      register,
+      databaseUrl: database.url,
+      taskQueue,
+      adminKey: ADMIN_KEY,
+      dataDir: tmpDir,
     });
-    const gateway: Gateway = { child, url: `http://127.0.0.1:${port}`, output: [] };
-    child.stdout!.on('data', (d: Buffer) => gateway.output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => gateway.output.push(d.toString()));
     gateways.push(gateway);
     return gateway;
-  }
-
-  async function waitHealthy(gateway: Gateway): Promise<void> {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (gateway.child.exitCode !== null) {
-        throw new Error(`gateway exited ${gateway.child.exitCode}:\n${gateway.output.join('')}`);
-      }
-      try {
-        if ((await fetch(`${gateway.url}/health`)).status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`gateway not healthy after 90 s:\n${gateway.output.join('')}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 
   beforeAll(async () => {
@@ -81,19 +33,19 @@ describe('rate limit across two gateway processes', () => {
     database = await createTestDatabase();
     const taskQueue = uniqueTaskQueue('rate');
     // Started one after the other: both bootstrap the same admin key and default tenant at start.
-    await waitHealthy(await startGateway(register, taskQueue));
-    await waitHealthy(await startGateway(register, taskQueue));
+    await (await startGateway(register, taskQueue)).waitHealthy();
+    await (await startGateway(register, taskQueue)).waitHealthy();
   });
 
   afterAll(async () => {
-    for (const g of gateways) if (g.child.pid && isProcessAlive(g.child.pid)) killTree(g.child.pid);
+    for (const g of gateways) g.kill();
     await new Promise((r) => setTimeout(r, 300));
     await database?.drop();
     rmSync(tmpDir, { recursive: true, force: true });
   });
 
   it('rateLimitPerHour=10: of 14 requests alternating between the processes, exactly 10 pass and 4 get 429 with Retry-After', async () => {
-    const [one, two] = gateways as [Gateway, Gateway];
+    const [one, two] = gateways as [GatewayProcess, GatewayProcess];
     expect(one.child.pid).not.toBe(two.child.pid);
 
     const created = await fetch(`${one.url}/v1/api-keys`, {

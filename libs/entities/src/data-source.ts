@@ -19,6 +19,7 @@ import { RowLevelSecurity1764201600001 } from './migrations/1764201600001-row-le
 import { WebhookEndpoints1764288000000 } from './migrations/1764288000000-webhook-endpoints';
 import { DeliveryError1764288000001 } from './migrations/1764288000001-delivery-error';
 import { CaptureGuard1764374400000 } from './migrations/1764374400000-capture-guard';
+import { HookTokenHashes1764374400001 } from './migrations/1764374400001-hook-token-hashes';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -67,6 +68,7 @@ export const MIGRATIONS = [
   WebhookEndpoints1764288000000,
   DeliveryError1764288000001,
   CaptureGuard1764374400000,
+  HookTokenHashes1764374400001,
 ];
 
 export interface DataSourceOptions {

@@ -34,9 +34,16 @@ export class RuleEntity {
   @Column({ type: 'jsonb' })
   trigger: RuleTrigger;
 
-  /** Secret of a `webhook`-triggered rule: `POST /v1/hooks/<token>`. Never listed except as the hook URL. */
-  @Column({ name: 'hook_token', type: 'text', nullable: true })
-  hookToken: string | null;
+  /**
+   * SHA-256 (hex) of the secret token of a `webhook`-triggered rule (`POST /v1/hooks/<token>`); the
+   * token itself is shown once, when it is made, and never stored.
+   */
+  @Column({ name: 'hook_token_hash', type: 'text', nullable: true })
+  hookTokenHash: string | null;
+
+  /** The token's first characters, to tell hooks apart in the masked URL. */
+  @Column({ name: 'hook_token_prefix', type: 'text', nullable: true })
+  hookTokenPrefix: string | null;
 
   @Column({ type: 'jsonb' })
   conditions: Conditions;

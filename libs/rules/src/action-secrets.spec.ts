@@ -66,6 +66,29 @@ describe('action secrets registry', () => {
     expect(replaced!.config.secret).toBe('whsec_new');
   });
 
+  it('keeps stored secrets only while the target (scheme, host, port or endpoint) stays the same', () => {
+    const stored = [webhook({ url: 'https://erp.example.com/a', secret: 'whsec_old', headers: { 'X-API-Key': 'k' } })];
+    const resend = (config: Record<string, unknown>) =>
+      restoreMaskedActions([webhook({ secret: SECRET_MASK, ...config })], stored) as Array<{
+        config: Record<string, unknown>;
+      }>;
+    expect(resend({ url: 'https://ERP.example.com:443/b?x=1' })[0]!.config.secret).toBe('whsec_old');
+    for (const url of ['https://evil.example.net/a', 'http://erp.example.com/a', 'https://erp.example.com:8443/a']) {
+      expect(() => resend({ url })).toThrow("actions[0].config.secret: the URL's host changed; give the secret again");
+    }
+    expect(() =>
+      resend({ url: 'https://erp.example.com/a', webhookId: '0b0e2a4c-6b7e-4f5e-9d6c-7a1b2c3d4e5f' }),
+    ).toThrow(/host changed/);
+    // A credential header the same; a new value given again is fine.
+    expect(() =>
+      restoreMaskedActions(
+        [webhook({ url: 'https://evil.example.net/', secret: 'whsec_new', headers: { 'x-api-key': SECRET_MASK } })],
+        stored,
+      ),
+    ).toThrow(`actions[0].config.headers["x-api-key"]: the URL's host changed; give the secret again`);
+    expect(resend({ url: 'https://evil.example.net/', secret: 'whsec_new' })[0]!.config.secret).toBe('whsec_new');
+  });
+
   it('refuses a mask with nothing stored behind it, naming the place', () => {
     expect(() => restoreMaskedActions([webhook({ secret: SECRET_MASK }, 'other')], [webhook({ secret: 'a' })])).toThrow(
       /^actions\[0\]\.config\.secret: is the mask/,

@@ -112,9 +112,27 @@ function safeParse(text: string): unknown {
 }
 
 /**
+ * Where a config sends its secrets: a registered endpoint (`webhookId`) or the URL's origin
+ * (scheme, host and port, normalised: case and default ports do not count). A URL that does not
+ * parse (a template, say) is compared as written.
+ */
+export function secretTarget(config: Record<string, unknown>): string | undefined {
+  if (typeof config.webhookId === 'string') return `webhook:${config.webhookId}`;
+  if (typeof config.url !== 'string') return undefined;
+  try {
+    const origin = new URL(config.url).origin;
+    return origin === 'null' ? `url:${config.url}` : origin;
+  } catch {
+    return `url:${config.url}`;
+  }
+}
+
+/**
  * Puts stored secrets back where a client sent SECRET_MASK (a GET → PATCH round trip). `stored`
  * holds the current config, opened; headers are matched by name case-insensitively. A mask with
- * nothing stored behind it is a RuleValidationError at `path` (never accepted as the literal value).
+ * nothing stored behind it is a RuleValidationError at `path` (never accepted as the literal value),
+ * and so is a mask sent with a new target (secretTarget): a stored credential never follows a
+ * request to another host unless it is given again.
  */
 export function restoreMaskedConfig(
   type: unknown,
@@ -125,12 +143,17 @@ export function restoreMaskedConfig(
   return mapActionSecrets(type, config, (value, secretPath) => {
     if (value !== SECRET_MASK) return value;
     const kept = stored ? storedAt(stored, secretPath) : undefined;
-    if (kept !== undefined) return kept;
     const where = secretPath.reduce((p, key) => appendKey(p, key), path);
-    throw new RuleValidationError(
-      where,
-      `is the mask "${SECRET_MASK}" but there is no stored secret here to keep; send the secret itself`,
-    );
+    if (kept === undefined) {
+      throw new RuleValidationError(
+        where,
+        `is the mask "${SECRET_MASK}" but there is no stored secret here to keep; send the secret itself`,
+      );
+    }
+    if (secretTarget(config) !== secretTarget(stored!)) {
+      throw new RuleValidationError(where, "the URL's host changed; give the secret again");
+    }
+    return kept;
   });
 }
 
@@ -169,5 +192,25 @@ export function restoreMaskedActions(
       `${path}[${i}].config`,
     );
     return { ...action, config };
+  });
+}
+
+/**
+ * An action naming a template inherits the template's secrets only while it sends them where the
+ * template does: an own `url` (or `webhookId`) with another target must give each inherited secret
+ * again (a RuleValidationError at `path` otherwise). `own` is the action's config before the merge.
+ */
+export function assertTemplateSecretsStay(
+  type: unknown,
+  templateConfig: Record<string, unknown>,
+  own: Record<string, unknown>,
+  path: string,
+): void {
+  if (secretTarget({ ...templateConfig, ...own }) === secretTarget(templateConfig)) return;
+  mapActionSecrets(type, templateConfig, (value, secretPath) => {
+    // The merge is shallow: an own `secret` or `headers` replaces the template's.
+    if (Object.hasOwn(own, secretPath[0])) return value;
+    const where = secretPath.reduce((p, key) => appendKey(p, key), path);
+    throw new RuleValidationError(where, "the URL's host differs from the template's; give the secret again");
   });
 }

@@ -5,3 +5,4 @@ export * from './temporal';
 export * from './process-tree';
 export * from './capturing-logger';
 export * from './ts-register';
+export * from './gateway-process';

@@ -14,6 +14,9 @@ export { generateApiKey, hashApiKey } from './api-key-codec';
 export type KeyCheck =
   { ok: true; auth: AuthContext } | { ok: false; status: 401 | 429; reason: string; retryAfterSeconds?: number };
 
+/** The one 401 for a key that is malformed, unknown, revoked or expired: the answer tells them apart for nobody. */
+export const INVALID_API_KEY = 'invalid API key';
+
 /** A quota does not renew; clients are told to come back in a day (an operator raises it meanwhile). */
 const QUOTA_RETRY_AFTER_SECONDS = 86_400;
 
@@ -26,20 +29,15 @@ export class ApiKeysService {
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
   ) {}
 
-  /** Resolve a presented key: unknown, disabled and expired keys are refused. Usage is counted. */
+  /** Resolve a presented key: unknown, disabled and expired keys are refused alike. Usage is counted. */
   async authenticate(presented: string): Promise<KeyCheck> {
-    if (!presented.startsWith('rf_') || presented.length > 200)
-      return { ok: false, status: 401, reason: 'invalid API key' };
+    const refused: KeyCheck = { ok: false, status: 401, reason: INVALID_API_KEY };
+    if (!presented.startsWith('rf_') || presented.length > 200) return refused;
     const hash = hashApiKey(presented);
     const key = await this.db.getRepository(ApiKeyEntity).findOne({ where: { keyHash: hash } });
     // The lookup is by hash; the constant-time compare guards against any index/collation surprise.
-    if (!key || !timingSafeEqual(Buffer.from(key.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
-      return { ok: false, status: 401, reason: 'invalid API key' };
-    }
-    if (!key.enabled) return { ok: false, status: 401, reason: 'API key has been revoked' };
-    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
-      return { ok: false, status: 401, reason: 'API key has expired' };
-    }
+    if (!key || !timingSafeEqual(Buffer.from(key.keyHash, 'hex'), Buffer.from(hash, 'hex'))) return refused;
+    if (!key.enabled || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return refused;
     if (key.rateLimitPerHour !== null) {
       // A fixed hourly window counted in PostgreSQL: every gateway process sees the same count.
       const rows: Array<{ count: number; retry_after: number }> = await this.db.query(

@@ -1,8 +1,16 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { ForbiddenException, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { Reflector } from '@nestjs/core';
 import { asSystem } from '@ruleflow/entities';
+import { hasKeyInQuery } from '../common/redact-url';
 import { ApiKeysService } from './api-keys.service';
 import type { AuthedRequest } from './auth-context';
 import type { Scope } from './scopes';
@@ -17,9 +25,15 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    // On every route, public ones too: a key in a URL ends up in proxies' and browsers' histories.
+    if (hasKeyInQuery(req.originalUrl ?? req.url)) {
+      throw new BadRequestException(
+        'API keys are not accepted in the query string; send the key in the Authorization or X-API-Key header',
+      );
+    }
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const req = context.switchToHttp().getRequest<AuthedRequest>();
     const presented = extractKey(req.headers.authorization, req.headers['x-api-key']);
     if (!presented) throw new UnauthorizedException('missing API key (Authorization: Bearer <key> or X-API-Key)');
     // Keys are looked up before the tenant is known.

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ConflictException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { ExecutionInput, ExecutionStatus, NewExecution } from '@ruleflow/entities';
 import { EXECUTION_STATUSES, ExecutionEntity, RuleEntity } from '@ruleflow/entities';
@@ -21,6 +14,7 @@ import { decodeCursor, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
 import { isUuid } from '../common/uuid';
 import { RunLauncher } from '../runs/run-launcher.service';
+import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {
   BulkRerunDto,
   ExecutionSummary,
@@ -209,7 +203,7 @@ export class ExecutionsService {
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
-      throw new ServiceUnavailableException(`could not reach Temporal to cancel the run: ${(err as Error).message}`);
+      throw temporalUnavailable(this.logger, 'could not reach Temporal to cancel the run', err);
     }
   }
 

@@ -7,6 +7,7 @@ import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 import { ruleWorkflowId } from '@ruleflow/workflows';
 import { DataSource } from 'typeorm';
 import { RunLauncher } from '../runs/run-launcher.service';
+import { hashHookToken } from './hook-token';
 
 /** Hook tokens are 32 random bytes in base64url (43 characters); anything unlike one is not looked up. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,200}$/;
@@ -77,14 +78,15 @@ export class HooksService {
 
   /** The active webhook rule of this token; every other case is the same 404, so nothing is revealed. */
   private async authenticate(token: string): Promise<RuleEntity> {
-    const rule = TOKEN_SHAPE.test(token)
-      ? await this.db.getRepository(RuleEntity).findOneBy({ hookToken: token })
-      : null;
+    // Only the token's hash is stored: found by hash, like API keys.
+    const hash = TOKEN_SHAPE.test(token) ? hashHookToken(token) : null;
+    const rule = hash ? await this.db.getRepository(RuleEntity).findOneBy({ hookTokenHash: hash }) : null;
     // The unique index finds the row; the constant-time check is the comparison we rely on.
     const valid =
       rule !== null &&
-      rule.hookToken !== null &&
-      sameSecret(rule.hookToken, token) &&
+      hash !== null &&
+      rule.hookTokenHash !== null &&
+      sameSecret(rule.hookTokenHash, hash) &&
       rule.isActive &&
       rule.triggerType === 'webhook';
     if (!valid) throw new NotFoundException('hook not found');

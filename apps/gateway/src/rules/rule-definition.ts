@@ -2,7 +2,13 @@ import { BadRequestException } from '@nestjs/common';
 import { assertUrlAllowed, ForbiddenUrlError } from '@ruleflow/activities';
 import type { ActionTemplateEntity, RuleTrigger, StoredAction } from '@ruleflow/entities';
 import type { ActionType, Conditions, TriggerType } from '@ruleflow/rules';
-import { isPlainObject, normalizeActions, normalizeConditions, RuleValidationError } from '@ruleflow/rules';
+import {
+  assertTemplateSecretsStay,
+  isPlainObject,
+  normalizeActions,
+  normalizeConditions,
+  RuleValidationError,
+} from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 import { parseScheduleSpec } from '../schedules/schedule-spec';
 
@@ -124,6 +130,7 @@ async function mergeTemplates(actions: unknown[], ctx: RuleDefinitionContext): P
     }
     const own = action.config === undefined ? {} : action.config;
     if (!isPlainObject(own)) throw new RuleValidationError(`actions[${i}].config`, 'must be an object');
+    assertTemplateSecretsStay(type, template.defaultConfig, own, `actions[${i}].config`);
     return { ...action, type, config: { ...template.defaultConfig, ...own } };
   });
 }

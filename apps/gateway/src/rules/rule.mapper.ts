@@ -1,10 +1,17 @@
 import type { RuleEntity } from '@ruleflow/entities';
 import { isPlainObject, maskActionSecrets } from '@ruleflow/rules';
+import { hookUrl, maskedHookUrl } from '../hooks/hook-token';
 
-/** The public representation of a rule: every secret (see ACTION_SECRET_FIELDS) shown as the mask. */
-export function toRuleResponse(rule: RuleEntity) {
+/**
+ * The public representation of a rule: every secret (see ACTION_SECRET_FIELDS) shown as the mask,
+ * and the hook URL masked unless `reveal.hookToken` (just made, shown this once) is given. (An
+ * options object, so `rows.map(toRuleResponse)` passing an index reveals nothing.)
+ */
+export function toRuleResponse(rule: RuleEntity, reveal?: { hookToken?: string }) {
   const record = toRuleRecord(rule);
-  return { ...record, actions: maskActionSecrets(record.actions) };
+  const token = typeof reveal?.hookToken === 'string' ? reveal.hookToken : undefined;
+  const trigger = token === undefined ? record.trigger : { ...record.trigger, hookUrl: hookUrl(token) };
+  return { ...record, trigger, actions: maskActionSecrets(record.actions) };
 }
 
 /** A stored rule version (sealed secrets) as the public representation: secrets masked. */
@@ -17,7 +24,7 @@ export function maskRuleRecord(record: object): object {
   return { ...record, actions: masked };
 }
 
-/** The rule as `rule_versions` keeps it: the response shape, secrets sealed as stored (not masked). */
+/** The rule as `rule_versions` keeps it: the response shape, secrets sealed as stored (not masked), the hook URL masked. */
 export function toRuleRecord(rule: RuleEntity) {
   return {
     id: rule.id,
@@ -27,7 +34,7 @@ export function toRuleRecord(rule: RuleEntity) {
     trigger: {
       ...rule.trigger,
       type: rule.triggerType,
-      ...(rule.hookToken ? { hookUrl: `/v1/hooks/${rule.hookToken}` } : {}),
+      ...(rule.hookTokenHash ? { hookUrl: maskedHookUrl(rule.hookTokenPrefix) } : {}),
     },
     conditions: rule.conditions,
     actions: rule.actions,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { NotAudited } from '../audit/not-audited.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
@@ -84,6 +84,20 @@ export class RulesController {
   @ApiOperation({ summary: 'Stop matching events (a scheduled rule pauses its schedule)' })
   deactivate(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.rules.setActive(auth, id, false);
+  }
+
+  @Post(':id/rotate-hook')
+  @HttpCode(200)
+  @RequireScope('rules:write')
+  @ApiOperation({
+    summary: 'A new hook token for a webhook-triggered rule',
+    description:
+      'Answers `{"hookUrl"}` with the new URL in full (shown only here); the old URL answers 404 at once. ' +
+      'Other responses show the URL with the token masked. 409 when the rule is not webhook-triggered.',
+  })
+  @ApiOkResponse({ schema: { type: 'object', properties: { hookUrl: { type: 'string' } } } })
+  rotateHook(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.rules.rotateHook(auth, id);
   }
 
   @Post(':id/test')

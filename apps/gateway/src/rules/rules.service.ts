@@ -1,11 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  BadRequestException,
-  Inject,
-  Injectable,
-  NotFoundException,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { RuleEntity, RuleVersionEntity, WebhookEntity } from '@ruleflow/entities';
 import type { RuleEvent, TemplateContext, TriggerType } from '@ruleflow/rules';
@@ -19,10 +13,12 @@ import type { AuthContext } from '../auth/auth-context';
 import type { Page, PageQueryDto } from '../common/pagination';
 import { decodeCursor, fetchPage, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG } from '../common/tokens';
+import { hookUrl, newHookToken } from '../hooks/hook-token';
 import { isUuid } from '../common/uuid';
 import type { LaunchedRun } from '../runs/run-launcher.service';
 import { RunLauncher } from '../runs/run-launcher.service';
 import { RuleSchedulesService } from '../schedules/rule-schedules.service';
+import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {
   CreateRuleDto,
   ListRulesQueryDto,
@@ -40,6 +36,8 @@ import { RULES_CHANGED_CHANNEL } from './rule-cache';
 
 @Injectable()
 export class RulesService {
+  private readonly logger = new Logger(RulesService.name);
+
   constructor(
     private readonly db: DataSource,
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
@@ -51,22 +49,29 @@ export class RulesService {
 
   async create(auth: AuthContext, dto: CreateRuleDto): Promise<RuleResponse> {
     const definition = await this.parse(auth, dto);
-    return this.write(auth, async (tx) => {
-      const repo = tx.getRepository(RuleEntity);
-      return repo.save(
-        repo.create({
-          tenantId: auth.tenantId,
-          name: dto.name,
-          description: dto.description ?? null,
-          entity: dto.entity,
-          ...definition,
-          hookToken: definition.triggerType === 'webhook' ? newHookToken() : null,
-          priority: dto.priority ?? 0,
-          isActive: dto.isActive ?? true,
-          version: 1,
-        }),
-      );
-    });
+    // The token is shown in this response only; the rule keeps its hash.
+    const hook = definition.triggerType === 'webhook' ? newHookToken() : undefined;
+    return this.write(
+      auth,
+      async (tx) => {
+        const repo = tx.getRepository(RuleEntity);
+        return repo.save(
+          repo.create({
+            tenantId: auth.tenantId,
+            name: dto.name,
+            description: dto.description ?? null,
+            entity: dto.entity,
+            ...definition,
+            hookTokenHash: hook?.stored.hookTokenHash ?? null,
+            hookTokenPrefix: hook?.stored.hookTokenPrefix ?? null,
+            priority: dto.priority ?? 0,
+            isActive: dto.isActive ?? true,
+            version: 1,
+          }),
+        );
+      },
+      () => hook?.token,
+    );
   }
 
   async list(auth: AuthContext, query: ListRulesQueryDto): Promise<Page<RuleResponse>> {
@@ -86,7 +91,7 @@ export class RulesService {
       .offset(offset)
       .limit(limit + 1)
       .getMany();
-    return toPage(rows, offset, limit, toRuleResponse);
+    return toPage(rows, offset, limit, (r) => toRuleResponse(r));
   }
 
   async get(auth: AuthContext, id: string): Promise<RuleResponse> {
@@ -113,21 +118,47 @@ export class RulesService {
           current,
         )
       : undefined;
-    return this.write(auth, async (tx) => {
+    // A rule that becomes webhook-triggered gets its token here, shown in this response only.
+    let madeToken: string | undefined;
+    return this.write(
+      auth,
+      async (tx) => {
+        const rule = await this.find(tx, auth, id, true);
+        if (definition) {
+          Object.assign(rule, definition);
+          if (definition.triggerType !== 'webhook') Object.assign(rule, { hookTokenHash: null, hookTokenPrefix: null });
+          else if (rule.hookTokenHash === null) {
+            const hook = newHookToken();
+            Object.assign(rule, hook.stored);
+            madeToken = hook.token;
+          }
+        }
+        if (dto.name !== undefined) rule.name = dto.name;
+        if (dto.description !== undefined) rule.description = dto.description;
+        if (dto.entity !== undefined) rule.entity = dto.entity;
+        if (dto.priority !== undefined) rule.priority = dto.priority;
+        if (dto.isActive !== undefined) rule.isActive = dto.isActive;
+        rule.version += 1;
+        return tx.getRepository(RuleEntity).save(rule);
+      },
+      () => madeToken,
+    );
+  }
+
+  /**
+   * A new hook token for a webhook-triggered rule: the old URL stops working with this commit. The
+   * rule's definition is unchanged (no new version); the new URL is shown in this answer only.
+   */
+  async rotateHook(auth: AuthContext, id: string): Promise<{ hookUrl: string }> {
+    const hook = newHookToken();
+    await this.db.transaction(async (tx) => {
       const rule = await this.find(tx, auth, id, true);
-      if (definition) {
-        Object.assign(rule, definition);
-        if (definition.triggerType !== 'webhook') rule.hookToken = null;
-        else rule.hookToken ??= newHookToken();
+      if (rule.triggerType !== 'webhook') {
+        throw new ConflictException(`rule ${id} is not webhook-triggered (trigger.type "webhook"): it has no hook URL`);
       }
-      if (dto.name !== undefined) rule.name = dto.name;
-      if (dto.description !== undefined) rule.description = dto.description;
-      if (dto.entity !== undefined) rule.entity = dto.entity;
-      if (dto.priority !== undefined) rule.priority = dto.priority;
-      if (dto.isActive !== undefined) rule.isActive = dto.isActive;
-      rule.version += 1;
-      return tx.getRepository(RuleEntity).save(rule);
+      await tx.getRepository(RuleEntity).update({ id: rule.id, tenantId: auth.tenantId }, hook.stored);
     });
+    return { hookUrl: hookUrl(hook.token) };
   }
 
   async setActive(auth: AuthContext, id: string, isActive: boolean): Promise<RuleResponse> {
@@ -174,7 +205,7 @@ export class RulesService {
         saved.push(rule);
       }
       await tx.query(`SELECT pg_notify($1, $2)`, [RULES_CHANGED_CHANNEL, auth.tenantId]);
-      return { items: saved.map(toRuleResponse) };
+      return { items: saved.map((r) => toRuleResponse(r)) };
     });
   }
 
@@ -296,13 +327,17 @@ export class RulesService {
    * One rule write: save, record the version, bring its Temporal Schedule in line and tell every
    * gateway's matcher, all before the commit, so a Temporal refusal leaves nothing half-written.
    */
-  private async write(auth: AuthContext, change: (tx: EntityManager) => Promise<RuleEntity>): Promise<RuleResponse> {
+  private async write(
+    auth: AuthContext,
+    change: (tx: EntityManager) => Promise<RuleEntity>,
+    newHookToken: () => string | undefined = () => undefined,
+  ): Promise<RuleResponse> {
     return this.db.transaction(async (tx) => {
       const rule = await change(tx);
       await this.recordVersion(tx, rule);
       await this.schedulesOr503(() => this.schedules.sync(rule));
       await tx.query(`SELECT pg_notify($1, $2)`, [RULES_CHANGED_CHANNEL, auth.tenantId]);
-      return toRuleResponse(rule);
+      return toRuleResponse(rule, { hookToken: newHookToken() });
     });
   }
 
@@ -322,12 +357,7 @@ export class RulesService {
       await op();
     } catch (err) {
       if (err instanceof BadRequestException) throw err;
-      throw new ServiceUnavailableException(`Temporal refused the rule's schedule: ${(err as Error).message}`);
+      throw temporalUnavailable(this.logger, "Temporal refused the rule's schedule", err);
     }
   }
-}
-
-/** The secret of a `webhook`-triggered rule: 32 random bytes. */
-function newHookToken(): string {
-  return randomBytes(32).toString('base64url');
 }
