@@ -26,11 +26,13 @@ export class HooksController {
   @ApiOperation({
     summary: 'Fire a webhook-triggered rule with the request body as the event data',
     description:
-      'No API key: the token (the `trigger.hookUrl` of a rule with `trigger.type` "webhook") authenticates. ' +
+      'No API key: the token authenticates. It is the end of the `trigger.hookUrl` of a rule with `trigger.type` ' +
+      '"webhook", shown in full only when the rule is created and by `POST /v1/rules/{id}/rotate-hook` ' +
+      '(only its hash is stored). ' +
       'The rule must be active. Its conditions are evaluated against the body first. ' +
       'With an `Idempotency-Key`, a repeated call returns the first answer and starts nothing new.',
   })
-  @ApiParam({ name: 'token', description: 'the secret token of the rule (from `trigger.hookUrl`)' })
+  @ApiParam({ name: 'token', description: 'the secret token of the rule (from the full `trigger.hookUrl`)' })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
