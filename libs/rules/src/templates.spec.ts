@@ -1,4 +1,4 @@
-import { renderTemplate, validateTemplates } from './templates';
+import { renderTemplate, TEMPLATE_LIMITS, validateTemplates } from './templates';
 import { RuleValidationError } from './types';
 import type { TemplateContext } from './types';
 
@@ -219,5 +219,26 @@ describe('validateTemplates', () => {
     expect(() => validateTemplates('{{ data.a }}', 'p', { roots: ['payload'] })).toThrow(
       'must start with one of payload',
     );
+  });
+});
+
+describe('renderTemplate output bound', () => {
+  it('refuses to render more than TEMPLATE_LIMITS.maxRenderedBytes of text instead of growing without end', () => {
+    // 64 KiB of placeholders (a valid saved template) over a 256 KiB value: about 1.3 GB if rendered.
+    const template = { body: '{{data.big}}'.repeat(5_000), again: ['{{data.big}} {{data.big}}'] };
+    const data = { big: 'x'.repeat(256 * 1024) };
+    const started = Date.now();
+    expect(() => renderTemplate(template, { data })).toThrow(RuleValidationError);
+    expect(() => renderTemplate(template, { data })).toThrow(
+      new RegExp(`body: renders to more than ${TEMPLATE_LIMITS.maxRenderedBytes / 1024 / 1024} MiB`),
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('still renders a large but bounded template', () => {
+    const data = { big: 'x'.repeat(256 * 1024) };
+    const out = renderTemplate({ a: 'A {{data.big}}', b: ['{{data.big}}!'] }, { data }) as { a: string; b: string[] };
+    expect(out.a).toHaveLength(256 * 1024 + 2);
+    expect(out.b[0]).toHaveLength(256 * 1024 + 1);
   });
 });

@@ -21,6 +21,11 @@ export const TEMPLATE_LIMITS = {
   maxDepth: 20,
   maxStringBytes: 64 * 1024,
   maxExpressionLength: 256,
+  /**
+   * Text one render may produce in mixed strings (counted in UTF-16 units): 64 KiB of `{{data.big}}`
+   * over a large event would otherwise grow to gigabytes. Whole-expression values are shared, not copied.
+   */
+  maxRenderedBytes: 8 * 1024 * 1024,
 } as const;
 
 const OPEN = '{{';
@@ -42,13 +47,28 @@ export interface ValidateTemplatesOptions {
   roots?: readonly string[];
 }
 
-/** Deep-renders every string inside `value` (keys are left alone) over the template context. */
+/**
+ * Deep-renders every string inside `value` (keys are left alone) over the template context; throws a
+ * RuleValidationError naming the string where the output passes TEMPLATE_LIMITS.maxRenderedBytes.
+ */
 export function renderTemplate(value: unknown, ctx: TemplateContext | Record<string, unknown>): unknown {
-  if (typeof value === 'string') return renderString(value, ctx);
-  if (Array.isArray(value)) return value.map((item: unknown) => renderTemplate(item, ctx));
+  return renderValue(value, ctx, { left: TEMPLATE_LIMITS.maxRenderedBytes }, '');
+}
+
+function renderValue(value: unknown, ctx: unknown, budget: { left: number }, path: string): unknown {
+  if (typeof value === 'string') return renderString(value, ctx, budget, path);
+  if (Array.isArray(value)) {
+    return value.map((item: unknown, i) => renderValue(item, ctx, budget, `${path}[${i}]`));
+  }
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) setOwn(out, key, renderTemplate(value[key], ctx));
+    for (const key of Object.keys(value)) {
+      setOwn(
+        out,
+        key,
+        renderValue(value[key], ctx, budget, path ? appendKey(path, key) : appendKey('', key).replace(/^\./, '')),
+      );
+    }
     return out;
   }
   return value;
@@ -59,7 +79,7 @@ export function hasTemplate(value: string): boolean {
   return value.includes(OPEN);
 }
 
-function renderString(text: string, ctx: unknown): unknown {
+function renderString(text: string, ctx: unknown, budget: { left: number }, at: string): unknown {
   if (!text.includes(OPEN)) return text;
   const whole = WHOLE_EXPRESSION.exec(text);
   if (whole) {
@@ -67,9 +87,20 @@ function renderString(text: string, ctx: unknown): unknown {
     if (!isExpressionPath(path)) return text;
     return getPath(ctx, path) ?? null;
   }
+  const spend = (piece: string): string => {
+    budget.left -= piece.length;
+    if (budget.left < 0) {
+      throw new RuleValidationError(
+        at || 'template',
+        `renders to more than ${TEMPLATE_LIMITS.maxRenderedBytes / 1024 / 1024} MiB`,
+      );
+    }
+    return piece;
+  };
+  spend(text);
   return text.replace(EXPRESSION, (match: string, inner: string) => {
     const path = inner.trim();
-    return isExpressionPath(path) ? stringify(getPath(ctx, path)) : match;
+    return isExpressionPath(path) ? spend(stringify(getPath(ctx, path))) : match;
   });
 }
 

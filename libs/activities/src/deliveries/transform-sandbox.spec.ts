@@ -51,7 +51,7 @@ describe('transform sandbox (child processes with hard limits)', () => {
       await expect(outcome).rejects.toThrow(TransformError);
       await expect(outcome).rejects.toThrow(reason);
       await expect(outcome).rejects.toThrow(/^transform failed: /);
-      // The hard wall-clock limit: never much longer than the timeout plus a fresh thread's start.
+      // The hard wall-clock limit: never much longer than the timeout plus a fresh process's start.
       expect(Date.now() - started).toBeLessThan(10_000);
       await normal();
     },
@@ -105,11 +105,24 @@ describe('transform sandbox (child processes with hard limits)', () => {
     }
   }, 30_000);
 
-  it('keeps the in-thread guardrails: RE2 regexes and the output cap', async () => {
+  it('keeps the in-process guardrails: RE2 regexes and the output cap', async () => {
     await expect(applyTransform('$contains(s, /(a+)+b/)', { s: `${'a'.repeat(5000)}c` }, sandbox)).resolves.toBe(false);
     await expect(applyTransform('$pad("", 2000000, "x")', {}, sandbox)).rejects.toThrow(/larger than/);
     await expect(applyTransform('$error("no way")', {}, sandbox)).rejects.toThrow(/^transform failed: .*no way/);
   });
+
+  it('frees its RE2 regexes: thousands of regex evaluations in one process keep working', async () => {
+    // re2-wasm has a fixed 16 MiB heap and frees a compiled regex only on delete(): a leak ends every later regex.
+    const one = new TransformSandbox({ poolSize: 1 });
+    try {
+      const data = { s: 'abcd123x'.repeat(1000) };
+      for (let i = 0; i < 3000; i++) {
+        await expect(applyTransform('$contains(s, /(ab|cd)+[0-9]{3}x/)', data, one)).resolves.toBe(true);
+      }
+    } finally {
+      await one.close();
+    }
+  }, 120_000);
 
   it('refuses new work once closed', async () => {
     const closed = new TransformSandbox({ poolSize: 1 });

@@ -125,6 +125,7 @@ class SandboxProcess {
   /** Kills the process (the task in flight fails with `reason`) and waits until it is gone. */
   stop(reason: Error): Promise<void> {
     this.die(reason);
+    this.child.ref(); // so the caller's await sees the exit
     return this.child.exitCode !== null || this.child.signalCode !== null ? Promise.resolve() : this.exited;
   }
 

@@ -2,10 +2,10 @@
  * An endpoint's `transform`: a JSONata expression applied to the shaped `data` of each delivery.
  *
  * Checked when the endpoint is saved (syntax, length) and bounded when it runs. This file is what
- * runs inside the sandbox's worker thread (transform-sandbox.ts, which adds the hard memory and
+ * runs inside the sandbox's child process (transform-sandbox.ts, which adds the hard memory and
  * wall-clock limits): a time limit and a nesting limit checked at every evaluation step (JSONata
  * guardrails), regular expressions on RE2 (linear time, no catastrophic backtracking), and a cap on
- * the size of what comes out. It imports nothing but JSONata and RE2, so the thread loads it alone.
+ * the size of what comes out. It imports nothing but JSONata and RE2, so the sandbox process loads it alone.
  */
 import jsonata from 'jsonata';
 import { RE2 } from 're2-wasm';
@@ -42,6 +42,20 @@ interface JsonataError {
   token?: string;
 }
 
+/**
+ * The regexes compiled by the evaluation under way. re2-wasm's heap is a fixed 16 MiB and a compiled
+ * RE2 is freed only by an explicit delete(), so each evaluation frees its own when it ends; without
+ * that, a process fails every regex after a few thousand evaluations.
+ */
+const liveRegexes: RE2[] = [];
+
+function freeRegexes(): void {
+  for (const re of liveRegexes.splice(0)) {
+    // `wrapper` is re2-wasm's private embind handle, as in @ruleflow/rules/node/safe-regex.
+    (re as unknown as { wrapper?: { delete?: () => void } }).wrapper?.delete?.();
+  }
+}
+
 /** JSONata's regex hook with RE2 behind it: JSONata calls `exec` repeatedly, reading `lastIndex`. */
 class Re2Engine {
   private readonly re: RE2;
@@ -51,6 +65,7 @@ class Re2Engine {
     const source = pattern instanceof RegExp ? pattern.source : String(pattern);
     const flags = pattern instanceof RegExp ? pattern.flags.replace(/[^ims]/g, '') : '';
     this.re = new RE2(source, `${flags}gu`);
+    liveRegexes.push(this.re);
   }
 
   exec(input: string): RegExpExecArray | null {
@@ -96,8 +111,8 @@ export function validateTransform(expression: string): void {
 }
 
 /**
- * `expression` over `data` in this thread, within the step-checked limits: the result as JSON text
- * (`null` for no result). Only the sandbox's worker thread calls this; everyone else uses `applyTransform`.
+ * `expression` over `data` in this process, within the step-checked limits: the result as JSON text
+ * (`null` for no result). One at a time: only the sandbox process calls this; everyone else uses `applyTransform`.
  */
 export async function evaluateTransformToJson(
   expression: string,
@@ -110,6 +125,8 @@ export async function evaluateTransformToJson(
     result = await compiled.evaluate(data);
   } catch (err) {
     throw failure('transform failed: ', err, limits);
+  } finally {
+    freeRegexes();
   }
   if (result === undefined) return 'null';
   const tooLarge = () =>
