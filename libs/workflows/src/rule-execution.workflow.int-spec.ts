@@ -188,6 +188,34 @@ describe('RuleExecutionWorkflow', () => {
     });
   });
 
+  it('a template that renders past its size bound fails that action, not the workflow task', async () => {
+    const i = input([
+      { name: 'ok', type: 'webhook', config: { url: 'http://h/1' }, retry: DEFAULT_RETRY },
+      // 150 copies of a 60 000-character value: 9 MB of text, over the 8 MiB bound.
+      {
+        name: 'huge',
+        type: 'webhook',
+        config: { url: 'http://h/2', body: '{{data.big}}'.repeat(150) },
+        retry: DEFAULT_RETRY,
+      },
+    ]);
+    i.event.data = { ...i.event.data, big: 'x'.repeat(60_000) };
+    const handle = await start(i);
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const results = calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input);
+    expect(results).toEqual([
+      expect.objectContaining({ actionName: 'ok', status: 'success' }),
+      expect.objectContaining({
+        actionName: 'huge',
+        status: 'failed',
+        attempts: 0,
+        error: expect.stringMatching(/body: renders to more than 8 MiB/),
+      }),
+    ]);
+    expect(calls.filter((c) => c.name === 'deliverWebhook')).toHaveLength(1);
+    expect(calls.at(-1)!.input).toMatchObject({ status: 'partial', errorAction: 'huge' });
+  });
+
   it('retries a transient failure under the action retry policy and reports the attempts', async () => {
     let n = 0;
     webhookBehaviour = async () => {

@@ -1,6 +1,6 @@
 import type { ChildRun } from '@ruleflow/activities';
 import type { ActionSpec, ParentContext, RetrySpec, TemplateContext } from '@ruleflow/rules';
-import { parseDuration, renderTemplate } from '@ruleflow/rules';
+import { parseDuration, renderTemplate, RuleValidationError } from '@ruleflow/rules';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
@@ -70,9 +70,12 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
         steps,
         parent,
       };
-      const config = renderTemplate(action.config, context) as Record<string, unknown>;
       await dbWrite.recordActionStarted({ tenantId, executionId, actionName: action.name });
       try {
+        // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
+        // instead of failing the workflow task over and over. Rendering issues no command, so histories
+        // recorded with the render before recordActionStarted replay unchanged.
+        const config = renderTemplate(action.config, context) as Record<string, unknown>;
         const outcome = await runAction(input, action, config);
         steps[action.name] = outcome.output;
         succeeded++;
@@ -267,6 +270,7 @@ function hostOf(url: string): string {
 
 /** The message and attempt count of a failed action, from the last attempt's ApplicationFailure. */
 function describeFailure(err: unknown, action: Action): { message: string; attempts: number } {
+  if (err instanceof RuleValidationError) return { message: err.message, attempts: 0 };
   let cause: unknown = err;
   if (err instanceof ActivityFailure) cause = err.cause;
   if (cause instanceof ApplicationFailure) {
