@@ -6,7 +6,7 @@ import type { RuleflowConfig } from '@ruleflow/config';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { jsonGuard } from './common/json-guard';
+import { inputGuard, verifyUtf8 } from './common/json-guard';
 import { createValidationPipe } from './common/validation';
 
 /** Build the gateway app (used by main.ts and by the end-to-end tests alike). */
@@ -24,9 +24,10 @@ export async function createGatewayApp(config: RuleflowConfig): Promise<INestApp
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   });
-  // Bodies over 1 MiB are a 413 (mapped by the exception filter).
-  app.useBodyParser('json', { limit: '1mb', strict: true });
-  app.use(jsonGuard);
+  // Bodies over 1 MiB are a 413 (mapped by the exception filter); bodies that are not UTF-8 a 400.
+  app.useBodyParser('json', { limit: '1mb', strict: true, verify: verifyUtf8 });
+  // NUL bytes, unpaired surrogates, broken escapes, pollution keys: a 400 before any route sees them.
+  app.use(inputGuard);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 

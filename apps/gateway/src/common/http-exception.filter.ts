@@ -2,6 +2,8 @@ import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { RuleValidationError } from '@ruleflow/rules';
 import type { Request, Response } from 'express';
+import { describeErrorForLog } from './error-log';
+import { routePattern } from './route-pattern';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -32,9 +34,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const { status, message } = this.describe(exception);
     if (status >= 500) {
+      // Never the raw error (SQL parameters, driver details), the URL (hook tokens, query values) or the body.
       this.logger.error(
-        { err: exception, path: req.url, method: req.method },
-        exception instanceof Error ? (exception as Error).message : 'unexpected error',
+        {
+          error: describeErrorForLog(exception),
+          route: routePattern(req),
+          method: req.method,
+        },
+        exception instanceof Error ? exception.name : 'unexpected error',
       );
     }
     if (res.headersSent) return;

@@ -25,16 +25,23 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** The offset a cursor stands for (cursors are opaque to clients). */
+/**
+ * The largest offset a cursor may carry: far beyond any real list, and small enough that `offset + limit`
+ * stays an exact integer and PostgreSQL's OFFSET never overflows (a forged `1e20` would be a 500).
+ */
+export const MAX_CURSOR_OFFSET = 2 ** 31 - 1;
+
+/** The offset a cursor stands for (cursors are opaque to clients); a forged or damaged one is a 400. */
 export function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
-    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0) return parsed.o;
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown } | null;
+    const o = parsed?.o;
+    if (typeof o === 'number' && Number.isSafeInteger(o) && o >= 0 && o <= MAX_CURSOR_OFFSET) return o;
   } catch {
     // fall through
   }
-  throw new BadRequestException('cursor is not valid');
+  throw new BadRequestException('cursor is not valid: use the nextCursor of a previous page');
 }
 
 /** Build a page from `limit + 1` fetched rows. */

@@ -93,7 +93,7 @@ export class EventsService {
       return { response, pending, deliveries, fresh: true };
     });
 
-    if (accepted.fresh) this.metrics.eventsIngested.inc({ entity: event.entity, type: event.type });
+    if (accepted.fresh) this.metrics.eventsIngested.inc({ type: event.type });
     await this.runs.start(accepted.pending);
     if (accepted.deliveries.length) await this.deliveries.dispatch(accepted.deliveries);
     return accepted.response;

@@ -18,10 +18,11 @@ export class MetricsService {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  // No entity label: entity names are chosen by tenants, and /metrics is public and must stay bounded.
   readonly eventsIngested = new Counter({
     name: 'ruleflow_events_ingested_total',
-    help: 'Events accepted by POST /v1/events (replays of a known id excluded)',
-    labelNames: ['entity', 'type'] as const,
+    help: 'Events accepted by POST /v1/events by type (replays of a known id excluded)',
+    labelNames: ['type'] as const,
     registers: [this.registry],
   });
   readonly executionsStarted = new Counter({
