@@ -9,13 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EncryptionKeys, RuleflowConfig } from '@ruleflow/config';
-import {
-  ConfigError,
-  encryptionKeyId,
-  loadConfig,
-  resolveEncryptionKeys,
-  RULEFLOW_SEARCH_ATTRIBUTES,
-} from '@ruleflow/config';
+import { ConfigError, encryptionKeyId, loadConfig, resolveEncryptionKeys } from '@ruleflow/config';
+import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
 import { runMigrations } from '@ruleflow/entities';
 import type { DataDirLock, EmbeddedPostgres, TemporalDevServer } from '@ruleflow/local-stack';
 import {
@@ -221,7 +216,7 @@ async function main(): Promise<void> {
           port: config.temporal.devPort,
           uiPort: config.temporal.uiPort,
           namespace: config.temporal.namespace,
-          searchAttributes: RULEFLOW_SEARCH_ATTRIBUTES,
+          searchAttributes: SEARCH_ATTRIBUTE_NAMES,
           log: labelled('temporal', 'yellow'),
         }).then((t) => (stack.temporal = t))
       : undefined,

@@ -8,7 +8,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { loadConfig, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import { loadConfig } from '@ruleflow/config';
+import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
 import { runMigrations } from '@ruleflow/entities';
 import {
   findTemporalCli,
@@ -42,7 +43,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
     uiPort: await freePort(),
     headless: true,
     namespace: 'default',
-    searchAttributes: RULEFLOW_SEARCH_ATTRIBUTES,
+    searchAttributes: SEARCH_ATTRIBUTE_NAMES,
   });
   const port = await freePort();
   const config = loadConfig({

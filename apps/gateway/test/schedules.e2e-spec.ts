@@ -1,6 +1,6 @@
 import type { HttpReceiver } from '@ruleflow/testing';
 import { startHttpReceiver } from '@ruleflow/testing';
-import { RuleIdKey, SCHEDULED_RULE_WORKFLOW, TenantIdKey, TriggerTypeKey } from '@ruleflow/workflows';
+import { RuleIdKey, SCHEDULED_RULE_WORKFLOW, TenantIdKey, TriggerTypeKey } from '@ruleflow/contract';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fanOutEvent } from '@ruleflow/activities';
-import { deliveryWorkflowId, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/workflows';
+import { deliveryWorkflowId, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/contract';
 import request from 'supertest';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';

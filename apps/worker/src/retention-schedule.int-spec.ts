@@ -1,5 +1,5 @@
+import type { RetentionSummary } from '@ruleflow/contract';
 import { randomUUID } from 'node:crypto';
-import type { RetentionSummary } from '@ruleflow/activities';
 import { loadConfig } from '@ruleflow/config';
 import { createDataSource } from '@ruleflow/entities';
 import type { TestDatabase } from '@ruleflow/testing';

@@ -1,6 +1,6 @@
-import type { RetentionPolicy } from '@ruleflow/activities';
+import type { RetentionPolicy } from '@ruleflow/contract';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { RETENTION_CLEANUP_WORKFLOW, RETENTION_SCHEDULE_ID } from '@ruleflow/workflows';
+import { RETENTION_CLEANUP_WORKFLOW, RETENTION_SCHEDULE_ID } from '@ruleflow/contract';
 import type { Client, ScheduleOptionsStartWorkflowAction, ScheduleUpdateOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning } from '@temporalio/client';
 

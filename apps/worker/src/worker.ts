@@ -14,7 +14,8 @@ import {
 } from '@ruleflow/activities';
 import type { TransformSandbox } from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { resolveEncryptionKeys, RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import { resolveEncryptionKeys } from '@ruleflow/config';
+import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
 import { createSecretBox } from '@ruleflow/rules/node/secret-box';
 import { Connection } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
@@ -84,7 +85,7 @@ export async function ensureSearchAttributes(
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const known = new Set(Object.keys({ ...existing.customAttributes, ...existing.systemAttributes }));
-    const missing = RULEFLOW_SEARCH_ATTRIBUTES.filter((name) => !known.has(name));
+    const missing = SEARCH_ATTRIBUTE_NAMES.filter((name) => !known.has(name));
     if (missing.length === 0) return { added: [] };
     const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
     await connection.operatorService.addSearchAttributes({

@@ -39,6 +39,3 @@ export function temporalConnectionOptions(config: RuleflowConfig): TemporalConne
       : undefined,
   };
 }
-
-/** The search attributes every rule run carries (all Keyword). Registered at start-up. */
-export const RULEFLOW_SEARCH_ATTRIBUTES = ['RuleId', 'RuleName', 'EntityName', 'TriggerType', 'TenantId'] as const;

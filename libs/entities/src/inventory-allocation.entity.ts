@@ -1,15 +1,5 @@
+import type { AllocationLine, AllocationMode, AllocationStatus } from '@ruleflow/rules';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-
-export const ALLOCATION_MODES = ['all_or_nothing', 'partial'] as const;
-export type AllocationMode = (typeof ALLOCATION_MODES)[number];
-export const ALLOCATION_STATUSES = ['allocated', 'partial', 'rejected', 'released'] as const;
-export type AllocationStatus = (typeof ALLOCATION_STATUSES)[number];
-
-export interface AllocationLine {
-  sku: string;
-  requested: number;
-  allocated: number;
-}
 
 /** One allocation request, stored under its idempotency key so a repeat returns it instead of reserving again. */
 @Entity({ name: 'inventory_allocations' })

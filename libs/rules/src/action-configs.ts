@@ -3,6 +3,9 @@ import { checkAlertConfig } from './action-configs/alert';
 import { checkAllocateInventoryConfig, checkReleaseInventoryConfig } from './action-configs/inventory';
 import type { ActionType } from './types';
 
+export { ALLOCATION_MODES, ALLOCATION_STATUSES } from './action-configs/inventory';
+export type { AllocationLine, AllocationMode, AllocationStatus } from './action-configs/inventory';
+
 /** Checks an action's (template-bearing) config; throws RuleValidationError naming the place under `path`. */
 export type ActionConfigCheck = (config: Record<string, unknown>, path: string) => void;
 

@@ -1,5 +1,5 @@
 import { KEYWORD_INDEXED_VALUE_TYPE } from '@ruleflow/local-stack';
-import { RULEFLOW_SEARCH_ATTRIBUTES } from '@ruleflow/config';
+import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
 import { Client } from 'pg';
 import type { TestDatabase } from './database';
 import { createTestDatabase } from './database';
@@ -61,10 +61,10 @@ describe('test stack', () => {
       const { customAttributes } = await temporal.client.connection.operatorService.listSearchAttributes({
         namespace: 'default',
       });
-      const ours = Object.fromEntries(RULEFLOW_SEARCH_ATTRIBUTES.map((name) => [name, customAttributes?.[name]]));
-      expect(RULEFLOW_SEARCH_ATTRIBUTES).toHaveLength(5);
+      const ours = Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, customAttributes?.[name]]));
+      expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(5);
       expect(ours).toEqual(
-        Object.fromEntries(RULEFLOW_SEARCH_ATTRIBUTES.map((name) => [name, KEYWORD_INDEXED_VALUE_TYPE])),
+        Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, KEYWORD_INDEXED_VALUE_TYPE])),
       );
     });
   });

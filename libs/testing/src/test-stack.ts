@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RULEFLOW_SEARCH_ATTRIBUTES } from '../../config/src/temporal-connection';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/src/contract/search-attributes';
 import type { EmbeddedPostgres } from '../../local-stack/src/embedded-postgres';
 import { startEmbeddedPostgres } from '../../local-stack/src/embedded-postgres';
 import { freePort } from '../../local-stack/src/ports';
@@ -80,7 +80,7 @@ async function startTemporal(stack: TestStack): Promise<string> {
     uiPort: await freePort(),
     headless: true,
     namespace: 'default',
-    searchAttributes: RULEFLOW_SEARCH_ATTRIBUTES,
+    searchAttributes: SEARCH_ATTRIBUTE_NAMES,
     log: (line) => {
       if (/level=(ERROR|FATAL)/.test(line)) say(`temporal: ${line}`);
     },

@@ -1,8 +1,5 @@
-/** The workflows bundle entry point and the workflow-side API shared with the gateway. */
-export * from './ids';
-export * from './rule-execution.workflow';
+/** The workflows bundle entry point: the workflow functions the worker registers (the shared API is ./contract). */
 export * from './retention.workflow';
+export * from './rule-execution.workflow';
 export * from './scheduled-rule.workflow';
-export * from './search-attributes';
-export * from './types';
 export * from './webhook-delivery.workflow';

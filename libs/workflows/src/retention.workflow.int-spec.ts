@@ -1,13 +1,14 @@
+import type { RetentionPolicy, RetentionSummary } from '@ruleflow/contract';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RetentionPolicy, RetentionSummary, RuleflowActivities } from '@ruleflow/activities';
+import type { RuleflowActivities } from '@ruleflow/activities';
 import type { TestWorker } from '@ruleflow/testing';
 import { startTestWorker } from '@ruleflow/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { RETENTION_CLEANUP_WORKFLOW } from './types';
+import { RETENTION_CLEANUP_WORKFLOW } from './contract';
 
 /** RetentionCleanupWorkflow on the real dev server with an in-memory cleanup activity. */
 describe('RetentionCleanupWorkflow', () => {

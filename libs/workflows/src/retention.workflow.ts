@@ -1,4 +1,4 @@
-import type { RetentionPolicy, RetentionSummary } from '@ruleflow/activities';
+import type { RetentionPolicy, RetentionSummary } from './contract';
 import { setCurrentDetails } from '@temporalio/workflow';
 import { maintenance } from './activity-profiles';
 

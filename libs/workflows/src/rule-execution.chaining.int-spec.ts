@@ -1,7 +1,8 @@
+import type { ChildRun } from '@ruleflow/contract';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ChildRun, PreparedChildRuns, PrepareChildRunsInput, RuleflowActivities } from '@ruleflow/activities';
+import type { PreparedChildRuns, PrepareChildRunsInput, RuleflowActivities } from '@ruleflow/activities';
 import type { RuleSnapshot } from '@ruleflow/rules';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
 import type { TestWorker } from '@ruleflow/testing';
@@ -10,11 +11,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { chainedRuleWorkflowId } from './ids';
+import { chainedRuleWorkflowId } from './contract';
 import { RULE_CHAINING_PATCH } from './rule-execution.workflow';
-import { RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
-import type { RuleExecutionInput } from './types';
-import { RULE_EXECUTION_WORKFLOW } from './types';
+import { RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './contract';
+import type { RuleExecutionInput } from './contract';
+import { RULE_EXECUTION_WORKFLOW } from './contract';
 
 const TENANT = '22222222-2222-4222-8222-222222222222';
 

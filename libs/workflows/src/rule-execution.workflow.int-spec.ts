@@ -9,8 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { RuleExecutionInput } from './types';
-import { RULE_EXECUTION_WORKFLOW } from './types';
+import type { RuleExecutionInput } from './contract';
+import { RULE_EXECUTION_WORKFLOW } from './contract';
 
 /**
  * The workflow on the real dev server, with in-memory activities: ordering, templates over earlier

@@ -1,4 +1,4 @@
-import type { ChildRun } from '@ruleflow/activities';
+import type { ChildRun } from './contract';
 import type { ActionSpec, ParentContext, RetrySpec, TemplateContext } from '@ruleflow/rules';
 import { parseDuration, renderTemplate, RuleValidationError } from '@ruleflow/rules';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -21,8 +21,8 @@ import { runCreateAlert } from './actions/alert.action';
 import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from './actions/inventory.action';
 import { runSendNotification } from './actions/notification.action';
 import { childRunWrite, dbWrite, endpointLookup, webhookDelivery } from './activity-profiles';
-import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
-import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './types';
+import { ruleRunSearchAttributes } from './contract';
+import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './contract';
 
 /**
  * Guards chaining (dependent rules started as child workflows after a successful run): runs recorded
@@ -175,13 +175,7 @@ async function startDependentRun(parentInput: RuleExecutionInput, run: ChildRun,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [
-        { key: RuleIdKey, value: rule.id },
-        { key: RuleNameKey, value: rule.name.slice(0, 250) },
-        { key: EntityNameKey, value: rule.entity },
-        { key: TriggerTypeKey, value: rule.triggerType },
-        { key: TenantIdKey, value: rule.tenantId },
-      ],
+      typedSearchAttributes: ruleRunSearchAttributes(rule),
       memo: {
         executionId: run.executionId,
         eventId: event.id,

@@ -15,10 +15,10 @@ import {
   SearchAttributeType,
 } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { ruleWorkflowId, scheduledEventId } from './ids';
-import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
-import type { RuleExecutionResult, ScheduledRuleInput } from './types';
-import { SCHEDULED_RULE_WORKFLOW } from './types';
+import { ruleWorkflowId, scheduledEventId } from './contract';
+import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './contract';
+import type { RuleExecutionResult, ScheduledRuleInput } from './contract';
+import { SCHEDULED_RULE_WORKFLOW } from './contract';
 
 /**
  * ScheduledRuleWorkflow on the real dev server, fired by a real Temporal Schedule and started

@@ -9,8 +9,8 @@ import {
 } from '@temporalio/workflow';
 import { scheduledRunWrite } from './activity-profiles';
 import { RuleExecutionWorkflow } from './rule-execution.workflow';
-import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './search-attributes';
-import type { RuleExecutionResult, ScheduledRuleInput } from './types';
+import { ruleRunSearchAttributes } from './contract';
+import type { RuleExecutionResult, ScheduledRuleInput } from './contract';
 
 /** Set by Temporal on every run a Schedule starts: the nominal fire time (also for a manual `trigger()`). */
 const ScheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -59,13 +59,7 @@ export async function ScheduledRuleWorkflow(input: ScheduledRuleInput): Promise<
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     // If this run is terminated, the child still gets to record `cancelled` instead of staying `running`.
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    typedSearchAttributes: [
-      { key: RuleIdKey, value: rule.id },
-      { key: RuleNameKey, value: rule.name.slice(0, 250) },
-      { key: EntityNameKey, value: rule.entity },
-      { key: TriggerTypeKey, value: 'scheduled' },
-      { key: TenantIdKey, value: rule.tenantId },
-    ],
+    typedSearchAttributes: ruleRunSearchAttributes({ ...rule, triggerType: 'scheduled' }),
     memo: { executionId: prepared.executionId, eventId: event.id, ruleVersion: rule.version },
     staticSummary: `Scheduled rule **${rule.name}** v${rule.version}, fire of ${scheduledAt}`,
   });

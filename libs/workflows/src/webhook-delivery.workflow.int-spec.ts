@@ -30,9 +30,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { deliveryWorkflowId } from './ids';
-import type { WebhookDeliveryInput } from './types';
-import { WEBHOOK_DELIVERY_WORKFLOW } from './types';
+import { deliveryWorkflowId } from './contract';
+import type { WebhookDeliveryInput } from './contract';
+import { WEBHOOK_DELIVERY_WORKFLOW } from './contract';
 import type { WebhookDeliveryResult } from './webhook-delivery.workflow';
 
 const DAY = 24 * 3_600_000;

@@ -1,6 +1,6 @@
 import { ApplicationFailure, setCurrentDetails, sleep } from '@temporalio/workflow';
 import { endpointDelivery, endpointDeliveryWrite } from './activity-profiles';
-import type { WebhookDeliveryInput } from './types';
+import type { WebhookDeliveryInput } from './contract';
 
 /** How a delivery ended. */
 export interface WebhookDeliveryResult {

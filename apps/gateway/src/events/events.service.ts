@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { FannedOutDelivery } from '@ruleflow/activities';
 import { fanOutEvent } from '@ruleflow/activities';
 import type { RuleEvent } from '@ruleflow/rules';
-import { ruleWorkflowId } from '@ruleflow/workflows';
+import { ruleWorkflowId } from '@ruleflow/contract';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { MetricsService } from '../metrics/metrics.service';

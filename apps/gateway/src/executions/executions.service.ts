@@ -4,7 +4,7 @@ import type { RuleflowConfig } from '@ruleflow/config';
 import type { ExecutionInput, ExecutionStatus, NewExecution } from '@ruleflow/entities';
 import { EXECUTION_STATUSES, ExecutionEntity, RuleEntity } from '@ruleflow/entities';
 import type { TriggerType } from '@ruleflow/rules';
-import { ruleRerunWorkflowId } from '@ruleflow/workflows';
+import { ruleRerunWorkflowId } from '@ruleflow/contract';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { EntityManager } from 'typeorm';

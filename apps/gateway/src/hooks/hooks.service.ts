@@ -4,7 +4,7 @@ import { asSystem, ExecutionEntity, inTenantScope, RuleEntity } from '@ruleflow/
 import type { ConditionPredicate, RuleEvent } from '@ruleflow/rules';
 import { compileConditions } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
-import { ruleWorkflowId } from '@ruleflow/workflows';
+import { ruleWorkflowId } from '@ruleflow/contract';
 import { DataSource } from 'typeorm';
 import { RunLauncher } from '../runs/run-launcher.service';
 import { hashHookToken } from './hook-token';

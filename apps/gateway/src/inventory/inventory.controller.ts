@@ -1,3 +1,4 @@
+import type { AllocationView } from '@ruleflow/contract';
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -10,7 +11,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AllocationView, InventoryItemView } from '@ruleflow/activities';
+import type { InventoryItemView } from '@ruleflow/activities';
 import type { Response } from 'express';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';

@@ -1,5 +1,6 @@
+import type { AllocationView } from '@ruleflow/contract';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import type { AllocationView, InventoryItemView } from '@ruleflow/activities';
+import type { InventoryItemView } from '@ruleflow/activities';
 import { InventoryConflictError, InventoryRequestError, InventoryService } from '@ruleflow/activities';
 import type { AuthContext } from '../auth/auth-context';
 import type { AllocateDto } from './dto/inventory.dto';

@@ -1,5 +1,6 @@
+import { ENDED_STATUSES } from '@ruleflow/contract';
 import { Injectable } from '@nestjs/common';
-import { ENDED_DELIVERY_STATUSES, ENDED_STATUSES, ExecutionRetentionService } from '@ruleflow/activities';
+import { ENDED_DELIVERY_STATUSES, ExecutionRetentionService } from '@ruleflow/activities';
 import { parseDuration } from '@ruleflow/rules';
 import type { AuthContext } from '../auth/auth-context';
 import type { CleanupExecutionsDto, CleanupResultDto } from './dto/cleanup.dto';

@@ -5,7 +5,7 @@ import { RuleEntity, RuleVersionEntity, WebhookEntity } from '@ruleflow/entities
 import type { RuleEvent, TemplateContext, TriggerType } from '@ruleflow/rules';
 import { explainConditions, renderTemplate } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
-import { ruleWorkflowId } from '@ruleflow/workflows';
+import { ruleWorkflowId } from '@ruleflow/contract';
 import type { EntityManager } from 'typeorm';
 import { DataSource, In } from 'typeorm';
 import { ActionTemplatesService } from '../action-templates/action-templates.service';

@@ -2,14 +2,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { ExecutionInput } from '@ruleflow/entities';
-import {
-  EntityNameKey,
-  RULE_EXECUTION_WORKFLOW,
-  RuleIdKey,
-  RuleNameKey,
-  TenantIdKey,
-  TriggerTypeKey,
-} from '@ruleflow/workflows';
+import { RULE_EXECUTION_WORKFLOW, ruleRunSearchAttributes } from '@ruleflow/contract';
 import type { Client, Connection } from '@temporalio/client';
 import { ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
@@ -121,13 +114,7 @@ export class ExecutionDispatcher implements OnApplicationBootstrap, OnApplicatio
           taskQueue: this.config.temporal.taskQueue,
           args: [execution.input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: [
-            { key: RuleIdKey, value: rule.id },
-            { key: RuleNameKey, value: rule.name.slice(0, 250) },
-            { key: EntityNameKey, value: rule.entity },
-            { key: TriggerTypeKey, value: rule.triggerType },
-            { key: TenantIdKey, value: rule.tenantId },
-          ],
+          typedSearchAttributes: ruleRunSearchAttributes(rule),
           memo: { executionId: execution.id, eventId: event.id, ruleVersion: rule.version },
           staticSummary: `Rule **${rule.name}** v${rule.version} on ${event.entity}.${event.type}`,
           staticDetails: [

@@ -2,7 +2,7 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { asSystem, RuleEntity } from '@ruleflow/entities';
-import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from '@ruleflow/workflows';
+import { ruleRunSearchAttributes } from '@ruleflow/contract';
 import type { Client, ScheduleOptionsStartWorkflowAction, ScheduleUpdateOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
@@ -80,13 +80,7 @@ export class RuleSchedulesService implements OnApplicationBootstrap {
         workflowId: ruleScheduleId(rule.id),
         taskQueue: this.config.temporal.taskQueue,
         args: [{ ruleId: rule.id, tenantId: rule.tenantId }] as never,
-        typedSearchAttributes: [
-          { key: RuleIdKey, value: rule.id },
-          { key: RuleNameKey, value: rule.name.slice(0, 250) },
-          { key: EntityNameKey, value: rule.entity },
-          { key: TriggerTypeKey, value: 'scheduled' },
-          { key: TenantIdKey, value: rule.tenantId },
-        ],
+        typedSearchAttributes: ruleRunSearchAttributes({ ...rule, triggerType: 'scheduled' }),
         staticSummary: `Scheduled rule **${rule.name}** (${cron} ${timezone})`,
       },
       // A run still going when the next fire time comes: skip, rather than pile up.

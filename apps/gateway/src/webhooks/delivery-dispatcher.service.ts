@@ -1,8 +1,8 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import type { WebhookDeliveryInput } from '@ruleflow/workflows';
-import { deliveryWorkflowId, TenantIdKey, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/workflows';
+import type { WebhookDeliveryInput } from '@ruleflow/contract';
+import { deliverySearchAttributes, deliveryWorkflowId, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/contract';
 import type { Client, Connection } from '@temporalio/client';
 import { ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
@@ -127,7 +127,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
           taskQueue: this.config.temporal.taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: [{ key: TenantIdKey, value: delivery.tenantId }],
+          typedSearchAttributes: deliverySearchAttributes(delivery.tenantId),
           memo: { deliveryId: delivery.id, webhookId: delivery.webhookId },
           staticSummary: `Webhook delivery \`${delivery.id}\` to endpoint \`${delivery.webhookId ?? '?'}\``,
         }),

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RuleEntity } from '@ruleflow/entities';
 import { newExecutionRow } from '@ruleflow/entities';
-import type { ParentContext, RegexCompiler, RuleEvent, RuleSnapshot } from '@ruleflow/rules';
+import type { ParentContext, RegexCompiler, RuleEvent } from '@ruleflow/rules';
 import { compileConditions } from '@ruleflow/rules';
 import { compileRegex as safeCompileRegex } from '@ruleflow/rules/node/safe-regex';
-import { chainedRuleWorkflowId } from '@ruleflow/workflows';
+import type { ChildRun } from '@ruleflow/contract';
+import { chainedRuleWorkflowId } from '@ruleflow/contract';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChildRunRow, ChildRunStore } from './child-run.store';
@@ -24,18 +25,6 @@ export interface PrepareChildRunsInput {
   event: RuleEvent;
   /** What the children's templates see as `parent`. */
   parent: ParentContext;
-}
-
-/**
- * A recorded child run, ready for the parent workflow to start with the input
- * `{executionId, rule, event, parent}` (the same as stored on its execution row).
- */
-export interface ChildRun {
-  executionId: string;
-  /** `rule-<childRuleId>-<eventId>-after-<parentExecutionId>`. */
-  workflowId: string;
-  /** The child rule as recorded when its run was (first) recorded. */
-  rule: RuleSnapshot;
 }
 
 /** An active dependent rule that does not run after this parent run, and why. */

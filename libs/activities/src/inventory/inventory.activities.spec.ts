@@ -1,8 +1,8 @@
+import type { AllocationView } from '@ruleflow/contract';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createInventoryActivities } from './inventory.activities';
 import type { InventoryStore } from './inventory.activities';
-import type { AllocationView } from './inventory.service';
 import { InventoryRequestError } from './inventory.service';
 
 const allocation = (status: AllocationView['status']): AllocationView => ({

@@ -1,7 +1,8 @@
-import type { AllocationMode } from '@ruleflow/entities';
+import type { AllocationView } from '@ruleflow/contract';
+import type { AllocationMode } from '@ruleflow/rules';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AllocateRequest, AllocationView } from './inventory.service';
+import type { AllocateRequest } from './inventory.service';
 import { InventoryRequestError } from './inventory.service';
 
 /** The part of InventoryService the activities use (a fake in unit tests). */

@@ -1,15 +1,6 @@
-import type { AllocationLine, AllocationMode, AllocationStatus } from '@ruleflow/entities';
+import type { AllocationView } from '@ruleflow/contract';
+import type { AllocationLine, AllocationMode, AllocationStatus } from '@ruleflow/rules';
 import type { DataSource, EntityManager } from 'typeorm';
-
-/** What the API and the `allocate_inventory` action return for an allocation (JSON-safe). */
-export interface AllocationView {
-  id: string;
-  idempotencyKey: string;
-  orderId: string;
-  status: AllocationStatus;
-  lines: AllocationLine[];
-  createdAt: string;
-}
 
 export interface InventoryItemView {
   sku: string;

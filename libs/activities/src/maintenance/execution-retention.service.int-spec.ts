@@ -1,10 +1,12 @@
+import type { EndedStatus } from '@ruleflow/contract';
+import { ENDED_STATUSES } from '@ruleflow/contract';
 import { randomUUID } from 'node:crypto';
 import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
-import type { CleanupProgress, CleanupResult, EndedDeliveryStatus, EndedStatus } from './execution-retention.service';
-import { ENDED_STATUSES, ExecutionRetentionService } from './execution-retention.service';
+import type { CleanupProgress, CleanupResult, EndedDeliveryStatus } from './execution-retention.service';
+import { ExecutionRetentionService } from './execution-retention.service';
 import { createMaintenanceActivities } from './maintenance.activities';
 
 const DAY_MS = 86_400_000;

@@ -1,8 +1,6 @@
+import type { EndedStatus, RetentionPolicy, RetentionSummary } from '@ruleflow/contract';
+import { ENDED_STATUSES } from '@ruleflow/contract';
 import type { DataSource } from 'typeorm';
-
-/** Statuses a run can end in; only these are ever deleted. */
-export const ENDED_STATUSES = ['success', 'failed', 'partial', 'cancelled'] as const;
-export type EndedStatus = (typeof ENDED_STATUSES)[number];
 
 /** Which ended executions to delete. */
 export interface CleanupCriteria {
@@ -40,31 +38,6 @@ export interface EndpointDeliveryCleanupResult {
 
 /** Progress after each batch (the activity heartbeats it). */
 export type CleanupProgress = CleanupResult | EndpointDeliveryCleanupResult;
-
-/** How long ended runs are kept, in days (`RETENTION_SUCCESS_DAYS` / `RETENTION_FAILED_DAYS`). */
-export interface RetentionPolicy {
-  /** For `success` and `cancelled` runs. */
-  successDays: number;
-  /** For `failed` and `partial` runs. */
-  failedDays: number;
-}
-
-/** What one application of the retention policy deleted. */
-export interface RetentionSummary {
-  policy: RetentionPolicy;
-  /** When the cleanup ran; the cut-offs are this minus the policy's days. */
-  ranAt: string;
-  deleted: Record<EndedStatus, number>;
-  /** Executions deleted in all. */
-  total: number;
-  /** Delivery logs deleted with them. */
-  deliveries: number;
-  /**
-   * Ended endpoint deliveries deleted (`success` after successDays, `failed` after failedDays).
-   * Absent in summaries recorded before they were cleaned up.
-   */
-  endpointDeliveries: number;
-}
 
 const DAY_MS = 86_400_000;
 

@@ -1,6 +1,7 @@
+import type { RetentionPolicy, RetentionSummary } from '@ruleflow/contract';
 import { heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ExecutionRetentionService, RetentionPolicy, RetentionSummary } from './execution-retention.service';
+import type { ExecutionRetentionService } from './execution-retention.service';
 
 export interface MaintenanceActivityDeps {
   retention: ExecutionRetentionService;

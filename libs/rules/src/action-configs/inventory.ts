@@ -3,7 +3,20 @@ import { RuleValidationError } from '../types';
 
 const ALLOCATE_KEYS = new Set(['orderId', 'lines', 'mode']);
 const RELEASE_KEYS = new Set(['idempotencyKey']);
-const MODES = new Set(['all_or_nothing', 'partial']);
+/** How an allocation treats a line it cannot fill: refuse the whole order, or reserve what there is. */
+export const ALLOCATION_MODES = ['all_or_nothing', 'partial'] as const;
+export type AllocationMode = (typeof ALLOCATION_MODES)[number];
+export const ALLOCATION_STATUSES = ['allocated', 'partial', 'rejected', 'released'] as const;
+export type AllocationStatus = (typeof ALLOCATION_STATUSES)[number];
+
+/** One SKU of an allocation: what was asked for and what was reserved. */
+export interface AllocationLine {
+  sku: string;
+  requested: number;
+  allocated: number;
+}
+
+const MODES = new Set<string>(ALLOCATION_MODES);
 
 function isTemplate(value: unknown): boolean {
   return typeof value === 'string' && hasTemplate(value);

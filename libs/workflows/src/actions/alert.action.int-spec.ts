@@ -5,8 +5,8 @@ import type { RuleSnapshot } from '@ruleflow/rules';
 import type { TestWorker } from '@ruleflow/testing';
 import { startTestWorker } from '@ruleflow/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { RuleExecutionInput } from '../types';
-import { RULE_EXECUTION_WORKFLOW } from '../types';
+import type { RuleExecutionInput } from '../contract';
+import { RULE_EXECUTION_WORKFLOW } from '../contract';
 
 /**
  * The create_alert action in RuleExecutionWorkflow on the real dev server, with in-memory activities:

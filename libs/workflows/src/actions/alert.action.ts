@@ -1,7 +1,7 @@
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
 import { workflowInfo } from '@temporalio/workflow';
 import { alertWrite } from '../activity-profiles';
-import type { RuleExecutionInput } from '../types';
+import type { RuleExecutionInput } from '../contract';
 
 /** The idempotency key of an alert action: one alert per run (workflow id) and action. */
 export function alertIdempotencyKey(workflowId: string, actionName: string): string {

@@ -1,8 +1,8 @@
-import type { AllocationView } from '@ruleflow/activities';
+import type { AllocationView } from '../contract';
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
 import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { inventoryAction, inventoryCompensation } from '../activity-profiles';
-import type { RuleExecutionInput } from '../types';
+import type { RuleExecutionInput } from '../contract';
 
 type Action = ActionSpec & { retry: RetrySpec };
 

@@ -1,7 +1,7 @@
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
 import { workflowInfo } from '@temporalio/workflow';
 import { notificationDelivery } from '../activity-profiles';
-import type { RuleExecutionInput } from '../types';
+import type { RuleExecutionInput } from '../contract';
 
 /**
  * The `send_notification` action over an already rendered config: one activity call under the

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ALLOCATION_MODES, type AllocationMode } from '@ruleflow/entities';
+import { ALLOCATION_MODES, type AllocationMode } from '@ruleflow/rules';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,

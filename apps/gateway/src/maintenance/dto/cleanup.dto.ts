@@ -1,5 +1,6 @@
+import type { EndedStatus } from '@ruleflow/contract';
+import { ENDED_STATUSES } from '@ruleflow/contract';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ENDED_STATUSES, type EndedStatus } from '@ruleflow/activities';
 import { Allow, IsDefined, IsIn, IsOptional } from 'class-validator';
 
 export class CleanupExecutionsDto {

@@ -1,0 +1,56 @@
+/**
+ * What activities hand back to workflows (and the gateway shows): plain, serialisable shapes, defined
+ * here so that workflows never import activity code for them.
+ */
+import type { AllocationLine, AllocationStatus, RuleSnapshot } from '@ruleflow/rules';
+
+/**
+ * A recorded child run, ready for the parent workflow to start with the input
+ * `{executionId, rule, event, parent}` (the same as stored on its execution row).
+ */
+export interface ChildRun {
+  executionId: string;
+  /** `rule-<childRuleId>-<eventId>-after-<parentExecutionId>`. */
+  workflowId: string;
+  /** The child rule as recorded when its run was (first) recorded. */
+  rule: RuleSnapshot;
+}
+
+/** Statuses a run can end in; only these are ever deleted. */
+export const ENDED_STATUSES = ['success', 'failed', 'partial', 'cancelled'] as const;
+export type EndedStatus = (typeof ENDED_STATUSES)[number];
+
+/** How long ended runs are kept, in days (`RETENTION_SUCCESS_DAYS` / `RETENTION_FAILED_DAYS`). */
+export interface RetentionPolicy {
+  /** For `success` and `cancelled` runs. */
+  successDays: number;
+  /** For `failed` and `partial` runs. */
+  failedDays: number;
+}
+
+/** What one application of the retention policy deleted. */
+export interface RetentionSummary {
+  policy: RetentionPolicy;
+  /** When the cleanup ran; the cut-offs are this minus the policy's days. */
+  ranAt: string;
+  deleted: Record<EndedStatus, number>;
+  /** Executions deleted in all. */
+  total: number;
+  /** Delivery logs deleted with them. */
+  deliveries: number;
+  /**
+   * Ended endpoint deliveries deleted (`success` after successDays, `failed` after failedDays).
+   * Absent in summaries recorded before they were cleaned up.
+   */
+  endpointDeliveries: number;
+}
+
+/** What the API and the `allocate_inventory` action return for an allocation (JSON-safe). */
+export interface AllocationView {
+  id: string;
+  idempotencyKey: string;
+  orderId: string;
+  status: AllocationStatus;
+  lines: AllocationLine[];
+  createdAt: string;
+}

@@ -1,0 +1,43 @@
+import type { SearchAttributePair } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Keyword search attributes every rule run carries, so operators can filter runs in the Temporal UI and CLI. */
+export const RuleIdKey = defineSearchAttributeKey('RuleId', SearchAttributeType.KEYWORD);
+export const RuleNameKey = defineSearchAttributeKey('RuleName', SearchAttributeType.KEYWORD);
+export const EntityNameKey = defineSearchAttributeKey('EntityName', SearchAttributeType.KEYWORD);
+export const TriggerTypeKey = defineSearchAttributeKey('TriggerType', SearchAttributeType.KEYWORD);
+export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
+
+/** Every search attribute Ruleflow sets: registered at start-up (dev server flags, the worker's check). */
+export const SEARCH_ATTRIBUTE_KEYS = [RuleIdKey, RuleNameKey, EntityNameKey, TriggerTypeKey, TenantIdKey] as const;
+
+/** Their names, for the places that register them (all Keyword). */
+export const SEARCH_ATTRIBUTE_NAMES: readonly string[] = SEARCH_ATTRIBUTE_KEYS.map((key) => key.name);
+
+/** Keyword values are capped well below Temporal's 2 KiB limit so a long rule name never fails a start. */
+const MAX_KEYWORD_LENGTH = 250;
+
+/** What a rule run (or a rule's schedule) is labelled with. */
+export interface RuleRunLabels {
+  id: string;
+  name: string;
+  entity: string;
+  triggerType: string;
+  tenantId: string;
+}
+
+/** The one builder of a rule run's search attributes: the gateway's starts, schedules and child runs use it. */
+export function ruleRunSearchAttributes(rule: RuleRunLabels): SearchAttributePair[] {
+  return [
+    { key: RuleIdKey, value: rule.id },
+    { key: RuleNameKey, value: rule.name.slice(0, MAX_KEYWORD_LENGTH) },
+    { key: EntityNameKey, value: rule.entity },
+    { key: TriggerTypeKey, value: rule.triggerType },
+    { key: TenantIdKey, value: rule.tenantId },
+  ];
+}
+
+/** Search attributes of a webhook endpoint delivery. */
+export function deliverySearchAttributes(tenantId: string): SearchAttributePair[] {
+  return [{ key: TenantIdKey, value: tenantId }];
+}
