@@ -204,7 +204,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
   /**
    * The run's history replays against the current code (determinism); with RECORD_HISTORIES=1 and a
    * name it is also kept under test/histories for the committed replay test
-   * (rule-execution.replay.int-spec.ts). Named: the representative runs only, to keep the set small.
+   * (workflows.replay.int-spec.ts). Named: the representative runs only, to keep the set small.
    */
   async function replays(handle: WorkflowHandle, name?: string): Promise<void> {
     const history = await handle.fetchHistory();

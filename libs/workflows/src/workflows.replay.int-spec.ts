@@ -8,7 +8,7 @@ import { Worker } from '@temporalio/worker';
  * code. A change to the command sequence without `patched()` fails here.
  * Re-record with RECORD_HISTORIES=1 (see rule-execution.workflow.int-spec.ts) only for new histories.
  */
-describe('RuleExecutionWorkflow replay', () => {
+describe('Workflow replay (every shipped workflow type)', () => {
   const dir = path.join(__dirname, '../test/histories');
   // One prefix per shipped workflow type: RuleExecutionWorkflow, ScheduledRuleWorkflow, RetentionCleanupWorkflow,
   // WebhookDeliveryWorkflow (recorded by webhook-delivery.workflow.int-spec.ts).
