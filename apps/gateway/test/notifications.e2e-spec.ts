@@ -1,5 +1,5 @@
-import type { SmtpCapture } from '../../../libs/activities/src/notifications/smtp-capture.testing';
-import { startSmtpCapture } from '../../../libs/activities/src/notifications/smtp-capture.testing';
+import type { SmtpCapture } from '@ruleflow/testing';
+import { startSmtpCapture } from '@ruleflow/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';

@@ -1,5 +1,6 @@
 export * from './database';
 export * from './http-receiver';
+export * from './smtp-capture';
 export * from './ports';
 export * from './temporal';
 export * from './process-tree';

@@ -1,5 +1,5 @@
-import type { HttpReceiver } from '@ruleflow/testing';
-import { insertTenants, openTestDataSource, startHttpReceiver } from '@ruleflow/testing';
+import type { HttpReceiver, SmtpCapture } from '@ruleflow/testing';
+import { insertTenants, openTestDataSource, startHttpReceiver, startSmtpCapture } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -8,8 +8,6 @@ import type { DataSource } from 'typeorm';
 import type { NotificationProviders, SendNotificationsInput, SendNotificationsOutput } from './notification.activities';
 import { createNotificationActivities } from './notification.activities';
 import { PgNotificationStore } from './notification.store';
-import type { SmtpCapture } from './smtp-capture.testing';
-import { startSmtpCapture } from './smtp-capture.testing';
 
 interface Row {
   id: string;

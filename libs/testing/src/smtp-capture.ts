@@ -1,4 +1,4 @@
-/** A real local SMTP server for tests (not exported from the package): captures every accepted message. */
+/** A real local SMTP server for tests: captures every accepted message. */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
