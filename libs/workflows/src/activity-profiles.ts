@@ -17,10 +17,20 @@ import { toRetryPolicy as toRetryMs } from '@ruleflow/rules';
 import type { RetryPolicy } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 
+/**
+ * The retry policy of short, idempotent PostgreSQL work: from half a second up to every 30 s, without
+ * limit, so a run waits out a database restart instead of failing. One policy, shared by every such profile.
+ */
+const PATIENT_RETRY = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+} as const satisfies RetryPolicy;
+
 /** Short, idempotent PostgreSQL writes: retried patiently while the database is away. */
 export const dbWrite = proxyActivities<ExecutionActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: PATIENT_RETRY,
 });
 
 /** A rule's own retry spec as a Temporal retry policy. */
@@ -52,7 +62,7 @@ export function webhookDelivery(retry: RetrySpec, summary: string) {
  */
 export const scheduledRunWrite = proxyActivities<SchedulingActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: PATIENT_RETRY,
 });
 
 /**
@@ -69,7 +79,7 @@ export const maintenance = proxyActivities<MaintenanceActivities>({
 /** Looking up the registered endpoint of a `webhook` action with `config.webhookId`: one short read. */
 export const endpointLookup = proxyActivities<EndpointResolverActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+  retry: { ...PATIENT_RETRY, maximumAttempts: 10 },
   summary: 'look up the webhook endpoint',
 });
 
@@ -79,7 +89,7 @@ export const endpointLookup = proxyActivities<EndpointResolverActivities>({
  */
 export const childRunWrite = proxyActivities<ChainingActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: PATIENT_RETRY,
   summary: 'record runs of dependent rules',
 });
 
@@ -123,7 +133,7 @@ export function inventoryAction(retry: RetrySpec, summary: string) {
  */
 export const inventoryCompensation = proxyActivities<Pick<InventoryActivities, 'releaseAllocation'>>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: PATIENT_RETRY,
   summary: 'release the allocations of a failed run',
 });
 
@@ -144,6 +154,6 @@ export function endpointDelivery(summary: string) {
 /** Ending an endpoint delivery as failed: one short, idempotent PostgreSQL write. */
 export const endpointDeliveryWrite = proxyActivities<Pick<EndpointDeliveryActivities, 'finishEndpointDelivery'>>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: PATIENT_RETRY,
   summary: 'end the delivery as failed',
 });

@@ -13,14 +13,14 @@ import {
   setCurrentDetails,
   sleep,
   startChild,
-  uuid4,
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import { runCreateAlert } from './actions/alert.action';
 import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from './actions/inventory.action';
 import { runSendNotification } from './actions/notification.action';
-import { childRunWrite, dbWrite, endpointLookup, webhookDelivery } from './activity-profiles';
+import { runWebhook } from './actions/webhook.action';
+import { childRunWrite, dbWrite } from './activity-profiles';
 import { ruleRunSearchAttributes } from './contract';
 import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './contract';
 
@@ -37,92 +37,126 @@ interface ActionOutcome {
   attempts: number;
 }
 
+/** How the actions of a run ended: the run's outcome and, unless it succeeded, the action that failed and why. */
+interface RunEnding {
+  status: RunOutcome;
+  error: string | null;
+  errorAction: string | null;
+}
+
 /**
  * One fired rule: runs the snapshot's actions in order, each under its own retry policy, and records
  * progress in PostgreSQL. A failed action stops the run (`failed`, or `partial` after earlier successes).
  * After a success, the rule's dependents (the rule DAG) start as child workflows.
  */
 export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<RuleExecutionResult> {
-  const { executionId, rule, event, parent } = input;
-  // Carried into every record write, so the worker's database scope is this tenant's (row-level security).
-  const tenantId = rule.tenantId;
+  const { executionId, rule } = input;
   const steps: Record<string, unknown> = {};
-  let status: RunOutcome = 'success';
-  let error: string | null = null;
-  let errorAction: string | null = null;
-  let succeeded = 0;
-
+  let ending: RunEnding;
   try {
-    const started = await dbWrite.markExecutionRunning({ tenantId, executionId, runId: workflowInfo().runId });
+    const started = await dbWrite.markExecutionRunning({
+      tenantId: rule.tenantId,
+      executionId,
+      runId: workflowInfo().runId,
+    });
     // Cancelled through the API before this start got through: run nothing. (Older histories
     // recorded no result here, so they replay down the normal path.)
     if (started?.status === 'cancelled') {
       setCurrentDetails('Cancelled before it started: no action ran');
       return { executionId, status: 'cancelled', steps, error: 'cancelled before it started', errorAction: null };
     }
-    for (const action of rule.actions) {
-      setCurrentDetails(`Running action **${action.name}** (${action.type})`);
-      const context: TemplateContext = {
-        event,
-        data: event.data,
-        previous: event.previous,
-        rule: { id: rule.id, name: rule.name, version: rule.version },
-        steps,
-        parent,
-      };
-      await dbWrite.recordActionStarted({ tenantId, executionId, actionName: action.name });
-      try {
-        // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
-        // instead of failing the workflow task over and over. Rendering issues no command, so histories
-        // recorded with the render before recordActionStarted replay unchanged.
-        const config = renderTemplate(action.config, context) as Record<string, unknown>;
-        const outcome = await runAction(input, action, config);
-        steps[action.name] = outcome.output;
-        succeeded++;
-        await dbWrite.recordActionResult({
-          tenantId,
-          executionId,
-          actionName: action.name,
-          status: 'success',
-          attempts: outcome.attempts,
-          output: outcome.output,
-        });
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        const failure = describeFailure(err, action);
-        await dbWrite.recordActionResult({
-          tenantId,
-          executionId,
-          actionName: action.name,
-          status: 'failed',
-          attempts: failure.attempts,
-          error: failure.message,
-        });
-        status = succeeded > 0 ? 'partial' : 'failed';
-        error = failure.message;
-        errorAction = action.name;
-        break;
-      }
-    }
+    ending = await runActions(input, steps);
   } catch (err) {
-    if (isCancellation(err)) {
-      await releaseRunAllocations(input, steps);
-      await CancellationScope.nonCancellable(() =>
-        dbWrite.completeExecution({
-          tenantId,
-          executionId,
-          status: 'cancelled',
-          error: 'cancelled',
-          errorAction: null,
-        }),
-      );
-    }
+    if (isCancellation(err)) await recordCancelledRun(input, steps);
     throw err;
   }
+  return finishRun(input, steps, ending);
+}
 
+/** Runs the actions in order until one fails, recording each one's start and result. */
+async function runActions(input: RuleExecutionInput, steps: Record<string, unknown>): Promise<RunEnding> {
+  // Carried into every record write, so the worker's database scope is this tenant's (row-level security).
+  const { executionId, rule } = input;
+  const tenantId = rule.tenantId;
+  let succeeded = 0;
+  for (const action of rule.actions) {
+    setCurrentDetails(`Running action **${action.name}** (${action.type})`);
+    const context = templateContext(input, steps);
+    await dbWrite.recordActionStarted({ tenantId, executionId, actionName: action.name });
+    try {
+      // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
+      // instead of failing the workflow task over and over. Rendering issues no command, so histories
+      // recorded with the render before recordActionStarted replay unchanged.
+      const config = renderTemplate(action.config, context) as Record<string, unknown>;
+      const outcome = await runAction(input, action, config);
+      steps[action.name] = outcome.output;
+      succeeded++;
+      await dbWrite.recordActionResult({
+        tenantId,
+        executionId,
+        actionName: action.name,
+        status: 'success',
+        attempts: outcome.attempts,
+        output: outcome.output,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const failure = describeFailure(err, action);
+      await dbWrite.recordActionResult({
+        tenantId,
+        executionId,
+        actionName: action.name,
+        status: 'failed',
+        attempts: failure.attempts,
+        error: failure.message,
+      });
+      return { status: succeeded > 0 ? 'partial' : 'failed', error: failure.message, errorAction: action.name };
+    }
+  }
+  return { status: 'success', error: null, errorAction: null };
+}
+
+/** What an action's templates see: the event, the rule, the outputs of earlier actions and the parent run. */
+function templateContext(input: RuleExecutionInput, steps: Record<string, unknown>): TemplateContext {
+  const { rule, event, parent } = input;
+  return {
+    event,
+    data: event.data,
+    previous: event.previous,
+    rule: { id: rule.id, name: rule.name, version: rule.version },
+    steps,
+    parent,
+  };
+}
+
+/** A run cancelled while in flight: returns its stock and records it `cancelled`, even though cancelled. */
+async function recordCancelledRun(input: RuleExecutionInput, steps: Record<string, unknown>): Promise<void> {
+  const { executionId, rule } = input;
+  await releaseRunAllocations(input, steps);
+  await CancellationScope.nonCancellable(() =>
+    dbWrite.completeExecution({
+      tenantId: rule.tenantId,
+      executionId,
+      status: 'cancelled',
+      error: 'cancelled',
+      errorAction: null,
+    }),
+  );
+}
+
+/**
+ * Records how the run ended. A run that gave up returns the stock it reserved and fails the Temporal
+ * run too; a successful one starts its dependents.
+ */
+async function finishRun(
+  input: RuleExecutionInput,
+  steps: Record<string, unknown>,
+  { status, error, errorAction }: RunEnding,
+): Promise<RuleExecutionResult> {
+  const { executionId, rule } = input;
   // Compensation: a run that gave up returns the stock it reserved (schedules nothing without allocations).
   if (status !== 'success') await releaseRunAllocations(input, steps);
-  await dbWrite.completeExecution({ tenantId, executionId, status, error, errorAction });
+  await dbWrite.completeExecution({ tenantId: rule.tenantId, executionId, status, error, errorAction });
   setCurrentDetails(`Finished: **${status}**${errorAction ? ` (action ${errorAction}: ${error})` : ''}`);
   if (status !== 'success') {
     // Fail the Temporal run too, so the UI shows a failed rule run as failed; the record above keeps the detail.
@@ -220,46 +254,6 @@ async function runAction(input: RuleExecutionInput, action: Action, config: Reco
         message: `action type "${action.type}" is not supported by this worker`,
       });
   }
-}
-
-async function runWebhook(input: RuleExecutionInput, action: Action, config: Record<string, unknown>) {
-  const { rule, event, executionId } = input;
-  const envelope = { type: `${event.entity}.${event.type}`, timestamp: event.occurredAt, data: event.data };
-  // A registered endpoint (`config.webhookId`): its URL and secrets, and its shaping of the default body.
-  // Rules could not name an endpoint before this path existed, so earlier histories never reach it.
-  const endpoint =
-    typeof config.webhookId === 'string'
-      ? await endpointLookup.resolveWebhookEndpoint({
-          tenantId: rule.tenantId,
-          webhookId: config.webhookId,
-          ...(config.body === undefined ? { envelope } : {}),
-        })
-      : undefined;
-  const url = endpoint ? endpoint.url : String(config.url);
-  const method = typeof config.method === 'string' ? (config.method.toUpperCase() as 'POST') : 'POST';
-  const { deliverWebhook } = webhookDelivery(action.retry, `${action.name}: ${method} ${hostOf(url)}`);
-  const result = await deliverWebhook({
-    tenantId: rule.tenantId,
-    executionId,
-    actionName: action.name,
-    webhookId: endpoint ? (config.webhookId as string) : null,
-    // Drawn from the workflow's seeded random source: the same on every attempt and on replay.
-    deliveryId: uuid4(),
-    eventType: envelope.type,
-    url,
-    method,
-    headers: (config.headers as Record<string, string> | undefined) ?? {},
-    // Without an explicit body, send the same envelope as webhook endpoints get.
-    body: config.body ?? endpoint?.body ?? envelope,
-    secrets: endpoint ? endpoint.secrets : typeof config.secret === 'string' ? [config.secret] : [],
-    maximumAttempts: action.retry.maximumAttempts,
-  });
-  return { output: { statusCode: result.statusCode, body: result.body }, attempts: result.attempts };
-}
-
-function hostOf(url: string): string {
-  const match = /^[a-z]+:\/\/([^/?#]+)/i.exec(url);
-  return match?.[1] ?? url;
 }
 
 /** The message and attempt count of a failed action, from the last attempt's ApplicationFailure. */

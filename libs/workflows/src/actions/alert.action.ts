@@ -1,12 +1,8 @@
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
 import { workflowInfo } from '@temporalio/workflow';
 import { alertWrite } from '../activity-profiles';
+import { actionIdempotencyKey } from '../contract';
 import type { RuleExecutionInput } from '../contract';
-
-/** The idempotency key of an alert action: one alert per run (workflow id) and action. */
-export function alertIdempotencyKey(workflowId: string, actionName: string): string {
-  return `${workflowId}/${actionName}`;
-}
 
 /** Runs a `create_alert` action with its rendered config; output `{alertId}`. */
 export async function runCreateAlert(
@@ -31,7 +27,8 @@ export async function runCreateAlert(
     ruleId: rule.id,
     sourceEntityName: event.entity,
     sourceEntityId: entityId === undefined || entityId === null ? null : String(entityId as string | number),
-    idempotencyKey: alertIdempotencyKey(workflowInfo().workflowId, action.name),
+    // One alert per run (workflow id) and action.
+    idempotencyKey: actionIdempotencyKey('create_alert', workflowInfo().workflowId, action.name),
   });
   return { output: { alertId: result.alertId }, attempts: result.attempt };
 }

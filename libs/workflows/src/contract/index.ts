@@ -5,6 +5,7 @@
  * and `@temporalio/common|workflow`, so every side can depend on it and it depends on no side.
  */
 export * from './activity-types';
+export * from './idempotency-keys';
 export * from './ids';
 export * from './search-attributes';
 export * from './types';
