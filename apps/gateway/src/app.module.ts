@@ -19,14 +19,13 @@ import { DependenciesModule } from './dependencies/dependencies.module';
 import { EventsModule } from './events/events.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
-import { HooksModule } from './hooks/hooks.module';
+import { InboundHooksModule } from './inbound-hooks/inbound-hooks.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RegisteredEntitiesModule } from './registered-entities/registered-entities.module';
 import { RulesModule } from './rules/rules.module';
-import { RunsModule } from './runs/runs.module';
 import { SchedulesModule } from './schedules/schedules.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { TenancyModule } from './tenancy/tenancy.module';
@@ -102,7 +101,6 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         TenancyModule,
-        RunsModule,
         SchedulesModule,
         HealthModule,
         RulesModule,
@@ -112,7 +110,7 @@ export class AppModule {
         RegisteredEntitiesModule,
         ExecutionsModule,
         MaintenanceModule,
-        HooksModule,
+        InboundHooksModule,
         InventoryModule,
         NotificationsModule,
         AlertsModule,

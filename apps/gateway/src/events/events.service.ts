@@ -8,9 +8,9 @@ import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { MetricsService } from '../metrics/metrics.service';
 import type { IngestEventDto, IngestEventResponse } from './dto/event.dto';
-import type { PendingExecution } from '../runs/execution-dispatcher.service';
+import type { PendingExecution } from '../executions/execution-dispatcher.service';
 import { RuleCache } from '../rules/rule-cache';
-import { RunLauncher } from '../runs/run-launcher.service';
+import { RunLauncher } from '../executions/run-launcher.service';
 import { DeliveryDispatcher } from '../webhooks/delivery-dispatcher.service';
 
 @Injectable()

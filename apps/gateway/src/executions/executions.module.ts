@@ -1,6 +1,17 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { ExecutionDispatcher } from './execution-dispatcher.service';
 import { ExecutionsController } from './executions.controller';
 import { ExecutionsService } from './executions.service';
+import { RunLauncher } from './run-launcher.service';
 
-@Module({ controllers: [ExecutionsController], providers: [ExecutionsService] })
+/**
+ * Executions: reading and operating on them (`/v1/executions`), and starting them (the launcher and
+ * the outbox dispatcher behind it). Global because events, hooks, rules and schedules all launch runs.
+ */
+@Global()
+@Module({
+  controllers: [ExecutionsController],
+  providers: [ExecutionsService, ExecutionDispatcher, RunLauncher],
+  exports: [ExecutionDispatcher, RunLauncher],
+})
 export class ExecutionsModule {}

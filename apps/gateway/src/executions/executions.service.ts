@@ -13,7 +13,7 @@ import type { AuthContext } from '../auth/auth-context';
 import { decodeCursor, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
 import { isUuid } from '../common/uuid';
-import { RunLauncher } from '../runs/run-launcher.service';
+import { RunLauncher } from './run-launcher.service';
 import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {
   BulkRerunDto,

@@ -1,6 +1,6 @@
 import type { RuleEntity } from '@ruleflow/entities';
 import { isPlainObject, maskActionSecrets } from '@ruleflow/rules';
-import { hookUrl, maskedHookUrl } from '../hooks/hook-token';
+import { hookUrl, maskedHookUrl } from '../inbound-hooks/hook-token';
 
 /**
  * The public representation of a rule: every secret (see ACTION_SECRET_FIELDS) shown as the mask,

@@ -13,10 +13,10 @@ import type { AuthContext } from '../auth/auth-context';
 import type { Page, PageQueryDto } from '../common/pagination';
 import { decodeCursor, fetchPage, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG } from '../common/tokens';
-import { hookUrl, newHookToken } from '../hooks/hook-token';
+import { hookUrl, newHookToken } from '../inbound-hooks/hook-token';
 import { isUuid } from '../common/uuid';
-import type { LaunchedRun } from '../runs/run-launcher.service';
-import { RunLauncher } from '../runs/run-launcher.service';
+import type { LaunchedRun } from '../executions/run-launcher.service';
+import { RunLauncher } from '../executions/run-launcher.service';
 import { RuleSchedulesService } from '../schedules/rule-schedules.service';
 import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {

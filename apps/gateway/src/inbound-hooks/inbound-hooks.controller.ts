@@ -11,14 +11,17 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../auth/scopes';
-import type { HookResponse } from './hooks.service';
-import { HooksService } from './hooks.service';
+import type { HookResponse } from './inbound-hooks.service';
+import { InboundHooksService } from './inbound-hooks.service';
 
-/** Inbound hooks: no API key, the secret token in the path authenticates the call. */
+/**
+ * Inbound hooks: no API key, the secret token in the path authenticates the call. The class keeps its
+ * name: the OpenAPI operation ids (`HooksController_…`) are derived from it and are part of the contract.
+ */
 @ApiTags('hooks')
 @Controller('v1/hooks')
 export class HooksController {
-  constructor(private readonly hooks: HooksService) {}
+  constructor(private readonly hooks: InboundHooksService) {}
 
   @Public()
   @Post(':token')

@@ -6,7 +6,7 @@ import { compileConditions } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 import { ruleWorkflowId } from '@ruleflow/contract';
 import { DataSource } from 'typeorm';
-import { RunLauncher } from '../runs/run-launcher.service';
+import { RunLauncher } from '../executions/run-launcher.service';
 import { hashHookToken } from './hook-token';
 
 /** Hook tokens are 32 random bytes in base64url (43 characters); anything unlike one is not looked up. */
@@ -22,7 +22,7 @@ export type HookResponse =
 
 /** Runs `webhook`-triggered rules from `POST /v1/hooks/:token`, where the token is the credential. */
 @Injectable()
-export class HooksService {
+export class InboundHooksService {
   private readonly predicates = new Map<string, ConditionPredicate>();
 
   constructor(
