@@ -14,7 +14,8 @@ const swc = [
 const moduleNameMapper = {
   '^@ruleflow/rules/(.*)$': '<rootDir>/libs/rules/src/$1',
   '^@ruleflow/contract$': '<rootDir>/libs/workflows/src/contract/index.ts',
-  '^@ruleflow/(rules|config|entities|workflows|activities|local-stack|testing)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@ruleflow/(rules|config|entities|workflows|activities|outbound|local-stack|testing)$':
+    '<rootDir>/libs/$1/src/index.ts',
 };
 const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 

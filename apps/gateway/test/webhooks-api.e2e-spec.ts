@@ -5,7 +5,7 @@
  * What the workflow then does is the worker's business and is tested there.
  */
 import { randomUUID } from 'node:crypto';
-import { fanOutEvent } from '@ruleflow/activities';
+import { fanOutEvent } from '@ruleflow/entities';
 import { deliveryWorkflowId, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/contract';
 import request from 'supertest';
 import type { TestSystem } from './test-system';

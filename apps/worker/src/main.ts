@@ -6,7 +6,7 @@ import {
   resolveEncryptionKeys,
   temporalConnectionOptions,
 } from '@ruleflow/config';
-import { TransformSandbox } from '@ruleflow/activities';
+import { TransformSandbox } from '@ruleflow/outbound';
 import { createDataSource, rowLevelSecurityBypass } from '@ruleflow/entities';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';

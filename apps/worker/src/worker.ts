@@ -1,21 +1,21 @@
 import { existsSync } from 'node:fs';
-import {
-  createActivities,
-  PgAlertStore,
-  ExecutionRetentionService,
-  InventoryService,
-  PgChildRunStore,
-  PgDeliveryStore,
-  PgEndpointDeliveryStore,
-  PgExecutionStore,
-  PgNotificationStore,
-  PgScheduledRunStore,
-  PgWebhookEndpointLookup,
-} from '@ruleflow/activities';
-import type { TransformSandbox } from '@ruleflow/activities';
+import { createActivities } from '@ruleflow/activities';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { resolveEncryptionKeys } from '@ruleflow/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
+import {
+  AlertRepository,
+  ChildRunRepository,
+  DeliveryRepository,
+  EndpointDeliveryRepository,
+  ExecutionRepository,
+  InventoryRepository,
+  NotificationRepository,
+  RetentionRepository,
+  ScheduledRunRepository,
+  WebhookEndpointRepository,
+} from '@ruleflow/entities';
+import type { TransformSandbox } from '@ruleflow/outbound';
 import { createSecretBox } from '@ruleflow/rules/node/secret-box';
 import { Connection } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
@@ -50,19 +50,19 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
   // Throws (the worker refuses to start) in production without RULEFLOW_ENCRYPTION_KEY.
   const secrets = createSecretBox(resolveEncryptionKeys(config));
   const activities = createActivities({
-    executions: new PgExecutionStore(dataSource),
-    deliveries: new PgDeliveryStore(dataSource),
-    childRuns: new PgChildRunStore(dataSource),
-    inventory: new InventoryService(dataSource),
-    alerts: new PgAlertStore(dataSource),
-    scheduledRuns: new PgScheduledRunStore(dataSource),
-    retention: new ExecutionRetentionService(dataSource),
+    executions: new ExecutionRepository(dataSource),
+    deliveries: new DeliveryRepository(dataSource),
+    childRuns: new ChildRunRepository(dataSource),
+    inventory: new InventoryRepository(dataSource),
+    alerts: new AlertRepository(dataSource),
+    scheduledRuns: new ScheduledRunRepository(dataSource),
+    retention: new RetentionRepository(dataSource),
     webhooks: config.webhooks,
     secrets,
-    notifications: new PgNotificationStore(dataSource),
+    notifications: new NotificationRepository(dataSource),
     notify: config.notifications,
-    webhookEndpoints: new PgWebhookEndpointLookup(dataSource),
-    endpointDeliveries: new PgEndpointDeliveryStore(dataSource),
+    webhookEndpoints: new WebhookEndpointRepository(dataSource),
+    endpointDeliveries: new EndpointDeliveryRepository(dataSource),
     transforms: options.transforms,
   });
   return Worker.create({

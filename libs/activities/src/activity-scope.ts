@@ -1,20 +1,44 @@
 import { asSystem, inTenantScope } from '@ruleflow/entities';
+import { ApplicationFailure } from '@temporalio/common';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Run each activity in the database scope of the tenant its input names (`input.tenantId`), so
- * row-level security holds in the worker too; activities keyed by an execution id or working across
- * tenants (retention) run in the system scope.
+ * The activities that work across every tenant, by name: only these run in the system scope.
+ * `cleanupExecutions` applies the retention policy to all tenants (RetentionCleanupWorkflow).
+ * The gateway's outbox sweeps and schedule reconciliation are not activities; they declare `asSystem` themselves.
  */
-export function withTenantScopes<T extends Record<string, (input: never) => Promise<unknown>>>(activities: T): T {
+export const SYSTEM_SCOPE_ACTIVITIES: readonly string[] = ['cleanupExecutions'];
+
+/** The failure type of an activity refused for want of a tenant. */
+export const MISSING_TENANT_SCOPE = 'MissingTenantScope';
+
+/**
+ * Run each activity in the database scope of the tenant its input names (`input.tenantId`), so
+ * row-level security holds in the worker too. A forgotten scope fails closed (db-scope.ts): an
+ * activity named in `systemActivities` runs in the system scope whatever its input says; any other
+ * called without a valid tenant id is refused for good (retrying cannot supply one), naming itself.
+ */
+export function withTenantScopes<T extends Record<string, (input: never) => Promise<unknown>>>(
+  activities: T,
+  systemActivities: readonly string[] = SYSTEM_SCOPE_ACTIVITIES,
+): T {
+  const system = new Set(systemActivities);
   const scoped: Record<string, (input: never) => Promise<unknown>> = {};
   for (const [name, activity] of Object.entries(activities)) {
-    scoped[name] = (input: never) => {
-      const tenantId = (input as { tenantId?: unknown } | undefined)?.tenantId;
-      const run = () => activity(input);
-      return typeof tenantId === 'string' && UUID.test(tenantId) ? inTenantScope(tenantId, run) : asSystem(run);
-    };
+    scoped[name] = system.has(name)
+      ? (input: never) => asSystem(() => activity(input))
+      : async (input: never) => {
+          const tenantId = (input as { tenantId?: unknown } | undefined)?.tenantId;
+          if (typeof tenantId !== 'string' || !UUID.test(tenantId)) {
+            throw ApplicationFailure.create({
+              type: MISSING_TENANT_SCOPE,
+              nonRetryable: true,
+              message: `activity ${name} needs a tenant: its input has no valid tenantId, and it is not a system activity`,
+            });
+          }
+          return inTenantScope(tenantId, () => activity(input));
+        };
   }
   return scoped as T;
 }

@@ -1,25 +1,27 @@
+import type {
+  AlertStore,
+  ChildRunStore,
+  DeliveryStore,
+  EndpointDeliveryStore,
+  InventoryStore,
+  NotificationStore,
+  WebhookEndpointLookup,
+} from '@ruleflow/entities';
+import type { TransformSandbox } from '@ruleflow/outbound';
 import { withTenantScopes } from './activity-scope';
-import type { AlertStore } from './alerts/alert.store';
 import { createAlertActivities } from './alerts/alert.activities';
 import { createChainingActivities } from './chaining/chaining.activities';
 import { createEndpointDeliveryActivities } from './deliveries/endpoint-delivery.activities';
-import type { EndpointDeliveryStore } from './deliveries/endpoint-delivery.store';
-import type { TransformSandbox } from './deliveries/transform-sandbox';
-import type { ChildRunStore } from './chaining/child-run.store';
 import type { ExecutionActivityDeps } from './execution/execution.activities';
 import { createExecutionActivities } from './execution/execution.activities';
 import type { MaintenanceActivityDeps } from './maintenance/maintenance.activities';
 import type { NotificationProviders } from './notifications/notification.activities';
 import { createNotificationActivities } from './notifications/notification.activities';
-import type { NotificationStore } from './notifications/notification.store';
 import { createMaintenanceActivities } from './maintenance/maintenance.activities';
 import type { SchedulingActivityDeps } from './scheduling/scheduling.activities';
 import { createSchedulingActivities } from './scheduling/scheduling.activities';
-import type { InventoryStore } from './inventory/inventory.activities';
 import { createInventoryActivities } from './inventory/inventory.activities';
-import type { DeliveryStore } from './stores/delivery.store';
 import type { SecretOpener } from './webhook/webhook.activities';
-import type { WebhookEndpointLookup } from './webhook/endpoint-resolver.activities';
 import { createEndpointResolverActivities } from './webhook/endpoint-resolver.activities';
 import { createWebhookActivities } from './webhook/webhook.activities';
 
@@ -30,8 +32,6 @@ export * from './inventory';
 export * from './maintenance';
 export * from './notifications';
 export * from './scheduling';
-export * from './stores/delivery.store';
-export * from './stores/execution.store';
 export * from './webhook';
 
 export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityDeps, MaintenanceActivityDeps {
@@ -78,4 +78,4 @@ export function createActivities(deps: ActivityDeps) {
 
 export type RuleflowActivities = ReturnType<typeof createActivities>;
 export * from './deliveries';
-export { withTenantScopes } from './activity-scope';
+export { MISSING_TENANT_SCOPE, SYSTEM_SCOPE_ACTIVITIES, withTenantScopes } from './activity-scope';

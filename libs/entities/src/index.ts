@@ -19,3 +19,4 @@ export * from './rule-version.entity';
 export * from './rule.entity';
 export * from './tenant.entity';
 export * from './webhook.entity';
+export * from './repositories';

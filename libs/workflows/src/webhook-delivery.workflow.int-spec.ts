@@ -5,15 +5,17 @@ import {
   createAlertActivities,
   createEndpointDeliveryActivities,
   createExecutionActivities,
-  generateWebhookSecret,
-  PgAlertStore,
-  PgDeliveryStore,
-  PgEndpointDeliveryStore,
-  PgExecutionStore,
   withTenantScopes,
 } from '@ruleflow/activities';
 import type { DeliveryAttempt } from '@ruleflow/entities';
-import { createDataSource } from '@ruleflow/entities';
+import {
+  AlertRepository,
+  createDataSource,
+  DeliveryRepository,
+  EndpointDeliveryRepository,
+  ExecutionRepository,
+} from '@ruleflow/entities';
+import { generateWebhookSecret } from '@ruleflow/outbound';
 import { createSecretBox } from '@ruleflow/rules/node/secret-box';
 import type { HttpReceiver, ReceivedRequest, TestWorker } from '@ruleflow/testing';
 import {
@@ -68,8 +70,8 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     receiver = await startHttpReceiver();
     const endpointActivities = () =>
       createEndpointDeliveryActivities({
-        deliveries: new PgDeliveryStore(workerDb),
-        endpointDeliveries: new PgEndpointDeliveryStore(workerDb),
+        deliveries: new DeliveryRepository(workerDb),
+        endpointDeliveries: new EndpointDeliveryRepository(workerDb),
         timeoutMs: 2000,
         secrets: box,
         ...settings,
@@ -278,8 +280,8 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     const id = await insertDelivery(endpoint.id);
     const { attemptEndpointDelivery } = withTenantScopes(
       createEndpointDeliveryActivities({
-        deliveries: new PgDeliveryStore(workerDb),
-        endpointDeliveries: new PgEndpointDeliveryStore(workerDb),
+        deliveries: new DeliveryRepository(workerDb),
+        endpointDeliveries: new EndpointDeliveryRepository(workerDb),
         timeoutMs: 2000,
         secrets: box,
         ...settings,
@@ -561,15 +563,16 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
       const subscribed = await insertEndpoint({ events: ['execution.*'] });
       const failedOnly = await insertEndpoint({ events: ['execution.failed'] });
       await insertEndpoint({ events: ['orders.*'] });
-      const { completeExecution } = createExecutionActivities({ executions: new PgExecutionStore(workerDb) });
+      const { completeExecution } = createExecutionActivities({ executions: new ExecutionRepository(workerDb) });
       const scoped = withTenantScopes({ completeExecution });
 
       const ok = await insertExecution();
-      await scoped.completeExecution({ executionId: ok, status: 'success', error: null, errorAction: null });
+      await scoped.completeExecution({ tenantId, executionId: ok, status: 'success', error: null, errorAction: null });
       // A retry of the activity (or a replay) offers nothing new.
-      await scoped.completeExecution({ executionId: ok, status: 'success', error: null, errorAction: null });
+      await scoped.completeExecution({ tenantId, executionId: ok, status: 'success', error: null, errorAction: null });
       const partial = await insertExecution();
       await scoped.completeExecution({
+        tenantId,
         executionId: partial,
         status: 'partial',
         error: 'answered 400',
@@ -577,6 +580,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
       });
       const cancelled = await insertExecution();
       await scoped.completeExecution({
+        tenantId,
         executionId: cancelled,
         status: 'cancelled',
         error: 'cancelled',
@@ -628,7 +632,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
 
     it('a new alert offers alert.created; an idempotent replay offers nothing', async () => {
       const endpoint = await insertEndpoint({ events: ['alert.created'] });
-      const scoped = withTenantScopes(createAlertActivities({ alerts: new PgAlertStore(workerDb) }));
+      const scoped = withTenantScopes(createAlertActivities({ alerts: new AlertRepository(workerDb) }));
       const input = {
         alertType: 'late_order',
         severity: 'high',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { FannedOutDelivery } from '@ruleflow/activities';
-import { fanOutEvent } from '@ruleflow/activities';
+import type { FannedOutDelivery } from '@ruleflow/entities';
+import { fanOutEvent } from '@ruleflow/entities';
 import type { RuleEvent } from '@ruleflow/rules';
 import { ruleWorkflowId } from '@ruleflow/contract';
 import { DataSource } from 'typeorm';

@@ -11,20 +11,20 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import type { InventoryItemView } from '@ruleflow/activities';
+import type { InventoryItemView } from '@ruleflow/entities';
 import type { Response } from 'express';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
 import { AllocateDto, SetStockDto } from './dto/inventory.dto';
-import { InventoryApiService } from './inventory.service';
+import { InventoryService } from './inventory.service';
 
 @ApiTags('inventory')
 @ApiBearerAuth()
 @ApiSecurity('api-key')
 @Controller('v1/inventory')
 export class InventoryController {
-  constructor(private readonly inventory: InventoryApiService) {}
+  constructor(private readonly inventory: InventoryService) {}
 
   @Put('items/:sku')
   @HttpCode(200)

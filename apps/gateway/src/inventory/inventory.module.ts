@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
-import { InventoryService } from '@ruleflow/activities';
+import { InventoryRepository } from '@ruleflow/entities';
 import { DataSource } from 'typeorm';
 import { InventoryController } from './inventory.controller';
-import { InventoryApiService } from './inventory.service';
+import { InventoryService } from './inventory.service';
 
 @Module({
   controllers: [InventoryController],
   providers: [
-    { provide: InventoryService, inject: [DataSource], useFactory: (db: DataSource) => new InventoryService(db) },
-    InventoryApiService,
+    { provide: InventoryRepository, inject: [DataSource], useFactory: (db: DataSource) => new InventoryRepository(db) },
+    InventoryService,
   ],
 })
 export class InventoryModule {}

@@ -1,14 +1,14 @@
 import type { AllocationView } from '@ruleflow/contract';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import type { InventoryItemView } from '@ruleflow/activities';
-import { InventoryConflictError, InventoryRequestError, InventoryService } from '@ruleflow/activities';
+import type { InventoryItemView } from '@ruleflow/entities';
+import { InventoryConflictError, InventoryRequestError, InventoryRepository } from '@ruleflow/entities';
 import type { AuthContext } from '../auth/auth-context';
 import type { AllocateDto } from './dto/inventory.dto';
 
-/** The HTTP face of the shared InventoryService (the same one the worker's activities use). */
+/** The HTTP face of the shared InventoryRepository (the same one the worker's activities use). */
 @Injectable()
-export class InventoryApiService {
-  constructor(private readonly inventory: InventoryService) {}
+export class InventoryService {
+  constructor(private readonly inventory: InventoryRepository) {}
 
   async setStock(auth: AuthContext, sku: string, quantityOnHand: number): Promise<InventoryItemView> {
     return this.inventory.setOnHand(auth.tenantId, sku, quantityOnHand).catch(translate);

@@ -1,18 +1,18 @@
 import { Module } from '@nestjs/common';
-import { ExecutionRetentionService } from '@ruleflow/activities';
+import { RetentionRepository } from '@ruleflow/entities';
 import { DataSource } from 'typeorm';
 import { MaintenanceController } from './maintenance.controller';
 import { MaintenanceService } from './maintenance.service';
 
-/** `POST /v1/maintenance/cleanup`: retention on demand, over the service the daily schedule uses. */
+/** `POST /v1/maintenance/cleanup`: retention on demand, over the repository the daily schedule uses. */
 @Module({
   controllers: [MaintenanceController],
   providers: [
     MaintenanceService,
     {
-      provide: ExecutionRetentionService,
+      provide: RetentionRepository,
       inject: [DataSource],
-      useFactory: (db: DataSource) => new ExecutionRetentionService(db),
+      useFactory: (db: DataSource) => new RetentionRepository(db),
     },
   ],
 })

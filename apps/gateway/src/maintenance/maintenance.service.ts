@@ -1,14 +1,14 @@
 import { ENDED_STATUSES } from '@ruleflow/contract';
 import { Injectable } from '@nestjs/common';
-import { ENDED_DELIVERY_STATUSES, ExecutionRetentionService } from '@ruleflow/activities';
+import { ENDED_DELIVERY_STATUSES, RetentionRepository } from '@ruleflow/entities';
 import { parseDuration } from '@ruleflow/rules';
 import type { AuthContext } from '../auth/auth-context';
 import type { CleanupExecutionsDto, CleanupResultDto } from './dto/cleanup.dto';
 
-/** Operator maintenance of the caller's tenant; the same retention service as the daily schedule. */
+/** Operator maintenance of the caller's tenant; the same retention repository as the daily schedule. */
 @Injectable()
 export class MaintenanceService {
-  constructor(private readonly retention: ExecutionRetentionService) {}
+  constructor(private readonly retention: RetentionRepository) {}
 
   /**
    * Delete the tenant's ended executions (and their delivery logs) completed before now − olderThan,

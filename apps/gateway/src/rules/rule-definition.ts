@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { assertUrlAllowed, ForbiddenUrlError } from '@ruleflow/activities';
+import { assertUrlAllowed, ForbiddenUrlError } from '@ruleflow/outbound';
 import type { ActionTemplateEntity, RuleTrigger, StoredAction } from '@ruleflow/entities';
 import type { ActionType, Conditions, TriggerType } from '@ruleflow/rules';
 import {

@@ -5,7 +5,7 @@ import type {
   DeliveryStatus,
   WebhookEntity,
 } from '@ruleflow/entities';
-import { SECRET_ROTATION_OVERLAP_MS } from '@ruleflow/activities';
+import { SECRET_ROTATION_OVERLAP_MS } from '@ruleflow/outbound';
 
 /** An endpoint as the API shows it: never its secrets. */
 export interface WebhookResponse {

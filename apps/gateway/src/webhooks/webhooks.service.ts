@@ -9,7 +9,7 @@ import {
   sharedTransformSandbox,
   TransformError,
   validateTransform,
-} from '@ruleflow/activities';
+} from '@ruleflow/outbound';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { DeliveryPayload } from '@ruleflow/entities';
 import { DeliveryEntity, WebhookEntity } from '@ruleflow/entities';

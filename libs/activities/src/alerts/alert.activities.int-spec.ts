@@ -2,9 +2,9 @@ import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
 import type { CreateAlertInput } from './alert.activities';
 import { createAlertActivities } from './alert.activities';
-import { PgAlertStore } from './alert.store';
+import { AlertRepository } from '@ruleflow/entities';
 
-describe('createAlert activity over PgAlertStore (real PostgreSQL)', () => {
+describe('createAlert activity over AlertRepository (real PostgreSQL)', () => {
   let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
   let tenantId: string;
@@ -16,7 +16,7 @@ describe('createAlert activity over PgAlertStore (real PostgreSQL)', () => {
     testDb = await openTestDataSource('alert-activities-spec');
     db = testDb.db;
     [tenantId, otherTenantId] = (await insertTenants(db, 2)) as [string, string];
-    activities = createAlertActivities({ alerts: new PgAlertStore(db), now: () => now });
+    activities = createAlertActivities({ alerts: new AlertRepository(db), now: () => now });
   });
 
   afterAll(async () => {

@@ -1,11 +1,10 @@
 import { ALERT_RECIPIENT_TYPES, ALERT_SEVERITIES } from '@ruleflow/entities';
-import type { AlertRecipientType, AlertSeverity } from '@ruleflow/entities';
+import type { AlertRecipientType, AlertSeverity, AlertStore } from '@ruleflow/entities';
 import type { DurationInput } from '@ruleflow/rules';
 import { isPlainObject, tryParseDuration } from '@ruleflow/rules';
 import { ALERT_LIMITS } from '@ruleflow/rules/action-configs/alert';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AlertStore } from './alert.store';
 
 export interface AlertActivityDeps {
   alerts: AlertStore;

@@ -1,2 +1,1 @@
 export * from './alert.activities';
-export * from './alert.store';

@@ -1,4 +1,4 @@
-import type { RuleEntity } from '@ruleflow/entities';
+import type { ChildRunRow, ChildRunStore, ParentRunRef, RuleEntity, StoredChildRun } from '@ruleflow/entities';
 import { RuleEntity as RuleTable } from '@ruleflow/entities';
 import type { Conditions, ParentContext, RuleEvent } from '@ruleflow/rules';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
@@ -8,7 +8,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { PreparedChildRuns, PrepareChildRunsInput } from './chaining.activities';
 import { createChainingActivities } from './chaining.activities';
-import type { ChildRunRow, ChildRunStore, ParentRunRef, StoredChildRun } from './child-run.store';
 
 const TENANT = '22222222-2222-4222-8222-222222222222';
 const PARENT_RULE = '11111111-1111-4111-8111-111111111111';

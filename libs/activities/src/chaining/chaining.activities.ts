@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RuleEntity } from '@ruleflow/entities';
+import type { ChildRunRow, ChildRunStore, RuleEntity } from '@ruleflow/entities';
 import { newExecutionRow } from '@ruleflow/entities';
 import type { ParentContext, RegexCompiler, RuleEvent } from '@ruleflow/rules';
 import { compileConditions } from '@ruleflow/rules';
@@ -8,7 +8,6 @@ import type { ChildRun } from '@ruleflow/contract';
 import { chainedRuleWorkflowId } from '@ruleflow/contract';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ChildRunRow, ChildRunStore } from './child-run.store';
 
 export interface ChainingActivityDeps {
   childRuns: ChildRunStore;

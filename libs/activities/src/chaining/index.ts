@@ -1,2 +1,1 @@
 export * from './chaining.activities';
-export * from './child-run.store';

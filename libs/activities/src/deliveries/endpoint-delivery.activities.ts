@@ -6,10 +6,17 @@
  * Temporal's own activity retries. Only infrastructure errors (the database away) throw; those
  * retries are safe because an attempt already logged is answered from the log, not sent again.
  */
-import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
+import type {
+  DeliveryAttempt,
+  DeliveryStatus,
+  DeliveryStore,
+  EndpointDeliveryStore,
+  EndpointSettings,
+} from '@ruleflow/entities';
+import type { TransformSandbox } from '@ruleflow/outbound';
+import { applyTransform, TransformSandboxUnavailableError } from '@ruleflow/outbound';
 import type { RetrySchedule } from '@ruleflow/rules';
 import { nextRetryDelayMs, shapeData } from '@ruleflow/rules';
-import type { DeliveryStore } from '../stores/delivery.store';
 import { sendWebhookRequest } from '../webhook/http-client';
 import type { WebhookRequest } from '../webhook/http-client';
 import type { SecretOpener, WebhookExchange } from '../webhook/webhook.activities';
@@ -20,10 +27,7 @@ import {
   redactor,
   webhookIdentityHeaders,
 } from '../webhook/webhook.activities';
-import type { EndpointDeliveryStore, EndpointSettings } from './endpoint-delivery.store';
 import { endpointSigningSecrets } from './endpoint-secrets';
-import type { TransformSandbox } from './transform-sandbox';
-import { applyTransform, TransformSandboxUnavailableError } from './transform-sandbox';
 
 export interface EndpointDeliveryActivityDeps {
   deliveries: DeliveryStore;

@@ -1,6 +1,5 @@
-import type { ActionStatus, ExecutionStatus } from '@ruleflow/entities';
+import type { ActionStatus, ExecutionStatus, ExecutionStore } from '@ruleflow/entities';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ExecutionStore } from '../stores/execution.store';
 
 export interface ExecutionActivityDeps {
   executions: ExecutionStore;
@@ -16,14 +15,15 @@ function notFound(executionId: string): never {
 }
 
 /**
- * Activities that record a run's progress in PostgreSQL. `tenantId` (sent by current workflows; absent
- * in older histories) puts each write in that tenant's row-level scope (activity-scope.ts).
+ * Activities that record a run's progress in PostgreSQL. `tenantId` puts each write in that tenant's
+ * row-level scope (activity-scope.ts); a call without one is refused (runs started before the
+ * workflow sent it cannot record their progress).
  */
 export function createExecutionActivities({ executions }: ExecutionActivityDeps) {
   return {
     /** Marks the run started; reports `cancelled` when it was cancelled before it started (it must not run). */
     async markExecutionRunning(input: {
-      tenantId?: string;
+      tenantId: string;
       executionId: string;
       runId: string;
     }): Promise<{ status: ExecutionStatus }> {
@@ -31,11 +31,11 @@ export function createExecutionActivities({ executions }: ExecutionActivityDeps)
       if (!status) notFound(input.executionId);
       return { status };
     },
-    async recordActionStarted(input: { tenantId?: string; executionId: string; actionName: string }): Promise<void> {
+    async recordActionStarted(input: { tenantId: string; executionId: string; actionName: string }): Promise<void> {
       if (!(await executions.markActionStarted(input.executionId, input.actionName))) notFound(input.executionId);
     },
     async recordActionResult(input: {
-      tenantId?: string;
+      tenantId: string;
       executionId: string;
       actionName: string;
       status: ActionStatus;
@@ -47,7 +47,7 @@ export function createExecutionActivities({ executions }: ExecutionActivityDeps)
       if (!(await executions.recordActionResult(executionId, actionName, patch))) notFound(executionId);
     },
     async completeExecution(input: {
-      tenantId?: string;
+      tenantId: string;
       executionId: string;
       status: Exclude<ExecutionStatus, 'pending' | 'running'>;
       error: string | null;

@@ -1,2 +1,1 @@
 export * from './inventory.activities';
-export * from './inventory.service';

@@ -2,8 +2,8 @@ import type { AllocationView } from '@ruleflow/contract';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createInventoryActivities } from './inventory.activities';
-import type { InventoryStore } from './inventory.activities';
-import { InventoryRequestError } from './inventory.service';
+import type { InventoryStore } from '@ruleflow/entities';
+import { InventoryRequestError } from '@ruleflow/entities';
 
 const allocation = (status: AllocationView['status']): AllocationView => ({
   id: 'a1',

@@ -2,14 +2,8 @@ import type { AllocationView } from '@ruleflow/contract';
 import type { AllocationMode } from '@ruleflow/rules';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AllocateRequest } from './inventory.service';
-import { InventoryRequestError } from './inventory.service';
-
-/** The part of InventoryService the activities use (a fake in unit tests). */
-export interface InventoryStore {
-  allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }>;
-  release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null>;
-}
+import type { InventoryStore } from '@ruleflow/entities';
+import { InventoryRequestError } from '@ruleflow/entities';
 
 export interface InventoryActivityDeps {
   inventory: InventoryStore;

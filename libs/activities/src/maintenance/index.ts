@@ -1,2 +1,1 @@
-export * from './execution-retention.service';
 export * from './maintenance.activities';

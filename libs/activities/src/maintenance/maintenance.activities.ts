@@ -1,10 +1,10 @@
 import type { RetentionPolicy, RetentionSummary } from '@ruleflow/contract';
 import { heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ExecutionRetentionService } from './execution-retention.service';
+import type { RetentionRepository } from '@ruleflow/entities';
 
 export interface MaintenanceActivityDeps {
-  retention: ExecutionRetentionService;
+  retention: RetentionRepository;
 }
 
 function validDays(value: unknown): boolean {

@@ -1,3 +1,2 @@
 export * from './notification.activities';
-export * from './notification.store';
 export * from './providers';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { NotificationProviders, SendNotificationsInput, SendNotificationsOutput } from './notification.activities';
 import { createNotificationActivities } from './notification.activities';
-import { PgNotificationStore } from './notification.store';
+import { NotificationRepository } from '@ruleflow/entities';
 
 interface Row {
   id: string;
@@ -48,7 +48,7 @@ describe('sendNotifications against real SMTP/HTTP providers and PostgreSQL', ()
 
   function activities(providers: Partial<NotificationProviders> = {}) {
     return createNotificationActivities({
-      notifications: new PgNotificationStore(db),
+      notifications: new NotificationRepository(db),
       providers: {
         smtpUrl: smtp.url,
         smsUrl: `${receiver.url}/sms`,

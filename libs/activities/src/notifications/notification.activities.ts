@@ -1,7 +1,6 @@
-import type { NotificationChannel } from '@ruleflow/entities';
+import type { NotificationChannel, NotificationStore } from '@ruleflow/entities';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { NotificationStore } from './notification.store';
 import type { EmailSender, SendResult } from './providers';
 import { createEmailSender, postToProvider } from './providers';
 

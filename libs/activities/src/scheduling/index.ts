@@ -1,2 +1,1 @@
-export * from './scheduled-run.store';
 export * from './scheduling.activities';

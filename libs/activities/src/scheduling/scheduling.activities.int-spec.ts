@@ -1,15 +1,14 @@
 import type { ExecutionInput } from '@ruleflow/entities';
-import { ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import { ExecutionEntity, RuleEntity, ScheduledRunRepository } from '@ruleflow/entities';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
 import { CapturingLogger, insertTenants, openTestDataSource } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
-import { PgScheduledRunStore } from './scheduled-run.store';
 import type { PrepareScheduledRunInput, PreparedScheduledRun, SchedulingActivities } from './scheduling.activities';
 import { createSchedulingActivities } from './scheduling.activities';
 
-/** prepareScheduledRun over PgScheduledRunStore against real PostgreSQL. */
+/** prepareScheduledRun over ScheduledRunRepository against real PostgreSQL. */
 describe('prepareScheduledRun (real PostgreSQL)', () => {
   let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
@@ -21,7 +20,7 @@ describe('prepareScheduledRun (real PostgreSQL)', () => {
   beforeAll(async () => {
     testDb = await openTestDataSource('scheduling-activities-spec');
     db = testDb.db;
-    ({ prepareScheduledRun } = createSchedulingActivities({ scheduledRuns: new PgScheduledRunStore(db) }));
+    ({ prepareScheduledRun } = createSchedulingActivities({ scheduledRuns: new ScheduledRunRepository(db) }));
     [tenantId, otherTenantId] = (await insertTenants(db, 2)) as [string, string];
   });
   afterAll(async () => {

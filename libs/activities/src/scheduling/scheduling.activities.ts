@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ExecutionInput, RuleEntity } from '@ruleflow/entities';
+import type { ExecutionInput, RuleEntity, ScheduledRunStore } from '@ruleflow/entities';
 import { newExecutionRow } from '@ruleflow/entities';
 import { ruleWorkflowId, scheduledEventId } from '@ruleflow/contract';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ScheduledRunStore } from './scheduled-run.store';
 
 export interface SchedulingActivityDeps {
   scheduledRuns: ScheduledRunStore;

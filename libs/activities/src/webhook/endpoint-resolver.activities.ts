@@ -5,15 +5,12 @@
  * it signs the same way, is logged as a delivery of that endpoint, and retries under the action's
  * own retry policy.
  */
-import type { DeliveryPayload } from '@ruleflow/entities';
-import { WebhookEntity } from '@ruleflow/entities';
+import type { DeliveryPayload, WebhookEndpointLookup } from '@ruleflow/entities';
 import { shapeData } from '@ruleflow/rules';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DataSource } from 'typeorm';
 import { endpointSigningSecrets } from '../deliveries/endpoint-secrets';
-import { TransformError } from '../deliveries/transform';
-import type { TransformSandbox } from '../deliveries/transform-sandbox';
-import { applyTransform } from '../deliveries/transform-sandbox';
+import type { TransformSandbox } from '@ruleflow/outbound';
+import { applyTransform, TransformError } from '@ruleflow/outbound';
 
 export interface ResolveEndpointInput {
   tenantId: string;
@@ -34,19 +31,6 @@ export const ENDPOINT_FAILURE_TYPES = {
   unavailable: 'WebhookEndpointUnavailable',
   transform: 'WebhookTransformFailed',
 } as const;
-
-/** Finds a tenant's webhook endpoint. */
-export interface WebhookEndpointLookup {
-  findEndpoint(tenantId: string, webhookId: string): Promise<WebhookEntity | null>;
-}
-
-export class PgWebhookEndpointLookup implements WebhookEndpointLookup {
-  constructor(private readonly db: DataSource) {}
-
-  findEndpoint(tenantId: string, webhookId: string): Promise<WebhookEntity | null> {
-    return this.db.getRepository(WebhookEntity).findOneBy({ id: webhookId, tenantId });
-  }
-}
 
 export function createEndpointResolverActivities(deps: {
   endpoints: WebhookEndpointLookup;

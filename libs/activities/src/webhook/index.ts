@@ -1,4 +1,3 @@
-export * from '../net/ssrf';
 export * from './http-client';
 export * from './signing';
 export * from './webhook.activities';

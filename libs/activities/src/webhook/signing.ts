@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { WEBHOOK_SECRET_PREFIX } from '@ruleflow/outbound';
 import { Webhook } from 'standardwebhooks';
 
 /** The three Standard Webhooks headers of a signed message. */
@@ -16,13 +16,6 @@ export class InvalidWebhookSecretError extends Error {
   }
 }
 
-const SECRET_PREFIX = 'whsec_';
-
-/** A new signing secret: `whsec_` + 32 random bytes in base64. */
-export function generateWebhookSecret(): string {
-  return SECRET_PREFIX + randomBytes(32).toString('base64');
-}
-
 /**
  * Standard Webhooks headers for one attempt. With several active secrets (during a rotation)
  * every signature is sent, space-separated, so receivers holding either secret can verify.
@@ -31,7 +24,7 @@ export function signHeaders(input: { id: string; timestamp: Date; body: string; 
   if (input.secrets.length === 0) throw new Error('signHeaders needs at least one secret');
   const signatures = input.secrets.map((secret, index) => {
     // The library accepts a secret without the prefix too; insisting on it catches a key pasted into the wrong field.
-    if (!secret.startsWith(SECRET_PREFIX)) throw new InvalidWebhookSecretError(index);
+    if (!secret.startsWith(WEBHOOK_SECRET_PREFIX)) throw new InvalidWebhookSecretError(index);
     let webhook: Webhook;
     try {
       webhook = new Webhook(secret);

@@ -2,13 +2,12 @@ import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
+import type { DeliveryAttempt, DeliveryRef, DeliveryStatus, DeliveryStore } from '@ruleflow/entities';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CapturingLogger, verifyStandardWebhook } from '@ruleflow/testing';
-import type { DeliveryRef, DeliveryStore } from '../stores/delivery.store';
 import { MAX_RESPONSE_BODY_BYTES, WEBHOOK_USER_AGENT } from './http-client';
-import { generateWebhookSecret } from './signing';
+import { generateWebhookSecret } from '@ruleflow/outbound';
 import type { WebhookActionInput, WebhookActionOutput } from './webhook.activities';
 import { createWebhookActivities, RECORDED_RESPONSE_BYTES } from './webhook.activities';
 

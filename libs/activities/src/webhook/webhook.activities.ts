@@ -1,11 +1,10 @@
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
+import type { DeliveryAttempt, DeliveryRef, DeliveryStatus, DeliveryStore } from '@ruleflow/entities';
 import { isSecretHeaderName } from '@ruleflow/rules';
 import { isSealedSecret, SecretBoxError } from '@ruleflow/rules/node/secret-box';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryRef, DeliveryStore } from '../stores/delivery.store';
 import { sendWebhookRequest, WebhookNetworkError } from './http-client';
 import type { WebhookMethod, WebhookRequest, WebhookResponse } from './http-client';
 import { InvalidWebhookSecretError, signHeaders } from './signing';

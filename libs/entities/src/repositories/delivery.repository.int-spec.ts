@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { DeliveryAttempt } from '@ruleflow/entities';
-import { DeliveryEntity } from '@ruleflow/entities';
+import type { DeliveryAttempt } from '../delivery.entity';
+import { DeliveryEntity } from '../delivery.entity';
 import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
-import type { DeliveryRef } from './delivery.store';
-import { PgDeliveryStore } from './delivery.store';
+import type { DeliveryRef } from './delivery.repository';
+import { DeliveryRepository } from './delivery.repository';
 
-describe('PgDeliveryStore (real PostgreSQL)', () => {
+describe('DeliveryRepository (real PostgreSQL)', () => {
   let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
-  let store: PgDeliveryStore;
+  let store: DeliveryRepository;
   let tenantId: string;
   let otherTenantId: string;
 
   beforeAll(async () => {
     testDb = await openTestDataSource('delivery-store-spec');
     db = testDb.db;
-    store = new PgDeliveryStore(db);
+    store = new DeliveryRepository(db);
     [tenantId, otherTenantId] = (await insertTenants(db, 2)) as [string, string];
   });
 

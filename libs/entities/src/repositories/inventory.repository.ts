@@ -1,6 +1,18 @@
-import type { AllocationView } from '@ruleflow/contract';
 import type { AllocationLine, AllocationMode, AllocationStatus } from '@ruleflow/rules';
 import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * A stored allocation, JSON-safe. Defined here because entities do not import the workflow contract;
+ * it has the contract's `AllocationView` shape, which the compiler checks where activities return it.
+ */
+export interface AllocationRecord {
+  id: string;
+  idempotencyKey: string;
+  orderId: string;
+  status: AllocationStatus;
+  lines: AllocationLine[];
+  createdAt: string;
+}
 
 export interface InventoryItemView {
   sku: string;
@@ -59,7 +71,7 @@ function toItemView(row: ItemRow): InventoryItemView {
   };
 }
 
-function toAllocationView(row: AllocationRow): AllocationView {
+function toAllocationRecord(row: AllocationRow): AllocationRecord {
   return {
     id: row.id,
     idempotencyKey: row.idempotency_key,
@@ -88,13 +100,19 @@ export function checkAllocateRequest(req: AllocateRequest): void {
   });
 }
 
+/** The part of InventoryRepository the inventory activities use (a fake in unit tests). */
+export interface InventoryStore {
+  allocate(req: AllocateRequest): Promise<{ allocation: AllocationRecord; created: boolean }>;
+  release(tenantId: string, idempotencyKey: string): Promise<AllocationRecord | null>;
+}
+
 /**
  * Stock and allocations in PostgreSQL, shared by the gateway and the inventory activities. Every
  * change runs in one transaction that first serialises on the idempotency key (a transaction-scoped
  * advisory lock) and then locks the item rows in sku order, so concurrent requests never reserve
  * beyond on-hand stock, never deadlock on each other, and a repeated key never reserves twice.
  */
-export class InventoryService {
+export class InventoryRepository implements InventoryStore {
   constructor(private readonly db: DataSource) {}
 
   /** Sets a SKU's on-hand quantity (creating the item); below what is reserved → InventoryConflictError. */
@@ -123,12 +141,12 @@ export class InventoryService {
     return rows[0] ? toItemView(rows[0]) : null;
   }
 
-  async getAllocation(tenantId: string, idempotencyKey: string): Promise<AllocationView | null> {
+  async getAllocation(tenantId: string, idempotencyKey: string): Promise<AllocationRecord | null> {
     const rows: AllocationRow[] = await this.db.query(
       `SELECT ${ALLOCATION_COLUMNS} FROM inventory_allocations WHERE tenant_id = $1 AND idempotency_key = $2`,
       [tenantId, idempotencyKey],
     );
-    return rows[0] ? toAllocationView(rows[0]) : null;
+    return rows[0] ? toAllocationRecord(rows[0]) : null;
   }
 
   /**
@@ -136,7 +154,7 @@ export class InventoryService {
    * line fits; `partial` reserves what is available. A key seen before returns its stored allocation
    * with `created: false` and reserves nothing. Unknown skus → InventoryRequestError.
    */
-  async allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }> {
+  async allocate(req: AllocateRequest): Promise<{ allocation: AllocationRecord; created: boolean }> {
     checkAllocateRequest(req);
     const mode: AllocationMode = req.mode ?? 'all_or_nothing';
     return this.db.transaction(async (m) => {
@@ -175,7 +193,7 @@ export class InventoryService {
          VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING ${ALLOCATION_COLUMNS}`,
         [req.tenantId, req.idempotencyKey, req.orderId, mode, status, JSON.stringify(lines)],
       );
-      return { allocation: toAllocationView(rows[0]!), created: true };
+      return { allocation: toAllocationRecord(rows[0]!), created: true };
     });
   }
 
@@ -183,7 +201,7 @@ export class InventoryService {
    * Returns an allocation's reserved stock, once: a released (or rejected) allocation is returned as it
    * is. Null when the key is unknown for this tenant.
    */
-  async release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null> {
+  async release(tenantId: string, idempotencyKey: string): Promise<AllocationRecord | null> {
     return this.db.transaction(async (m) => {
       await lockKey(m, tenantId, idempotencyKey);
       const existing = await this.findLocked(m, tenantId, idempotencyKey);
@@ -200,16 +218,16 @@ export class InventoryService {
           WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING ${ALLOCATION_COLUMNS}`,
         [tenantId, idempotencyKey],
       );
-      return toAllocationView(rows[0]!);
+      return toAllocationRecord(rows[0]!);
     });
   }
 
-  private async findLocked(m: EntityManager, tenantId: string, key: string): Promise<AllocationView | null> {
+  private async findLocked(m: EntityManager, tenantId: string, key: string): Promise<AllocationRecord | null> {
     const rows: AllocationRow[] = await m.query(
       `SELECT ${ALLOCATION_COLUMNS} FROM inventory_allocations WHERE tenant_id = $1 AND idempotency_key = $2`,
       [tenantId, key],
     );
-    return rows[0] ? toAllocationView(rows[0]) : null;
+    return rows[0] ? toAllocationRecord(rows[0]) : null;
   }
 }
 

@@ -4,7 +4,7 @@
  * event, so the deliveries exist exactly when the event does; the gateway's delivery outbox starts
  * their workflows (`delivery-<id>`). Repeats of the same event key add nothing.
  */
-import type { DeliveryPayload } from '@ruleflow/entities';
+import type { DeliveryPayload } from '../delivery.entity';
 import { subscriptionsMatching } from '@ruleflow/rules';
 
 /** Anything that runs SQL: a DataSource, an EntityManager inside a transaction, a QueryRunner. */

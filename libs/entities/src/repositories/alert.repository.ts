@@ -1,6 +1,6 @@
-import type { AlertRecipientType, AlertSeverity } from '@ruleflow/entities';
+import type { AlertRecipientType, AlertSeverity } from '../alert.entity';
 import type { DataSource } from 'typeorm';
-import { fanOutEvent } from '../deliveries/fan-out';
+import { fanOutEvent } from './fan-out';
 
 /** A new alert as the `createAlert` activity records it. */
 export interface NewAlert {
@@ -29,7 +29,7 @@ export interface AlertStore {
 }
 
 /** PostgreSQL implementation, idempotent on the unique (tenant_id, idempotency_key) index. */
-export class PgAlertStore implements AlertStore {
+export class AlertRepository implements AlertStore {
   constructor(private readonly db: DataSource) {}
 
   createAlert(alert: NewAlert): Promise<{ alertId: string; created: boolean }> {

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { createDataSource } from '@ruleflow/entities';
+import { createDataSource } from '../data-source';
 import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
-import { InventoryConflictError, InventoryRequestError, InventoryService } from './inventory.service';
+import { InventoryConflictError, InventoryRequestError, InventoryRepository } from './inventory.repository';
 
-describe('InventoryService (real PostgreSQL)', () => {
+describe('InventoryRepository (real PostgreSQL)', () => {
   let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   // A pool as wide as the concurrent callers, so they really overlap in PostgreSQL.
   let wide: DataSource;
-  let inventory: InventoryService;
+  let inventory: InventoryRepository;
   let tenantId: string;
   let otherTenantId: string;
 
   beforeAll(async () => {
-    testDb = await openTestDataSource('inventory-service-spec');
+    testDb = await openTestDataSource('inventory-repository-spec');
     wide = createDataSource({
       url: testDb.database.url,
       poolSize: 20,
@@ -21,7 +21,7 @@ describe('InventoryService (real PostgreSQL)', () => {
       systemByDefault: true,
     });
     await wide.initialize();
-    inventory = new InventoryService(wide);
+    inventory = new InventoryRepository(wide);
     [tenantId, otherTenantId] = (await insertTenants(testDb.db, 2)) as [string, string];
   });
   afterAll(async () => {

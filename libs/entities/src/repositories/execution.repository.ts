@@ -1,6 +1,7 @@
-import type { ActionStatus, ExecutionStatus } from '@ruleflow/entities';
+import type { ActionStatus, ExecutionStatus } from '../execution.entity';
 import type { DataSource } from 'typeorm';
-import { fanOutEvent } from '../deliveries/fan-out';
+import { fanOutEvent } from './fan-out';
+import { returnedRows } from './query-result';
 
 export interface ActionResultPatch {
   status: ActionStatus;
@@ -59,7 +60,7 @@ const PATCH_ACTION_SQL = `
   RETURNING id`;
 
 /** PostgreSQL implementation; every write is idempotent so activity retries and replays are harmless. */
-export class PgExecutionStore implements ExecutionStore {
+export class ExecutionRepository implements ExecutionStore {
   constructor(private readonly db: DataSource) {}
 
   async markRunning(executionId: string, runId: string): Promise<ExecutionStatus | null> {
@@ -82,7 +83,7 @@ export class PgExecutionStore implements ExecutionStore {
   async markActionStarted(executionId: string, actionName: string): Promise<boolean> {
     const patch = { status: 'running', startedAt: new Date().toISOString() };
     const rows: unknown = await this.db.query(PATCH_ACTION_SQL, [executionId, actionName, JSON.stringify(patch)]);
-    return rowCount(rows) > 0;
+    return returnedRows(rows).length > 0;
   }
 
   async recordActionResult(executionId: string, actionName: string, patch: ActionResultPatch): Promise<boolean> {
@@ -91,7 +92,7 @@ export class PgExecutionStore implements ExecutionStore {
     if (patch.output !== undefined) record.output = patch.output;
     if (patch.error !== undefined) record.error = patch.error;
     const rows: unknown = await this.db.query(PATCH_ACTION_SQL, [executionId, actionName, JSON.stringify(record)]);
-    return rowCount(rows) > 0;
+    return returnedRows(rows).length > 0;
   }
 
   async complete(
@@ -136,7 +137,7 @@ export class PgExecutionStore implements ExecutionStore {
       );
       // In the same transaction: the event exists exactly when the completion does (a retry re-offers nothing).
       const type = SYSTEM_EVENT_OF_STATUS[result.status];
-      const completedAt = returned<{ completed_at: Date }>(updated)[0]?.completed_at;
+      const completedAt = returnedRows<{ completed_at: Date }>(updated)[0]?.completed_at;
       if (type) {
         await fanOutEvent(tx, {
           tenantId: row.tenant_id,
@@ -146,7 +147,7 @@ export class PgExecutionStore implements ExecutionStore {
           data: {
             executionId,
             ruleId: row.rule_id,
-            ruleName: returned<{ name: string }>(rules)[0]?.name ?? null,
+            ruleName: returnedRows<{ name: string }>(rules)[0]?.name ?? null,
             ruleVersion: row.rule_version,
             status: result.status,
             error: result.error,
@@ -160,20 +161,4 @@ export class PgExecutionStore implements ExecutionStore {
       return true;
     });
   }
-}
-
-/** TypeORM's `query` returns rows for SELECT/RETURNING and `[rows, count]` for UPDATE … RETURNING on postgres. */
-function rowCount(result: unknown): number {
-  if (Array.isArray(result)) {
-    if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
-    return result.length;
-  }
-  return 0;
-}
-
-/** The rows of an UPDATE … RETURNING (TypeORM's postgres driver answers `[rows, count]`). */
-function returned<T>(result: unknown): T[] {
-  if (!Array.isArray(result)) return [];
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RuleEntity } from '@ruleflow/entities';
+import { ChildRunRepository, RuleEntity } from '@ruleflow/entities';
 import type { RuleEvent } from '@ruleflow/rules';
 import { DEFAULT_RETRY } from '@ruleflow/rules';
 import { insertTenants, openTestDataSource } from '@ruleflow/testing';
@@ -8,12 +8,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
 import type { PreparedChildRuns, PrepareChildRunsInput } from './chaining.activities';
 import { createChainingActivities } from './chaining.activities';
-import { PgChildRunStore } from './child-run.store';
 
 const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** The chaining activity over the real PostgreSQL store: tenancy, activity, ordering, idempotency. */
-describe('prepareChildRuns over PgChildRunStore (real PostgreSQL)', () => {
+describe('prepareChildRuns over ChildRunRepository (real PostgreSQL)', () => {
   let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
   let tenantId: string;
@@ -51,7 +50,7 @@ describe('prepareChildRuns over PgChildRunStore (real PostgreSQL)', () => {
     ]);
   const prepare = (input: PrepareChildRunsInput): Promise<PreparedChildRuns> =>
     new MockActivityEnvironment({}, { logger: silent }).run(
-      createChainingActivities({ childRuns: new PgChildRunStore(db) }).prepareChildRuns,
+      createChainingActivities({ childRuns: new ChildRunRepository(db) }).prepareChildRuns,
       input,
     );
   const request = (parent: RuleEntity, event: RuleEvent): PrepareChildRunsInput => {

@@ -1,5 +1,7 @@
-import type { ExecutionInput } from '@ruleflow/entities';
-import { ExecutionEntity, RuleDependencyEntity, RuleEntity } from '@ruleflow/entities';
+import type { ExecutionInput } from '../execution.entity';
+import { ExecutionEntity } from '../execution.entity';
+import { RuleDependencyEntity } from '../rule-dependency.entity';
+import { RuleEntity } from '../rule.entity';
 import type { RuleSnapshot } from '@ruleflow/rules';
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -39,7 +41,7 @@ export interface ChildRunStore {
 }
 
 /** PostgreSQL implementation; idempotent on `executions.workflow_id` (unique), every query scoped by tenant. */
-export class PgChildRunStore implements ChildRunStore {
+export class ChildRunRepository implements ChildRunStore {
   constructor(private readonly db: DataSource) {}
 
   activeChildRules(tenantId: string, parentRuleId: string): Promise<RuleEntity[]> {

@@ -1,12 +1,42 @@
-import type { EndedStatus, RetentionPolicy, RetentionSummary } from '@ruleflow/contract';
-import { ENDED_STATUSES } from '@ruleflow/contract';
 import type { DataSource } from 'typeorm';
+
+/*
+ * The workflow contract's `ENDED_STATUSES`, `RetentionPolicy` and `RetentionSummary` have the same
+ * shapes, but entities do not import the contract: the compiler checks that they agree where the
+ * gateway and the `cleanupExecutions` activity pass them in and out.
+ */
+
+/** Statuses a run can end in; only these are ever deleted. */
+export const ENDED_EXECUTION_STATUSES = ['success', 'failed', 'partial', 'cancelled'] as const;
+export type EndedExecutionStatus = (typeof ENDED_EXECUTION_STATUSES)[number];
+
+/** How long ended runs are kept, in days. */
+export interface RetentionDays {
+  /** For `success` and `cancelled` runs (and `success` endpoint deliveries). */
+  successDays: number;
+  /** For `failed` and `partial` runs (and `failed` endpoint deliveries). */
+  failedDays: number;
+}
+
+/** What one application of the retention days deleted. */
+export interface RetentionReport {
+  policy: RetentionDays;
+  /** When the cleanup ran; the cut-offs are this minus the policy's days. */
+  ranAt: string;
+  deleted: Record<EndedExecutionStatus, number>;
+  /** Executions deleted in all. */
+  total: number;
+  /** Delivery logs deleted with them. */
+  deliveries: number;
+  /** Ended endpoint deliveries deleted. */
+  endpointDeliveries: number;
+}
 
 /** Which ended executions to delete. */
 export interface CleanupCriteria {
   /** Only this tenant's executions; omitted means every tenant (the scheduled cleanup). */
   tenantId?: string;
-  statuses: readonly EndedStatus[];
+  statuses: readonly EndedExecutionStatus[];
   /** Executions that completed strictly before this instant. */
   completedBefore: Date;
 }
@@ -93,7 +123,7 @@ const DELETE_ENDPOINT_DELIVERIES_BATCH_SQL = `
  * for long. Shared by `POST /v1/maintenance/cleanup` (one tenant) and the daily retention schedule
  * (all tenants).
  */
-export class ExecutionRetentionService {
+export class RetentionRepository {
   constructor(
     private readonly db: DataSource,
     private readonly batchSize = 500,
@@ -105,7 +135,7 @@ export class ExecutionRetentionService {
     onBatch?: (progress: CleanupResult) => void | Promise<void>,
   ): Promise<CleanupResult> {
     for (const status of criteria.statuses) {
-      if (!(ENDED_STATUSES as readonly string[]).includes(status)) {
+      if (!(ENDED_EXECUTION_STATUSES as readonly string[]).includes(status)) {
         throw new Error(`refusing to delete executions with status "${status}": only ended runs are deleted`);
       }
     }
@@ -157,17 +187,17 @@ export class ExecutionRetentionService {
    * then endpoint deliveries (`success` after successDays, `failed` after failedDays).
    */
   async applyPolicy(
-    policy: RetentionPolicy,
+    policy: RetentionDays,
     now: Date = new Date(),
     onBatch?: (progress: CleanupProgress) => void | Promise<void>,
-  ): Promise<RetentionSummary> {
-    const days: Record<EndedStatus, number> = {
+  ): Promise<RetentionReport> {
+    const days: Record<EndedExecutionStatus, number> = {
       success: policy.successDays,
       cancelled: policy.successDays,
       failed: policy.failedDays,
       partial: policy.failedDays,
     };
-    const summary: RetentionSummary = {
+    const summary: RetentionReport = {
       policy,
       ranAt: now.toISOString(),
       deleted: { success: 0, failed: 0, partial: 0, cancelled: 0 },
@@ -175,7 +205,7 @@ export class ExecutionRetentionService {
       deliveries: 0,
       endpointDeliveries: 0,
     };
-    for (const status of ENDED_STATUSES) {
+    for (const status of ENDED_EXECUTION_STATUSES) {
       const result = await this.deleteEnded(
         { statuses: [status], completedBefore: new Date(now.getTime() - days[status] * DAY_MS) },
         onBatch,

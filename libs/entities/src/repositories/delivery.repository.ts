@@ -1,4 +1,4 @@
-import type { DeliveryAttempt, DeliveryStatus } from '@ruleflow/entities';
+import type { DeliveryAttempt, DeliveryStatus } from '../delivery.entity';
 import type { DataSource } from 'typeorm';
 
 /** The delivery an attempt belongs to; the row is created by its first recorded attempt. */
@@ -59,7 +59,7 @@ const RECORD_ATTEMPT_SQL = `
   RETURNING d.id`;
 
 /** PostgreSQL implementation over the `deliveries` table; idempotent per (delivery id, attempt number). */
-export class PgDeliveryStore implements DeliveryStore {
+export class DeliveryRepository implements DeliveryStore {
   constructor(private readonly db: DataSource) {}
 
   async recordAttempt(delivery: DeliveryRef, attempt: DeliveryAttempt, status: DeliveryStatus): Promise<void> {

@@ -1,5 +1,6 @@
-import type { ExecutionInput } from '@ruleflow/entities';
-import { ExecutionEntity, RuleEntity } from '@ruleflow/entities';
+import type { ExecutionInput } from '../execution.entity';
+import { ExecutionEntity } from '../execution.entity';
+import { RuleEntity } from '../rule.entity';
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
@@ -28,7 +29,7 @@ export interface ScheduledRunStore {
 }
 
 /** PostgreSQL implementation; the insert is idempotent on `executions.workflow_id` (unique). */
-export class PgScheduledRunStore implements ScheduledRunStore {
+export class ScheduledRunRepository implements ScheduledRunStore {
   constructor(private readonly db: DataSource) {}
 
   findRule(tenantId: string, ruleId: string): Promise<RuleEntity | null> {

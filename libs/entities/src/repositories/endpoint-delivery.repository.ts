@@ -1,5 +1,7 @@
-import type { DeliveryAttempt, DeliveryPayload, DeliveryStatus, WebhookEntity } from '@ruleflow/entities';
+import type { DeliveryAttempt, DeliveryPayload, DeliveryStatus } from '../delivery.entity';
+import type { WebhookEntity } from '../webhook.entity';
 import type { DataSource } from 'typeorm';
+import { returnedRows } from './query-result';
 
 /** What an attempt needs of an endpoint delivery row. */
 export interface EndpointDeliveryRow {
@@ -110,7 +112,7 @@ export function circuitBreakerReason(failingSince: Date): string {
 }
 
 /** PostgreSQL implementation over `deliveries` and `webhooks`; every write is idempotent. */
-export class PgEndpointDeliveryStore implements EndpointDeliveryStore {
+export class EndpointDeliveryRepository implements EndpointDeliveryStore {
   constructor(private readonly db: DataSource) {}
 
   async load(tenantId: string, deliveryId: string): Promise<LoadedEndpointDelivery | null> {
@@ -219,11 +221,4 @@ export class PgEndpointDeliveryStore implements EndpointDeliveryStore {
       [webhookId, tenantId, reason, at],
     );
   }
-}
-
-/** TypeORM's `query` gives rows for SELECT and `[rows, count]` for UPDATE … RETURNING on postgres. */
-function returnedRows<T>(result: unknown): T[] {
-  if (!Array.isArray(result)) return [];
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
 }

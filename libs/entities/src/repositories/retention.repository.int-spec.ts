@@ -1,18 +1,13 @@
-import type { EndedStatus } from '@ruleflow/contract';
-import { ENDED_STATUSES } from '@ruleflow/contract';
 import { randomUUID } from 'node:crypto';
 import { insertTenants, openTestDataSource } from '@ruleflow/testing';
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
-import type { CleanupProgress, CleanupResult, EndedDeliveryStatus } from './execution-retention.service';
-import { ExecutionRetentionService } from './execution-retention.service';
-import { createMaintenanceActivities } from './maintenance.activities';
+import type { CleanupProgress, CleanupResult, EndedDeliveryStatus, EndedExecutionStatus } from './retention.repository';
+import { ENDED_EXECUTION_STATUSES, RetentionRepository } from './retention.repository';
 
 const DAY_MS = 86_400_000;
 
-/** The retention service and the cleanup activity against real PostgreSQL. */
-describe('ExecutionRetentionService (real PostgreSQL)', () => {
+/** The retention repository against real PostgreSQL (the cleanup activity: maintenance.activities.int-spec.ts). */
+describe('RetentionRepository (real PostgreSQL)', () => {
   let testDb: Awaited<ReturnType<typeof openTestDataSource>>;
   let db: DataSource;
   let tenantId: string;
@@ -87,8 +82,8 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
     ((await db.query(`SELECT 1 FROM deliveries WHERE id = $1`, [id])) as unknown[]).length === 1;
 
   it("deletes the tenant's old ended executions with their delivery logs, and nothing else", async () => {
-    const service = new ExecutionRetentionService(db);
-    const oldOnes = await Promise.all(ENDED_STATUSES.map((s) => execution(s, 40, { deliveries: 2 })));
+    const retention = new RetentionRepository(db);
+    const oldOnes = await Promise.all(ENDED_EXECUTION_STATUSES.map((s) => execution(s, 40, { deliveries: 2 })));
     const recent = await execution('success', 10, { deliveries: 1 });
     // Never deleted, even with an (inconsistent) old completed_at: the status guard is in the statement.
     const running = await execution('running', 40);
@@ -100,7 +95,11 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       [unrelatedDelivery, tenantId],
     );
 
-    const result = await service.deleteEnded({ tenantId, statuses: ENDED_STATUSES, completedBefore: before(30) });
+    const result = await retention.deleteEnded({
+      tenantId,
+      statuses: ENDED_EXECUTION_STATUSES,
+      completedBefore: before(30),
+    });
     expect(result).toEqual({ executions: 4, deliveries: 8 });
     for (const id of oldOnes) {
       expect(await exists(id)).toBe(false);
@@ -115,10 +114,10 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
   });
 
   it('deletes only the given status', async () => {
-    const service = new ExecutionRetentionService(db);
+    const retention = new RetentionRepository(db);
     const failed = await execution('failed', 40);
     const success = await execution('success', 40);
-    expect(await service.deleteEnded({ tenantId, statuses: ['failed'], completedBefore: before(30) })).toEqual({
+    expect(await retention.deleteEnded({ tenantId, statuses: ['failed'], completedBefore: before(30) })).toEqual({
       executions: 1,
       deliveries: 0,
     });
@@ -127,10 +126,10 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
   });
 
   it('works in batches until nothing is left, reporting progress after each', async () => {
-    const service = new ExecutionRetentionService(db, 2);
+    const retention = new RetentionRepository(db, 2);
     const ids = await Promise.all([1, 2, 3, 4, 5].map(() => execution('success', 40, { deliveries: 1 })));
     const progress: CleanupResult[] = [];
-    const result = await service.deleteEnded(
+    const result = await retention.deleteEnded(
       { tenantId, statuses: ['success'], completedBefore: before(30) },
       (p) => void progress.push(p),
     );
@@ -144,17 +143,17 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
   });
 
   it('refuses to delete runs that have not ended', async () => {
-    const service = new ExecutionRetentionService(db);
+    const retention = new RetentionRepository(db);
     const running = await execution('running', 40);
     await expect(
-      service.deleteEnded({ statuses: ['running' as EndedStatus], completedBefore: before(0) }),
+      retention.deleteEnded({ statuses: ['running' as EndedExecutionStatus], completedBefore: before(0) }),
     ).rejects.toThrow(/only ended runs/);
     expect(await exists(running)).toBe(true);
   });
 
   describe('endpoint deliveries', () => {
     it("deletes the tenant's endpoint deliveries that ended before the cut-off (by updated_at), and nothing else", async () => {
-      const service = new ExecutionRetentionService(db);
+      const retention = new RetentionRepository(db);
       const old = [await endpointDelivery('success', 40), await endpointDelivery('failed', 40)];
       // Created 60 days ago but ended (last written) 10 days ago: judged by when it ended, so kept.
       const recent = await endpointDelivery('failed', 10);
@@ -164,7 +163,7 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       // A rule action's attempt log goes with its execution, never on its own.
       const ruleAction = await endpointDelivery('success', 40, { source: 'rule_action' });
 
-      const result = await service.deleteEndedEndpointDeliveries({
+      const result = await retention.deleteEndedEndpointDeliveries({
         tenantId,
         statuses: ['success', 'failed'],
         endedBefore: before(30),
@@ -173,7 +172,7 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       for (const id of old) expect(await deliveryExists(id)).toBe(false);
       for (const id of [recent, ...inFlight, foreign, ruleAction]) expect(await deliveryExists(id)).toBe(true);
       expect(
-        await service.deleteEndedEndpointDeliveries({
+        await retention.deleteEndedEndpointDeliveries({
           tenantId,
           statuses: ['success', 'failed'],
           endedBefore: before(30),
@@ -182,11 +181,11 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
     });
 
     it('deletes only the given status, in batches reporting progress', async () => {
-      const service = new ExecutionRetentionService(db, 2);
+      const retention = new RetentionRepository(db, 2);
       const failed = await Promise.all([1, 2, 3].map(() => endpointDelivery('failed', 40)));
       const success = await endpointDelivery('success', 40);
       const progress: CleanupProgress[] = [];
-      const result = await service.deleteEndedEndpointDeliveries(
+      const result = await retention.deleteEndedEndpointDeliveries(
         { tenantId, statuses: ['failed'], endedBefore: before(30) },
         (p) => void progress.push(p),
       );
@@ -197,10 +196,10 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
     });
 
     it('refuses to delete deliveries that have not ended', async () => {
-      const service = new ExecutionRetentionService(db);
+      const retention = new RetentionRepository(db);
       const retrying = await endpointDelivery('retrying', 40);
       await expect(
-        service.deleteEndedEndpointDeliveries({
+        retention.deleteEndedEndpointDeliveries({
           statuses: ['retrying' as EndedDeliveryStatus],
           endedBefore: before(0),
         }),
@@ -210,7 +209,7 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
   });
 
   it('applies the policy across tenants: success/cancelled after successDays, failed/partial after failedDays', async () => {
-    const service = new ExecutionRetentionService(db);
+    const retention = new RetentionRepository(db);
     const tenDays = {
       success: await execution('success', 10),
       cancelled: await execution('cancelled', 10),
@@ -235,7 +234,7 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
       ],
     };
     const now = new Date();
-    const summary = await service.applyPolicy({ successDays: 30, failedDays: 7 }, now);
+    const summary = await retention.applyPolicy({ successDays: 30, failedDays: 7 }, now);
     expect(summary).toEqual({
       policy: { successDays: 30, failedDays: 7 },
       ranAt: now.toISOString(),
@@ -252,42 +251,5 @@ describe('ExecutionRetentionService (real PostgreSQL)', () => {
     expect(await exists(tenDays.partial)).toBe(false);
     expect(await exists(fortyDays.success)).toBe(false);
     expect(await exists(fortyDays.cancelled)).toBe(false);
-  });
-
-  describe('cleanupExecutions activity', () => {
-    it('applies the policy and heartbeats its progress', async () => {
-      const { cleanupExecutions } = createMaintenanceActivities({ retention: new ExecutionRetentionService(db, 1) });
-      const gone = [await execution('failed', 8), await execution('success', 31)];
-      const kept = await execution('failed', 6);
-      const oldDelivery = await endpointDelivery('success', 31);
-      const env = new MockActivityEnvironment();
-      const beats: unknown[] = [];
-      env.on('heartbeat', (d: unknown) => beats.push(d));
-      const summary = await env.run(cleanupExecutions, { successDays: 30, failedDays: 7 });
-      expect(summary).toMatchObject({
-        deleted: { success: 1, failed: 1, partial: 0, cancelled: 0 },
-        total: 2,
-        endpointDeliveries: 1,
-      });
-      expect(await deliveryExists(oldDelivery)).toBe(false);
-      expect(beats.length).toBeGreaterThanOrEqual(2);
-      for (const id of gone) expect(await exists(id)).toBe(false);
-      expect(await exists(kept)).toBe(true);
-    });
-
-    it.each([{ successDays: 0, failedDays: 7 }, { successDays: 30, failedDays: 1.5 }, { successDays: 30 }])(
-      'refuses a policy that would delete the wrong history (%j), for good',
-      async (policy) => {
-        const { cleanupExecutions } = createMaintenanceActivities({ retention: new ExecutionRetentionService(db) });
-        const id = await execution('success', 1);
-        const err = await new MockActivityEnvironment().run(cleanupExecutions, policy as never).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(err).toBeInstanceOf(ApplicationFailure);
-        expect(err).toMatchObject({ type: 'InvalidRetentionPolicy', nonRetryable: true });
-        expect(await exists(id)).toBe(true);
-      },
-    );
   });
 });

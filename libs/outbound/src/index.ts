@@ -1,0 +1,9 @@
+/**
+ * @ruleflow/outbound: the safety rules for what leaves Ruleflow, shared by the gateway (which checks
+ * them when a URL, a transform or a secret is saved) and the activities (which apply them on every
+ * delivery): the SSRF guard, the transform sandbox and webhook signing secrets.
+ */
+export * from './ssrf';
+export * from './transform';
+export * from './transform-sandbox';
+export * from './webhook-secrets';
