@@ -10,6 +10,7 @@ import type {
   DeliveryAttempt,
   DeliveryStatus,
   DeliveryStore,
+  EndpointDeliveryRow,
   EndpointDeliveryStore,
   EndpointSettings,
 } from '@ruleflow/entities';
@@ -17,16 +18,9 @@ import type { TransformSandbox } from '@ruleflow/outbound';
 import { applyTransform, TransformSandboxUnavailableError } from '@ruleflow/outbound';
 import type { RetrySchedule } from '@ruleflow/rules';
 import { nextRetryDelayMs, shapeData } from '@ruleflow/rules';
-import { sendWebhookRequest } from '../webhook/http-client';
 import type { WebhookRequest } from '../webhook/http-client';
 import type { SecretOpener, WebhookExchange } from '../webhook/webhook.activities';
-import {
-  classifyWebhookError,
-  classifyWebhookResponse,
-  noKeyOpener,
-  redactor,
-  webhookIdentityHeaders,
-} from '../webhook/webhook.activities';
+import { exchangeWebhook, noKeyOpener, toDeliveryAttempt, webhookIdentityHeaders } from '../webhook/webhook.activities';
 import { endpointSigningSecrets } from './endpoint-secrets';
 
 export interface EndpointDeliveryActivityDeps {
@@ -88,12 +82,50 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
   const store = deps.endpointDeliveries;
 
   async function attemptEndpointDelivery(input: AttemptEndpointDeliveryInput): Promise<EndpointAttemptResult> {
-    const { tenantId, deliveryId, attempt } = input;
+    const { tenantId, deliveryId } = input;
     const loaded = await store.load(tenantId, deliveryId);
     if (!loaded) return { outcome: 'abandoned', statusCode: null, error: `delivery ${deliveryId} does not exist` };
     const { delivery, endpoint } = loaded;
 
-    // An infrastructure retry of an attempt that already ran: answer from the log, never send twice.
+    const answered = answerFromLog(delivery, input.attempt);
+    if (answered) return answered;
+    // Ended without an attempt: the delivery's `error` is the only place the API can say why.
+    if (!endpoint || !endpoint.enabled) {
+      const error = !endpoint
+        ? 'endpoint deleted'
+        : `endpoint disabled: ${endpoint.disabledReason ?? 'disabled by a user'}`;
+      await store.finish(tenantId, deliveryId, error);
+      return { outcome: 'abandoned', statusCode: null, error };
+    }
+
+    const startedAt = now();
+    const record = attemptRecorder(input, delivery.eventType, endpoint, startedAt);
+    // Shaping is the endpoint's own configuration: a broken transform fails the delivery, not the receiver.
+    const shaped = await shapeForEndpoint(delivery, endpoint, startedAt);
+    if ('error' in shaped) {
+      const { error } = shaped;
+      await record({ statusCode: null, error, responseBody: null, durationMs: 0 }, 'failed', null, error);
+      return { outcome: 'failed', statusCode: null, error };
+    }
+    const { exchange } = await exchangeWebhook(deps, startedAt, (reveal) => {
+      const plaintexts = endpointSigningSecrets(endpoint, startedAt).map((s) => opener.decrypt(s));
+      reveal(plaintexts);
+      const headers = webhookIdentityHeaders({
+        id: deliveryId,
+        timestamp: startedAt,
+        body: shaped.body,
+        secrets: plaintexts,
+      });
+      return { url: endpoint.url, method: 'POST', headers, body: shaped.body };
+    });
+    return settleAttempt(input, endpoint, exchange, record);
+  }
+
+  /**
+   * An infrastructure retry of an attempt that already ran, or of a delivery already ended: the answer
+   * it got then, from the log, so nothing is sent twice. Null when this attempt has yet to run.
+   */
+  function answerFromLog(delivery: EndpointDeliveryRow, attempt: number): EndpointAttemptResult | null {
     const logged = delivery.attempts.find((a) => a.attemptNumber === attempt);
     if (delivery.status === 'success') {
       const last = logged ?? delivery.attempts.at(-1);
@@ -108,83 +140,62 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
         error: delivery.error ?? 'the delivery has already ended as failed',
       };
     }
+    return null;
+  }
 
-    // Ended without an attempt: the delivery's `error` is the only place the API can say why.
-    if (!endpoint || !endpoint.enabled) {
-      const error = !endpoint
-        ? 'endpoint deleted'
-        : `endpoint disabled: ${endpoint.disabledReason ?? 'disabled by a user'}`;
-      await store.finish(tenantId, deliveryId, error);
-      return { outcome: 'abandoned', statusCode: null, error };
-    }
-
-    const startedAt = now();
+  /** Logs this attempt (and the delivery's next step) once its exchange is known. */
+  function attemptRecorder(
+    input: AttemptEndpointDeliveryInput,
+    eventType: string,
+    endpoint: Pick<EndpointSettings, 'id' | 'url'>,
+    startedAt: Date,
+  ): RecordAttempt {
+    const { tenantId, deliveryId } = input;
     const ref = {
       id: deliveryId,
       tenantId,
       webhookId: endpoint.id,
       executionId: null,
       actionName: null,
-      eventType: delivery.eventType,
+      eventType,
       url: endpoint.url,
     };
-    const record = async (
-      x: Pick<WebhookExchange, 'statusCode' | 'error' | 'responseBody' | 'durationMs'>,
-      status: DeliveryStatus,
-      nextAt: Date | null,
-      /** The delivery's `error` when this attempt ends it failed. */
-      deliveryError: string | null = null,
-    ) => {
-      const entry: DeliveryAttempt = {
-        attemptNumber: attempt,
-        statusCode: x.statusCode,
-        error: x.error,
-        durationMs: x.durationMs,
-        responseBody: x.responseBody,
-        at: startedAt.toISOString(),
-      };
+    return async (x, status, nextAt, deliveryError = null) => {
+      const entry = toDeliveryAttempt(input.attempt, x, startedAt);
       // next_attempt_at (and error) first: a crash between the two re-sends (at least once), never skips the log.
       await store.setNextAttempt(tenantId, deliveryId, nextAt, endpoint.url, deliveryError);
       await deps.deliveries.recordAttempt(ref, entry, status);
     };
+  }
 
-    // Shaping is the endpoint's own configuration: a broken transform fails the delivery, not the receiver.
-    let body: string;
+  /** The body the endpoint receives, or why its own shaping (field selection, template, transform) failed. */
+  async function shapeForEndpoint(
+    delivery: EndpointDeliveryRow,
+    endpoint: EndpointSettings,
+    startedAt: Date,
+  ): Promise<{ body: string } | { error: string }> {
     try {
-      body = await shapeBody(
-        delivery.payload ?? { type: delivery.eventType, timestamp: startedAt.toISOString(), data: null },
-        endpoint,
-        deps.transforms,
-      );
+      const payload = delivery.payload ?? { type: delivery.eventType, timestamp: startedAt.toISOString(), data: null };
+      return { body: await shapeBody(payload, endpoint, deps.transforms) };
     } catch (err) {
       // The sandbox busy or down is ours, not the endpoint's: thrown, so Temporal retries the activity.
       if (err instanceof TransformSandboxUnavailableError) throw err;
-      const error = `payload shaping failed: ${err instanceof Error ? err.message : String(err)}`;
-      await record({ statusCode: null, error, responseBody: null, durationMs: 0 }, 'failed', null, error);
-      return { outcome: 'failed', statusCode: null, error };
+      return { error: `payload shaping failed: ${err instanceof Error ? err.message : String(err)}` };
     }
+  }
 
-    let redact = redactor([]);
-    const t0 = performance.now();
-    let exchange: WebhookExchange;
-    try {
-      const plaintexts = endpointSigningSecrets(endpoint, startedAt).map((s) => opener.decrypt(s));
-      redact = redactor(plaintexts);
-      const headers = webhookIdentityHeaders({ id: deliveryId, timestamp: startedAt, body, secrets: plaintexts });
-      const response = await sendWebhookRequest({
-        url: endpoint.url,
-        method: 'POST',
-        headers,
-        body,
-        timeoutMs: deps.timeoutMs,
-        allowPrivateNetworks: deps.allowPrivateNetworks,
-        resolve: deps.resolve,
-      });
-      exchange = classifyWebhookResponse(response, { redact, now: startedAt });
-    } catch (err) {
-      exchange = classifyWebhookError(err, { redact, durationMs: Math.round(performance.now() - t0) });
-    }
-
+  /**
+   * What the exchange means for the endpoint and the delivery: success, or a failure that keeps the
+   * endpoint's health (410 and the circuit breaker disable it) and either ends the delivery or
+   * schedules the next attempt by the retry schedule.
+   */
+  async function settleAttempt(
+    input: AttemptEndpointDeliveryInput,
+    endpoint: Pick<EndpointSettings, 'id'>,
+    exchange: WebhookExchange,
+    record: RecordAttempt,
+  ): Promise<EndpointAttemptResult> {
+    const { tenantId, attempt } = input;
     const at = now();
     const retryAfter = exchange.retryAfterMs !== undefined ? { retryAfterMs: exchange.retryAfterMs } : {};
     if (exchange.kind === 'success') {
@@ -205,15 +216,9 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
     if (breaker.disabledReason) return failed(`${exchange.error}; endpoint disabled: ${breaker.disabledReason}`);
     if (exchange.kind !== 'retryable') return failed(exchange.error);
 
-    const delay = nextRetryDelayMs(
-      input.schedule,
-      attempt,
-      Math.max(0, at.getTime() - input.firstAttemptAt),
-      input.random,
-      exchange.retryAfterMs,
-    );
+    const spent = Math.max(0, at.getTime() - input.firstAttemptAt);
+    const delay = nextRetryDelayMs(input.schedule, attempt, spent, input.random, exchange.retryAfterMs);
     if (delay === null) {
-      const spent = Math.max(0, at.getTime() - input.firstAttemptAt);
       return failed(
         exchange.error,
         `gave up after ${attempt} attempts over ${roughDuration(spent)}: ${exchange.error ?? 'no success'}`,
@@ -250,6 +255,14 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
 
   return { attemptEndpointDelivery, finishEndpointDelivery };
 }
+
+/** Logs one attempt with the delivery's new status; `deliveryError` is the delivery's `error` when it ends failed. */
+type RecordAttempt = (
+  x: Pick<WebhookExchange, 'statusCode' | 'error' | 'responseBody' | 'durationMs'>,
+  status: DeliveryStatus,
+  nextAt: Date | null,
+  deliveryError?: string | null,
+) => Promise<void>;
 
 export type EndpointDeliveryActivities = ReturnType<typeof createEndpointDeliveryActivities>;
 

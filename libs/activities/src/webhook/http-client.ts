@@ -80,32 +80,54 @@ const RESERVED_HEADERS = new Set([
 export function sendWebhookRequest(req: WebhookRequest): Promise<WebhookResponse> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const timeoutMs = req.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
-  const fail = (code: string, message: string) => Promise.reject(new WebhookNetworkError(code, message, elapsed()));
+  const policy: NetworkPolicy = { allowPrivateNetworks: req.allowPrivateNetworks, resolve: req.resolve };
+  const target = checkTarget(req.url, policy);
+  if ('code' in target) return Promise.reject(new WebhookNetworkError(target.code, target.message, elapsed()));
+  return exchange({
+    url: target,
+    method: req.method,
+    ...outgoingMessage(req),
+    policy,
+    timeoutMs: req.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+    elapsed,
+  });
+}
 
+/** Why a request was refused before any connection: a {@link WebhookNetworkError}'s code and message. */
+interface Refusal {
+  code: string;
+  message: string;
+}
+
+/** The URL to send to, or why it may not be used: not http(s), with credentials, or a forbidden literal IP. */
+function checkTarget(raw: string, policy: NetworkPolicy): URL | Refusal {
   let url: URL;
   try {
-    url = new URL(req.url);
+    url = new URL(raw);
   } catch {
-    return fail('ERR_INVALID_URL', 'invalid URL');
+    return { code: 'ERR_INVALID_URL', message: 'invalid URL' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return fail('ERR_INVALID_URL', 'only http and https URLs are allowed');
+    return { code: 'ERR_INVALID_URL', message: 'only http and https URLs are allowed' };
   }
   // Saved URLs are checked for credentials; a templated one must not smuggle them in either.
-  if (url.username !== '' || url.password !== '') return fail('ERR_INVALID_URL', 'URL must not contain credentials');
-
-  const policy: NetworkPolicy = { allowPrivateNetworks: req.allowPrivateNetworks, resolve: req.resolve };
+  if (url.username !== '' || url.password !== '') {
+    return { code: 'ERR_INVALID_URL', message: 'URL must not contain credentials' };
+  }
   const host = urlHostname(url);
   // Node connects to a literal IP without calling `lookup`, so those are judged here.
   if (net.isIP(host) !== 0) {
     const verdict = isAddressAllowed(host, policy);
     if (!verdict.allowed) {
       const err = new ForbiddenAddressError(host, host, verdict.reason ?? '');
-      return fail(err.code, err.message);
+      return { code: err.code, message: err.message };
     }
   }
+  return url;
+}
 
+/** The headers and body that go out: the caller's headers minus reserved ones, with defaults and framing. */
+function outgoingMessage(req: WebhookRequest): { headers: OutgoingHttpHeaders; body: Buffer | undefined } {
   const headers: OutgoingHttpHeaders = {};
   const given = new Set<string>();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -122,12 +144,29 @@ export function sendWebhookRequest(req: WebhookRequest): Promise<WebhookResponse
     if (!given.has('content-type')) headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(payload.length);
   }
+  return { headers, body: hasBody ? payload : undefined };
+}
 
+interface Exchange {
+  url: URL;
+  method: WebhookMethod;
+  headers: OutgoingHttpHeaders;
+  body: Buffer | undefined;
+  policy: NetworkPolicy;
+  timeoutMs: number;
+  /** Milliseconds since the request began (URL checks included). */
+  elapsed: () => number;
+}
+
+type Settle = (outcome: { response: WebhookResponse } | { error: WebhookNetworkError }) => void;
+
+/** Sends the request and settles once: with the response, a network error, or our own timeout. */
+function exchange(x: Exchange): Promise<WebhookResponse> {
   return new Promise<WebhookResponse>((resolve, reject) => {
     let settled = false;
     // Declared before `finish` can run: a synchronous failure of `request()` settles before the timer exists.
     let timer: NodeJS.Timeout | undefined;
-    const finish = (outcome: { response: WebhookResponse } | { error: WebhookNetworkError }) => {
+    const finish: Settle = (outcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -137,64 +176,72 @@ export function sendWebhookRequest(req: WebhookRequest): Promise<WebhookResponse
 
     let request: http.ClientRequest;
     try {
-      request = (url.protocol === 'https:' ? https : http).request(url, {
-        method: req.method,
-        headers,
-        lookup: safeLookup(policy),
+      request = (x.url.protocol === 'https:' ? https : http).request(x.url, {
+        method: x.method,
+        headers: x.headers,
+        lookup: safeLookup(x.policy),
         // A fresh connection per attempt: no pooled socket outlives the address check it passed.
         agent: false,
       });
     } catch (err) {
       // Node validates header names and values synchronously (CR/LF injection, non-ASCII names).
       finish({
-        error: new WebhookNetworkError('ERR_INVALID_REQUEST', `invalid request: ${shortMessage(err)}`, elapsed()),
+        error: new WebhookNetworkError('ERR_INVALID_REQUEST', `invalid request: ${shortMessage(err)}`, x.elapsed()),
       });
       return;
     }
 
     timer = setTimeout(() => {
-      const error = new WebhookNetworkError('ETIMEDOUT', `timed out after ${timeoutMs}ms`, elapsed());
+      const error = new WebhookNetworkError('ETIMEDOUT', `timed out after ${x.timeoutMs}ms`, x.elapsed());
       finish({ error });
       request.destroy(error);
-    }, timeoutMs);
+    }, x.timeoutMs);
 
-    request.on('error', (err) => finish({ error: toNetworkError(err, elapsed()) }));
-    request.on('response', (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const done = () =>
-        finish({
-          response: {
-            statusCode: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks, size).toString('utf8'),
-            durationMs: elapsed(),
-          },
-        });
-      res.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        const room = MAX_RESPONSE_BODY_BYTES - size;
-        const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        chunks.push(kept);
-        size += kept.length;
-        if (size >= MAX_RESPONSE_BODY_BYTES) {
-          // Enough: answer with what we have and drop the connection rather than download the rest.
-          done();
-          res.destroy();
-          request.destroy();
-        }
-      });
-      res.on('end', done);
-      res.on('error', (err) => finish({ error: toNetworkError(err, elapsed()) }));
-      // A reset after some of the body arrived is still a failed exchange.
-      res.on('aborted', () =>
-        finish({
-          error: new WebhookNetworkError('ECONNRESET', 'connection reset while reading the response', elapsed()),
-        }),
-      );
-    });
-    request.end(hasBody ? payload : undefined);
+    request.on('error', (err) => finish({ error: toNetworkError(err, x.elapsed()) }));
+    request.on('response', (res: IncomingMessage) =>
+      readResponse(res, { finish, isSettled: () => settled, elapsed: x.elapsed, drop: () => request.destroy() }),
+    );
+    request.end(x.body);
   });
+}
+
+/** Reads at most {@link MAX_RESPONSE_BODY_BYTES} of the body, then answers; a reset mid-body is a failure. */
+function readResponse(
+  res: IncomingMessage,
+  c: { finish: Settle; isSettled: () => boolean; elapsed: () => number; drop: () => void },
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const done = () =>
+    c.finish({
+      response: {
+        statusCode: res.statusCode ?? 0,
+        headers: res.headers,
+        body: Buffer.concat(chunks, size).toString('utf8'),
+        durationMs: c.elapsed(),
+      },
+    });
+  res.on('data', (chunk: Buffer) => {
+    if (c.isSettled()) return;
+    const room = MAX_RESPONSE_BODY_BYTES - size;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    chunks.push(kept);
+    size += kept.length;
+    if (size >= MAX_RESPONSE_BODY_BYTES) {
+      // Enough: answer with what we have and drop the connection rather than download the rest.
+      done();
+      res.destroy();
+      c.drop();
+    }
+  });
+  res.on('end', done);
+  res.on('error', (err) => c.finish({ error: toNetworkError(err, c.elapsed()) }));
+  // A reset after some of the body arrived is still a failed exchange.
+  res.on('aborted', () =>
+    c.finish({
+      error: new WebhookNetworkError('ECONNRESET', 'connection reset while reading the response', c.elapsed()),
+    }),
+  );
 }
 
 const NETWORK_MESSAGES: Record<string, string> = {

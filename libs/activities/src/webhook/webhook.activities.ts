@@ -101,61 +101,18 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     const isLastAttempt = input.maximumAttempts > 0 && attempt >= input.maximumAttempts;
-    // Plaintext secrets exist only inside this call; every text leaving it is redacted of them.
-    let redact = redactor([]);
-    const details = (statusCode: number | null) => [{ attempt, statusCode }];
     const startedAt = now();
-    // Durations come from the monotonic clock: `now` may be a test's fixed clock.
-    const t0 = performance.now();
+    const { exchange, response } = await exchangeWebhook(deps, startedAt, (reveal) =>
+      prepareActionRequest(input, opener, startedAt, reveal),
+    );
+    const outcome = toOutcome(exchange, { isLastAttempt, details: (statusCode) => [{ attempt, statusCode }] });
 
-    let response: WebhookResponse | undefined;
-    let outcome: Outcome;
     try {
-      const method = String(input.method).toUpperCase();
-      if (!METHODS.has(method)) throw new WebhookInputError(`unsupported HTTP method "${method}"`);
-      const opened = openSecrets(input, opener);
-      redact = redactor(opened.plaintexts);
-      // A GET carries no body; the signature then covers the empty string, which is what is sent.
-      const body = method === 'GET' ? '' : serialiseBody(input.body);
-      const headers = buildHeaders(opened.input, body, startedAt);
-      response = await sendWebhookRequest({
-        url: input.url,
-        method: method as WebhookMethod,
-        headers,
-        body,
-        timeoutMs: deps.timeoutMs,
-        allowPrivateNetworks: deps.allowPrivateNetworks,
-        resolve: deps.resolve,
-      });
-      outcome = toOutcome(classifyWebhookResponse(response, { redact, now: startedAt }), {
-        isLastAttempt,
-        details,
-        redact,
-      });
-    } catch (err) {
-      const exchange = classifyWebhookError(err, { redact, durationMs: Math.round(performance.now() - t0) });
-      outcome = toOutcome(exchange, { isLastAttempt, details, redact });
-    }
-
-    const record: DeliveryAttempt = {
-      attemptNumber: attempt,
-      statusCode: outcome.statusCode,
-      error: outcome.error,
-      durationMs: outcome.durationMs,
-      responseBody: outcome.responseBody,
-      at: startedAt.toISOString(),
-    };
-    const delivery: DeliveryRef = {
-      id: input.deliveryId,
-      tenantId: input.tenantId,
-      webhookId: input.webhookId,
-      executionId: input.executionId,
-      actionName: input.actionName,
-      eventType: input.eventType,
-      url: input.url,
-    };
-    try {
-      await deps.deliveries.recordAttempt(delivery, record, outcome.status);
+      await deps.deliveries.recordAttempt(
+        actionDeliveryRef(input),
+        toDeliveryAttempt(attempt, outcome, startedAt),
+        outcome.status,
+      );
     } catch (err) {
       // The history is best effort: failing here would re-send a webhook the receiver may already have.
       ctx.log.warn('could not record webhook delivery attempt', {
@@ -175,6 +132,95 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
   }
 
   return { deliverWebhook };
+}
+
+/** What a webhook request needs besides itself: the worker's network settings. */
+export type WebhookNetworkSettings = Pick<WebhookRequest, 'timeoutMs' | 'allowPrivateNetworks' | 'resolve'>;
+
+/** A request ready to send, with its (opened) signature headers. */
+export type PreparedWebhookRequest = Pick<WebhookRequest, 'url' | 'method' | 'headers' | 'body'>;
+
+/**
+ * Prepares, sends and classifies one webhook attempt; never throws. `prepare` runs inside, so a bad
+ * method or secret is classified like any failed exchange; it calls `reveal` with the secret
+ * plaintexts it opens, and every text of the result is redacted of them. Shared by the rule action
+ * (`deliverWebhook`) and endpoint deliveries.
+ */
+export async function exchangeWebhook(
+  network: WebhookNetworkSettings,
+  startedAt: Date,
+  prepare: (reveal: (plaintexts: string[]) => void) => PreparedWebhookRequest,
+): Promise<{ exchange: WebhookExchange; response?: WebhookResponse }> {
+  // Plaintext secrets exist only inside this call; every text leaving it is redacted of them.
+  let redact = redactor([]);
+  // Durations come from the monotonic clock: `startedAt` may come from a test's fixed clock.
+  const t0 = performance.now();
+  let response: WebhookResponse | undefined;
+  try {
+    const request = prepare((plaintexts) => {
+      redact = redactor(plaintexts);
+    });
+    response = await sendWebhookRequest({
+      ...request,
+      timeoutMs: network.timeoutMs,
+      allowPrivateNetworks: network.allowPrivateNetworks,
+      resolve: network.resolve,
+    });
+    return { exchange: classifyWebhookResponse(response, { redact, now: startedAt }), response };
+  } catch (err) {
+    const exchange = classifyWebhookError(err, { redact, durationMs: Math.round(performance.now() - t0) });
+    return { exchange, response };
+  }
+}
+
+/** The rule action's request: its method checked, secrets opened (and revealed for redaction), body and headers. */
+function prepareActionRequest(
+  input: WebhookActionInput,
+  opener: SecretOpener,
+  timestamp: Date,
+  reveal: (plaintexts: string[]) => void,
+): PreparedWebhookRequest {
+  const method = String(input.method).toUpperCase();
+  if (!METHODS.has(method)) throw new WebhookInputError(`unsupported HTTP method "${method}"`);
+  const opened = openSecrets(input, opener);
+  reveal(opened.plaintexts);
+  // A GET carries no body; the signature then covers the empty string, which is what is sent.
+  const body = method === 'GET' ? '' : serialiseBody(input.body);
+  return {
+    url: input.url,
+    method: method as WebhookMethod,
+    headers: buildHeaders(opened.input, body, timestamp),
+    body,
+  };
+}
+
+/** Where the rule action's attempts are logged: its delivery, under the run and action. */
+function actionDeliveryRef(input: WebhookActionInput): DeliveryRef {
+  return {
+    id: input.deliveryId,
+    tenantId: input.tenantId,
+    webhookId: input.webhookId,
+    executionId: input.executionId,
+    actionName: input.actionName,
+    eventType: input.eventType,
+    url: input.url,
+  };
+}
+
+/** One attempt's entry in a delivery's log. */
+export function toDeliveryAttempt(
+  attemptNumber: number,
+  x: Pick<WebhookExchange, 'statusCode' | 'error' | 'responseBody' | 'durationMs'>,
+  startedAt: Date,
+): DeliveryAttempt {
+  return {
+    attemptNumber,
+    statusCode: x.statusCode,
+    error: x.error,
+    durationMs: x.durationMs,
+    responseBody: x.responseBody,
+    at: startedAt.toISOString(),
+  };
 }
 
 export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
@@ -255,7 +301,6 @@ function serialiseBody(body: unknown): string {
 interface ClassifyContext {
   isLastAttempt: boolean;
   details: (statusCode: number | null) => Array<{ attempt: number; statusCode: number | null }>;
-  redact: (text: string) => string;
 }
 
 /**
