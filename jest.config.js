@@ -11,12 +11,14 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
-const moduleNameMapper = {
-  '^@ruleflow/rules/(.*)$': '<rootDir>/libs/rules/src/$1',
-  '^@ruleflow/contract$': '<rootDir>/libs/workflows/src/contract/index.ts',
-  '^@ruleflow/(rules|config|entities|workflows|activities|outbound|local-stack|testing)$':
-    '<rootDir>/libs/$1/src/index.ts',
-};
+// The @ruleflow/* aliases come from tsconfig.json's `paths`, the one list of them ('a/*' maps 'a/<rest>').
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(require('./tsconfig.json').compilerOptions.paths).map(([alias, [target]]) => [
+    `^${alias.split('*').map(escapeRegExp).join('(.*)')}$`,
+    `<rootDir>/${target.replace('*', '$1')}`,
+  ]),
+);
 const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { prebuiltBundlePath, workflowBundlerOptions, workflowsPath } from '../libs/workflows/bundler-options';
+import { prebuiltBundlePath, workflowBundlerOptions, workflowsPath } from '@ruleflow/workflows/bundler-options';
 
 async function main(): Promise<void> {
   const entry = workflowsPath();

@@ -1,9 +1,10 @@
 /**
  * The one set of bundler options for Temporal's workflow bundler, used by the worker, the tests
- * and the production bundle. The bundler does not read tsconfig `paths`, so the aliases live here.
+ * and the production bundle. The bundler does not read tsconfig `paths`, so they are turned into
+ * webpack aliases here.
  * (Node-side code: it is never imported by a workflow.)
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BundleOptions } from '@temporalio/worker';
 
@@ -28,16 +29,30 @@ export function prebuiltBundlePath(): string {
   return path.join(repoRoot(), 'dist/workflow-bundle.js');
 }
 
-/** Webpack aliases mirroring tsconfig `paths` for what workflows may import. */
+/**
+ * tsconfig.json's `paths` (the one list of the @ruleflow/* aliases) as webpack aliases: `a` matches
+ * exactly (`a$`), `a/*` matches everything below `a`.
+ */
+function webpackAliases(root = repoRoot()): Record<string, string> {
+  const tsconfig = JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  };
+  return Object.fromEntries(
+    Object.entries(tsconfig.compilerOptions.paths).map(([alias, [target]]) =>
+      alias.endsWith('/*')
+        ? [alias.slice(0, -2), path.join(root, target!.slice(0, -2))]
+        : [`${alias}$`, path.join(root, target!)],
+    ),
+  );
+}
+
+/** Webpack aliases mirroring tsconfig `paths`, so workflows import the libraries as the rest of the code does. */
 export function workflowBundlerOptions(): Pick<BundleOptions, 'webpackConfigHook'> {
-  const root = repoRoot();
+  const aliases = webpackAliases();
   return {
     webpackConfigHook: (config) => {
       config.resolve = config.resolve ?? {};
-      config.resolve.alias = {
-        ...(config.resolve.alias as Record<string, string> | undefined),
-        '@ruleflow/rules': path.join(root, 'libs/rules/src'),
-      };
+      config.resolve.alias = { ...(config.resolve.alias as Record<string, string> | undefined), ...aliases };
       return config;
     },
   };

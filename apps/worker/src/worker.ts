@@ -22,7 +22,7 @@ import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { DataSource } from 'typeorm';
-import { prebuiltBundlePath, workflowBundlerOptions, workflowsPath } from '../../../libs/workflows/bundler-options';
+import { prebuiltBundlePath, workflowBundlerOptions, workflowsPath } from '@ruleflow/workflows/bundler-options';
 
 export interface RuleflowWorkerOptions {
   config: RuleflowConfig;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createDataSource, runMigrations } from '@ruleflow/entities';
 import type { DataSource } from 'typeorm';
 import { Client } from 'pg';
-import { APP_DB_ROLE, appRoleUrl, ensureAppRole } from '../../local-stack/src/app-role';
+import { APP_DB_ROLE, appRoleUrl, ensureAppRole } from '@ruleflow/local-stack';
 
 /** A migrated database of its own for one test file. */
 export interface TestDatabase {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { isProcessAlive } from '../../local-stack/src/processes';
+import { isProcessAlive } from '@ruleflow/local-stack';
 import { freePort } from './ports';
 import { killTree } from './process-tree';
 import { testTemporalAddress } from './temporal';

@@ -1,2 +1,2 @@
 // Relative import: this file is also loaded by jest's globalSetup, where moduleNameMapper does not apply.
-export { freePort } from '../../local-stack/src/ports';
+export { freePort } from '@ruleflow/local-stack';
