@@ -8,7 +8,7 @@ import type {
   WebhookEndpointLookup,
 } from '@ruleflow/entities';
 import type { TransformSandbox } from '@ruleflow/outbound';
-import { withTenantScopes } from './activity-scope';
+import { SYSTEM_SCOPE_ACTIVITIES, withTenantScopes } from './activity-scope';
 import { createAlertActivities } from './alerts/alert.activities';
 import { createChainingActivities } from './chaining/chaining.activities';
 import { createEndpointDeliveryActivities } from './deliveries/endpoint-delivery.activities';
@@ -54,26 +54,30 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
 export function createActivities(deps: ActivityDeps) {
-  return withTenantScopes({
-    ...createExecutionActivities(deps),
-    ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
-    ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints, transforms: deps.transforms }),
-    ...createEndpointDeliveryActivities({
-      deliveries: deps.deliveries,
-      endpointDeliveries: deps.endpointDeliveries,
-      allowPrivateNetworks: deps.webhooks.allowPrivateNetworks,
-      timeoutMs: deps.webhooks.timeoutMs,
-      circuitBreakerAfterMs: deps.webhooks.circuitBreakerAfterMs,
-      secrets: deps.secrets,
-      transforms: deps.transforms,
-    }),
-    ...createSchedulingActivities(deps),
-    ...createMaintenanceActivities(deps),
-    ...createChainingActivities(deps),
-    ...createInventoryActivities({ inventory: deps.inventory }),
-    ...createNotificationActivities({ notifications: deps.notifications, providers: deps.notify }),
-    ...createAlertActivities({ alerts: deps.alerts }),
-  });
+  return withTenantScopes(
+    {
+      ...createExecutionActivities(deps),
+      ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
+      ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints, transforms: deps.transforms }),
+      ...createEndpointDeliveryActivities({
+        deliveries: deps.deliveries,
+        endpointDeliveries: deps.endpointDeliveries,
+        allowPrivateNetworks: deps.webhooks.allowPrivateNetworks,
+        timeoutMs: deps.webhooks.timeoutMs,
+        circuitBreakerAfterMs: deps.webhooks.circuitBreakerAfterMs,
+        secrets: deps.secrets,
+        transforms: deps.transforms,
+      }),
+      ...createSchedulingActivities(deps),
+      ...createMaintenanceActivities(deps),
+      ...createChainingActivities(deps),
+      ...createInventoryActivities({ inventory: deps.inventory }),
+      ...createNotificationActivities({ notifications: deps.notifications, providers: deps.notify }),
+      ...createAlertActivities({ alerts: deps.alerts }),
+    },
+    SYSTEM_SCOPE_ACTIVITIES,
+    (executionId) => deps.executions.tenantOf(executionId),
+  );
 }
 
 export type RuleflowActivities = ReturnType<typeof createActivities>;

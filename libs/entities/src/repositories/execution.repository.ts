@@ -28,6 +28,8 @@ export interface ExecutionStore {
       errorAction: string | null;
     },
   ): Promise<boolean>;
+  /** The tenant an execution belongs to (null when there is no such execution); callers run it in the system scope. */
+  tenantOf(executionId: string): Promise<string | null>;
 }
 
 const TERMINAL = `('success','failed','partial','cancelled')`;
@@ -62,6 +64,13 @@ const PATCH_ACTION_SQL = `
 /** PostgreSQL implementation; every write is idempotent so activity retries and replays are harmless. */
 export class ExecutionRepository implements ExecutionStore {
   constructor(private readonly db: DataSource) {}
+
+  async tenantOf(executionId: string): Promise<string | null> {
+    const rows: Array<{ tenant_id: string }> = await this.db.query(`SELECT tenant_id FROM executions WHERE id = $1`, [
+      executionId,
+    ]);
+    return rows[0]?.tenant_id ?? null;
+  }
 
   async markRunning(executionId: string, runId: string): Promise<ExecutionStatus | null> {
     const result: unknown = await this.db.query(
