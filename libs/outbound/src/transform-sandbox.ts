@@ -172,9 +172,19 @@ class SandboxProcess {
     }
     const current = this.current;
     if (!current || current.id !== reply.id) return;
+    // An evaluation stopped at a limit may leave its garbage near the heap limit (a time limit hit while
+    // growing an object): retire the process so the next evaluation starts clean instead of dying for it.
+    if (reply.kind === 'failed' && reply.limit) this.retire();
     this.settle();
     if (reply.kind === 'result') current.job.resolve(reply.json);
     else current.job.reject(new TransformError(reply.message, reply.limit));
+  }
+
+  /** Ends an idle process on purpose: nothing fails; the pool starts a fresh one for the next task. */
+  private retire(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.child.kill('SIGKILL');
   }
 
   private exitReason(code: number | null, signal: NodeJS.Signals | null): Error {
