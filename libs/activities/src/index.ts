@@ -11,7 +11,7 @@ import type { TransformSandbox } from '@ruleflow/outbound';
 import { SYSTEM_SCOPE_ACTIVITIES, withTenantScopes } from './activity-scope';
 import { createAlertActivities } from './alerts/alert.activities';
 import { createChainingActivities } from './chaining/chaining.activities';
-import { createEndpointDeliveryActivities } from './deliveries/endpoint-delivery.activities';
+import { createEndpointDeliveryActivities } from './endpoint-deliveries/endpoint-delivery.activities';
 import type { ExecutionActivityDeps } from './execution/execution.activities';
 import { createExecutionActivities } from './execution/execution.activities';
 import type { MaintenanceActivityDeps } from './maintenance/maintenance.activities';
@@ -21,9 +21,9 @@ import { createMaintenanceActivities } from './maintenance/maintenance.activitie
 import type { SchedulingActivityDeps } from './scheduling/scheduling.activities';
 import { createSchedulingActivities } from './scheduling/scheduling.activities';
 import { createInventoryActivities } from './inventory/inventory.activities';
-import type { SecretOpener } from './webhook/webhook.activities';
-import { createEndpointResolverActivities } from './webhook/endpoint-resolver.activities';
-import { createWebhookActivities } from './webhook/webhook.activities';
+import type { SecretOpener } from './webhook-action/webhook.activities';
+import { createEndpointResolverActivities } from './webhook-action/endpoint-resolver.activities';
+import { createWebhookActivities } from './webhook-action/webhook.activities';
 
 export * from './alerts';
 export * from './chaining';
@@ -32,7 +32,7 @@ export * from './inventory';
 export * from './maintenance';
 export * from './notifications';
 export * from './scheduling';
-export * from './webhook';
+export * from './webhook-action';
 
 export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityDeps, MaintenanceActivityDeps {
   deliveries: DeliveryStore;
@@ -81,5 +81,5 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type RuleflowActivities = ReturnType<typeof createActivities>;
-export * from './deliveries';
+export * from './endpoint-deliveries';
 export { MISSING_TENANT_SCOPE, SYSTEM_SCOPE_ACTIVITIES, withTenantScopes } from './activity-scope';

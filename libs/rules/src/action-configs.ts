@@ -4,7 +4,7 @@ import { checkAllocateInventoryConfig, checkReleaseInventoryConfig } from './act
 import type { ActionType } from './types';
 
 export { ALLOCATION_MODES, ALLOCATION_STATUSES } from './action-configs/inventory';
-export type { AllocationLine, AllocationMode, AllocationStatus } from './action-configs/inventory';
+export type { AllocationLine, AllocationMode, AllocationStatus, AllocationView } from './action-configs/inventory';
 
 /** Checks an action's (template-bearing) config; throws RuleValidationError naming the place under `path`. */
 export type ActionConfigCheck = (config: Record<string, unknown>, path: string) => void;

@@ -10,14 +10,14 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { IngestEventDto, IngestEventResponse } from './dto/event.dto';
 import type { PendingExecution } from '../executions/execution-dispatcher.service';
 import { RuleCache } from '../rules/rule-cache';
-import { RunLauncher } from '../executions/run-launcher.service';
+import { ExecutionLauncher } from '../executions/execution-launcher.service';
 import { DeliveryDispatcher } from '../webhooks/delivery-dispatcher.service';
 
 @Injectable()
 export class EventsService {
   constructor(
     private readonly db: DataSource,
-    private readonly runs: RunLauncher,
+    private readonly runs: ExecutionLauncher,
     private readonly rules: RuleCache,
     private readonly metrics: MetricsService,
     private readonly deliveries: DeliveryDispatcher,

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ExecutionDispatcher } from './execution-dispatcher.service';
 import { ExecutionsController } from './executions.controller';
 import { ExecutionsService } from './executions.service';
-import { RunLauncher } from './run-launcher.service';
+import { ExecutionLauncher } from './execution-launcher.service';
 
 /**
  * Executions: reading and operating on them (`/v1/executions`), and starting them (the launcher and
@@ -11,7 +11,7 @@ import { RunLauncher } from './run-launcher.service';
 @Global()
 @Module({
   controllers: [ExecutionsController],
-  providers: [ExecutionsService, ExecutionDispatcher, RunLauncher],
-  exports: [ExecutionDispatcher, RunLauncher],
+  providers: [ExecutionsService, ExecutionDispatcher, ExecutionLauncher],
+  exports: [ExecutionDispatcher, ExecutionLauncher],
 })
 export class ExecutionsModule {}

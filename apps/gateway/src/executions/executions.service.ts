@@ -13,7 +13,7 @@ import type { AuthContext } from '../auth/auth-context';
 import { decodeCursor, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../common/tokens';
 import { isUuid } from '../common/uuid';
-import { RunLauncher } from './run-launcher.service';
+import { ExecutionLauncher } from './execution-launcher.service';
 import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {
   BulkRerunDto,
@@ -64,7 +64,7 @@ export class ExecutionsService {
     private readonly db: DataSource,
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
-    private readonly runs: RunLauncher,
+    private readonly runs: ExecutionLauncher,
   ) {}
 
   async list(auth: AuthContext, query: ListExecutionsQueryDto) {

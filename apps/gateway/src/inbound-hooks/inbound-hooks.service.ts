@@ -6,7 +6,7 @@ import { compileConditions } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 import { ruleWorkflowId } from '@ruleflow/contract';
 import { DataSource } from 'typeorm';
-import { RunLauncher } from '../executions/run-launcher.service';
+import { ExecutionLauncher } from '../executions/execution-launcher.service';
 import { hashHookToken } from './hook-token';
 
 /** Hook tokens are 32 random bytes in base64url (43 characters); anything unlike one is not looked up. */
@@ -27,7 +27,7 @@ export class InboundHooksService {
 
   constructor(
     private readonly db: DataSource,
-    private readonly runs: RunLauncher,
+    private readonly runs: ExecutionLauncher,
   ) {}
 
   /**

@@ -15,8 +15,8 @@ import { decodeCursor, fetchPage, toPage } from '../common/pagination';
 import { RULEFLOW_CONFIG } from '../common/tokens';
 import { hookUrl, newHookToken } from '../inbound-hooks/hook-token';
 import { isUuid } from '../common/uuid';
-import type { LaunchedRun } from '../executions/run-launcher.service';
-import { RunLauncher } from '../executions/run-launcher.service';
+import type { LaunchedExecution } from '../executions/execution-launcher.service';
+import { ExecutionLauncher } from '../executions/execution-launcher.service';
 import { RuleSchedulesService } from '../schedules/rule-schedules.service';
 import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {
@@ -43,7 +43,7 @@ export class RulesService {
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
     private readonly templates: ActionTemplatesService,
     private readonly schedules: RuleSchedulesService,
-    private readonly runs: RunLauncher,
+    private readonly runs: ExecutionLauncher,
     private readonly secrets: RuleSecrets,
   ) {}
 
@@ -262,7 +262,7 @@ export class RulesService {
   }
 
   /** A manual run of any rule, active or not, on the given data; conditions are not evaluated (explicit run). */
-  async run(auth: AuthContext, id: string, dto: RunRuleDto): Promise<LaunchedRun> {
+  async run(auth: AuthContext, id: string, dto: RunRuleDto): Promise<LaunchedExecution> {
     const rule = await this.find(this.db.manager, auth, id);
     const eventId = randomUUID();
     return this.runs.launch({

@@ -1,7 +1,7 @@
 import type { Transporter } from 'nodemailer';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { sendWebhookRequest, WebhookNetworkError } from '../webhook/http-client';
+import { sendWebhookRequest, WebhookNetworkError } from '@ruleflow/outbound';
 
 /** One provider call's outcome for one recipient. */
 export type SendResult =

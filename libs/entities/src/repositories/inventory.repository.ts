@@ -1,18 +1,5 @@
-import type { AllocationLine, AllocationMode, AllocationStatus } from '@ruleflow/rules';
+import type { AllocationLine, AllocationMode, AllocationStatus, AllocationView } from '@ruleflow/rules';
 import type { DataSource, EntityManager } from 'typeorm';
-
-/**
- * A stored allocation, JSON-safe. Defined here because entities do not import the workflow contract;
- * it has the contract's `AllocationView` shape, which the compiler checks where activities return it.
- */
-export interface AllocationRecord {
-  id: string;
-  idempotencyKey: string;
-  orderId: string;
-  status: AllocationStatus;
-  lines: AllocationLine[];
-  createdAt: string;
-}
 
 export interface InventoryItemView {
   sku: string;
@@ -71,7 +58,7 @@ function toItemView(row: ItemRow): InventoryItemView {
   };
 }
 
-function toAllocationRecord(row: AllocationRow): AllocationRecord {
+function toAllocationView(row: AllocationRow): AllocationView {
   return {
     id: row.id,
     idempotencyKey: row.idempotency_key,
@@ -102,8 +89,8 @@ export function checkAllocateRequest(req: AllocateRequest): void {
 
 /** The part of InventoryRepository the inventory activities use (a fake in unit tests). */
 export interface InventoryStore {
-  allocate(req: AllocateRequest): Promise<{ allocation: AllocationRecord; created: boolean }>;
-  release(tenantId: string, idempotencyKey: string): Promise<AllocationRecord | null>;
+  allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }>;
+  release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null>;
 }
 
 /**
@@ -141,12 +128,12 @@ export class InventoryRepository implements InventoryStore {
     return rows[0] ? toItemView(rows[0]) : null;
   }
 
-  async getAllocation(tenantId: string, idempotencyKey: string): Promise<AllocationRecord | null> {
+  async getAllocation(tenantId: string, idempotencyKey: string): Promise<AllocationView | null> {
     const rows: AllocationRow[] = await this.db.query(
       `SELECT ${ALLOCATION_COLUMNS} FROM inventory_allocations WHERE tenant_id = $1 AND idempotency_key = $2`,
       [tenantId, idempotencyKey],
     );
-    return rows[0] ? toAllocationRecord(rows[0]) : null;
+    return rows[0] ? toAllocationView(rows[0]) : null;
   }
 
   /**
@@ -154,7 +141,7 @@ export class InventoryRepository implements InventoryStore {
    * line fits; `partial` reserves what is available. A key seen before returns its stored allocation
    * with `created: false` and reserves nothing. Unknown skus → InventoryRequestError.
    */
-  async allocate(req: AllocateRequest): Promise<{ allocation: AllocationRecord; created: boolean }> {
+  async allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }> {
     checkAllocateRequest(req);
     const mode: AllocationMode = req.mode ?? 'all_or_nothing';
     return this.db.transaction(async (m) => {
@@ -193,7 +180,7 @@ export class InventoryRepository implements InventoryStore {
          VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING ${ALLOCATION_COLUMNS}`,
         [req.tenantId, req.idempotencyKey, req.orderId, mode, status, JSON.stringify(lines)],
       );
-      return { allocation: toAllocationRecord(rows[0]!), created: true };
+      return { allocation: toAllocationView(rows[0]!), created: true };
     });
   }
 
@@ -201,7 +188,7 @@ export class InventoryRepository implements InventoryStore {
    * Returns an allocation's reserved stock, once: a released (or rejected) allocation is returned as it
    * is. Null when the key is unknown for this tenant.
    */
-  async release(tenantId: string, idempotencyKey: string): Promise<AllocationRecord | null> {
+  async release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null> {
     return this.db.transaction(async (m) => {
       await lockKey(m, tenantId, idempotencyKey);
       const existing = await this.findLocked(m, tenantId, idempotencyKey);
@@ -218,16 +205,16 @@ export class InventoryRepository implements InventoryStore {
           WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING ${ALLOCATION_COLUMNS}`,
         [tenantId, idempotencyKey],
       );
-      return toAllocationRecord(rows[0]!);
+      return toAllocationView(rows[0]!);
     });
   }
 
-  private async findLocked(m: EntityManager, tenantId: string, key: string): Promise<AllocationRecord | null> {
+  private async findLocked(m: EntityManager, tenantId: string, key: string): Promise<AllocationView | null> {
     const rows: AllocationRow[] = await m.query(
       `SELECT ${ALLOCATION_COLUMNS} FROM inventory_allocations WHERE tenant_id = $1 AND idempotency_key = $2`,
       [tenantId, key],
     );
-    return rows[0] ? toAllocationRecord(rows[0]) : null;
+    return rows[0] ? toAllocationView(rows[0]) : null;
   }
 }
 

@@ -16,6 +16,16 @@ export interface AllocationLine {
   allocated: number;
 }
 
+/** What the API and the `allocate_inventory` action return for an allocation (JSON-safe). */
+export interface AllocationView {
+  id: string;
+  idempotencyKey: string;
+  orderId: string;
+  status: AllocationStatus;
+  lines: AllocationLine[];
+  createdAt: string;
+}
+
 const MODES = new Set<string>(ALLOCATION_MODES);
 
 function isTemplate(value: unknown): boolean {

@@ -2,7 +2,9 @@
  * What activities hand back to workflows (and the gateway shows): plain, serialisable shapes, defined
  * here so that workflows never import activity code for them.
  */
-import type { AllocationLine, AllocationStatus, RuleSnapshot } from '@ruleflow/rules';
+import type { RuleSnapshot } from '@ruleflow/rules';
+
+export type { AllocationView } from '@ruleflow/rules';
 
 /**
  * A recorded child run, ready for the parent workflow to start with the input
@@ -43,14 +45,4 @@ export interface RetentionSummary {
    * Absent in summaries recorded before they were cleaned up.
    */
   endpointDeliveries: number;
-}
-
-/** What the API and the `allocate_inventory` action return for an allocation (JSON-safe). */
-export interface AllocationView {
-  id: string;
-  idempotencyKey: string;
-  orderId: string;
-  status: AllocationStatus;
-  lines: AllocationLine[];
-  createdAt: string;
 }

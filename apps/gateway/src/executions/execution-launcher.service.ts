@@ -7,7 +7,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import type { PendingExecution } from './execution-dispatcher.service';
 import { ExecutionDispatcher } from './execution-dispatcher.service';
 
-export interface LaunchedRun {
+export interface LaunchedExecution {
   executionId: string;
   ruleId: string;
   workflowId: string;
@@ -18,7 +18,7 @@ export interface LaunchedRun {
  * executions first (durable, the outbox), then start their workflows in order.
  */
 @Injectable()
-export class RunLauncher {
+export class ExecutionLauncher {
   constructor(
     private readonly db: DataSource,
     private readonly dispatcher: ExecutionDispatcher,
@@ -38,7 +38,7 @@ export class RunLauncher {
   }
 
   /** Record and start one run in its own transaction. */
-  async launch(spec: NewExecution): Promise<LaunchedRun> {
+  async launch(spec: NewExecution): Promise<LaunchedExecution> {
     const pending = await this.db.transaction((tx) => this.record(tx, [spec]));
     await this.start(pending);
     return { executionId: spec.id, ruleId: spec.rule.id, workflowId: spec.workflowId };

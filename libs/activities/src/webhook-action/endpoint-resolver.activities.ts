@@ -8,7 +8,7 @@
 import type { DeliveryPayload, WebhookEndpointLookup } from '@ruleflow/entities';
 import { shapeData } from '@ruleflow/rules';
 import { ApplicationFailure } from '@temporalio/common';
-import { endpointSigningSecrets } from '../deliveries/endpoint-secrets';
+import { endpointSigningSecrets } from '../endpoint-deliveries/endpoint-secrets';
 import type { TransformSandbox } from '@ruleflow/outbound';
 import { applyTransform, TransformError } from '@ruleflow/outbound';
 

@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { ForbiddenAddressError, isAddressAllowed, safeLookup, urlHostname } from '@ruleflow/outbound';
-import type { NetworkPolicy } from '@ruleflow/outbound';
+import type { NetworkPolicy } from './ssrf';
+import { ForbiddenAddressError, isAddressAllowed, safeLookup, urlHostname } from './ssrf';
 
 /** Same as the `WEBHOOK_TIMEOUT_MS` default in `@ruleflow/config`; the worker passes the configured value. */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;

@@ -6,7 +6,7 @@ import type { DeliveryAttempt, DeliveryRef, DeliveryStatus, DeliveryStore } from
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CapturingLogger, verifyStandardWebhook } from '@ruleflow/testing';
-import { MAX_RESPONSE_BODY_BYTES, WEBHOOK_USER_AGENT } from './http-client';
+import { MAX_RESPONSE_BODY_BYTES, WEBHOOK_USER_AGENT } from '@ruleflow/outbound';
 import { generateWebhookSecret } from '@ruleflow/outbound';
 import type { WebhookActionInput, WebhookActionOutput } from './webhook.activities';
 import { createWebhookActivities, RECORDED_RESPONSE_BYTES } from './webhook.activities';

@@ -18,9 +18,14 @@ import type { TransformSandbox } from '@ruleflow/outbound';
 import { applyTransform, TransformSandboxUnavailableError } from '@ruleflow/outbound';
 import type { RetrySchedule } from '@ruleflow/rules';
 import { nextRetryDelayMs, shapeData } from '@ruleflow/rules';
-import type { WebhookRequest } from '../webhook/http-client';
-import type { SecretOpener, WebhookExchange } from '../webhook/webhook.activities';
-import { exchangeWebhook, noKeyOpener, toDeliveryAttempt, webhookIdentityHeaders } from '../webhook/webhook.activities';
+import type { WebhookRequest } from '@ruleflow/outbound';
+import type { SecretOpener, WebhookExchange } from '../webhook-action/webhook.activities';
+import {
+  exchangeWebhook,
+  noKeyOpener,
+  toDeliveryAttempt,
+  webhookIdentityHeaders,
+} from '../webhook-action/webhook.activities';
 import { endpointSigningSecrets } from './endpoint-secrets';
 
 export interface EndpointDeliveryActivityDeps {

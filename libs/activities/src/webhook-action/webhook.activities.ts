@@ -5,9 +5,9 @@ import { isSecretHeaderName } from '@ruleflow/rules';
 import { isSealedSecret, SecretBoxError } from '@ruleflow/rules/node/secret-box';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { sendWebhookRequest, WebhookNetworkError } from './http-client';
-import type { WebhookMethod, WebhookRequest, WebhookResponse } from './http-client';
-import { InvalidWebhookSecretError, signHeaders } from './signing';
+import { sendWebhookRequest, WebhookNetworkError } from '@ruleflow/outbound';
+import type { WebhookMethod, WebhookRequest, WebhookResponse } from '@ruleflow/outbound';
+import { InvalidWebhookSecretError, signHeaders } from '@ruleflow/outbound';
 
 export interface WebhookActionInput {
   tenantId: string;

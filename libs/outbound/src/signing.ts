@@ -1,4 +1,4 @@
-import { WEBHOOK_SECRET_PREFIX } from '@ruleflow/outbound';
+import { WEBHOOK_SECRET_PREFIX } from './webhook-secrets';
 import { Webhook } from 'standardwebhooks';
 
 /** The three Standard Webhooks headers of a signed message. */
