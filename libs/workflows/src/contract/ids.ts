@@ -31,3 +31,8 @@ export const RETENTION_SCHEDULE_ID = 'ruleflow-retention';
 export function deliveryWorkflowId(deliveryId: string): string {
   return `delivery-${deliveryId}`;
 }
+
+/** One phone call's menu session: `ivr-<sessionId>`. */
+export function ivrSessionWorkflowId(sessionId: string): string {
+  return `ivr-${sessionId}`;
+}

@@ -7,5 +7,6 @@
 export * from './activity-types';
 export * from './idempotency-keys';
 export * from './ids';
+export * from './messages';
 export * from './search-attributes';
 export * from './types';

@@ -1,0 +1,89 @@
+/**
+ * Messages to running workflows, defined once for both sides: the gateway sends them through the
+ * client, the workflow registers handlers for them. A caller that waits for an answer (an approval, a
+ * caller's digit) uses an Update, so the HTTP answer comes after the workflow has taken the input.
+ *
+ * These are the messages of the run-control and IVR contract in API.md ("Run control", "IVR"): the
+ * approval wait of a rule run and the call-session workflow handle them.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+// --- Approvals (`wait_for_approval` inside a rule run) ------------------------------------------
+
+/** A decision on the approval a run waits for (`POST /v1/executions/:id/approve|reject`). */
+export interface ApprovalDecision {
+  approved: boolean;
+  by: string;
+  comment?: string;
+}
+
+/** The action's output once decided. */
+export interface ApprovalOutcome {
+  approved: boolean;
+  by: string;
+  comment: string | null;
+  at: string;
+}
+
+/** What a run is waiting for, when it waits for an approval. */
+export interface PendingApproval {
+  actionName: string;
+  message: string | null;
+  approvers: string[] | null;
+  deadline: string;
+}
+
+/** Decide the approval a run waits for; the validator refuses when nothing waits or `by` may not approve. */
+export const approvalDecisionUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecision]>('approvalDecision');
+/** The approval a run waits for now, or null. */
+export const pendingApprovalQuery = defineQuery<PendingApproval | null>('pendingApproval');
+
+// --- IVR call sessions (`ivr-<sessionId>`) -------------------------------------------------------
+
+/** How a call session ended. */
+export interface IvrOutcome {
+  type: 'agent' | 'transfer' | 'hangup' | 'max_retries';
+  target?: string | null;
+}
+
+/** The answer to one turn of a call: where the caller is now and what to say. */
+export interface IvrTurn {
+  state: 'awaiting_input' | 'ended';
+  menuId: string;
+  prompt: string | null;
+  action: string | null;
+  target: string | null;
+  outcome: IvrOutcome | null;
+}
+
+/** One entry of a session's history. */
+export interface IvrHistoryEntry {
+  at: string;
+  menuId: string;
+  input: string | null;
+  result: string;
+}
+
+/** A session as `GET /v1/ivr/sessions/:id` shows it. */
+export interface IvrSessionView {
+  sessionId: string;
+  callId: string;
+  state: 'awaiting_input' | 'ended';
+  menuId: string;
+  menuStack: string[];
+  retryCount: number;
+  startedAt: string;
+  lastActivityAt: string;
+  endedAt: string | null;
+  outcome: IvrOutcome | null;
+  history: IvrHistoryEntry[];
+}
+
+/** A digit pressed by the caller (`0-9`, `*`, `#`). */
+export const ivrInputUpdate = defineUpdate<IvrTurn, [{ digit: string }]>('ivrInput');
+/** Back to the previous menu. */
+export const ivrBackUpdate = defineUpdate<IvrTurn, []>('ivrBack');
+/** The caller hung up (or the provider reported the call over). */
+export const ivrHangUpUpdate = defineUpdate<IvrTurn, []>('ivrHangUp');
+/** The session's current state. */
+export const ivrSessionQuery = defineQuery<IvrSessionView>('ivrSession');
