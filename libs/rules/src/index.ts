@@ -14,3 +14,4 @@ export * from './action-secrets';
 export { isPlainObject } from './json';
 export type { JsonValue } from './json';
 export * from './webhooks';
+export * from './ivr';

@@ -7,6 +7,10 @@
  * approval wait of a rule run and the call-session workflow handle them.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { IvrHistoryEntry, IvrOutcome, IvrTurn } from '@ruleflow/rules';
+
+/** The IVR shapes are defined with the menu machine in `@ruleflow/rules` (it returns them). */
+export type { IvrHistoryEntry, IvrOutcome, IvrTurn } from '@ruleflow/rules';
 
 // --- Approvals (`wait_for_approval` inside a rule run) ------------------------------------------
 
@@ -39,30 +43,6 @@ export const approvalDecisionUpdate = defineUpdate<ApprovalOutcome, [ApprovalDec
 export const pendingApprovalQuery = defineQuery<PendingApproval | null>('pendingApproval');
 
 // --- IVR call sessions (`ivr-<sessionId>`) -------------------------------------------------------
-
-/** How a call session ended. */
-export interface IvrOutcome {
-  type: 'agent' | 'transfer' | 'hangup' | 'max_retries';
-  target?: string | null;
-}
-
-/** The answer to one turn of a call: where the caller is now and what to say. */
-export interface IvrTurn {
-  state: 'awaiting_input' | 'ended';
-  menuId: string;
-  prompt: string | null;
-  action: string | null;
-  target: string | null;
-  outcome: IvrOutcome | null;
-}
-
-/** One entry of a session's history. */
-export interface IvrHistoryEntry {
-  at: string;
-  menuId: string;
-  input: string | null;
-  result: string;
-}
 
 /** A session as `GET /v1/ivr/sessions/:id` shows it. */
 export interface IvrSessionView {
