@@ -11,6 +11,7 @@ import { EventEntity } from './event.entity';
 import { ExecutionEntity } from './execution.entity';
 import { InventoryAllocationEntity } from './inventory-allocation.entity';
 import { InventoryItemEntity } from './inventory-item.entity';
+import { IvrMenuEntity } from './ivr-menu.entity';
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-rule-graph-and-templates';
 import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-capture';
@@ -20,6 +21,7 @@ import { WebhookEndpoints1764288000000 } from './migrations/1764288000000-webhoo
 import { DeliveryError1764288000001 } from './migrations/1764288000001-delivery-error';
 import { CaptureGuard1764374400000 } from './migrations/1764374400000-capture-guard';
 import { HookTokenHashes1764374400001 } from './migrations/1764374400001-hook-token-hashes';
+import { IvrMenus1764460800000 } from './migrations/1764460800000-ivr-menus';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -52,6 +54,7 @@ export const ENTITIES = [
   AlertAcknowledgmentEntity,
   AuditLogEntity,
   WebhookEntity,
+  IvrMenuEntity,
 ];
 
 /** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
@@ -69,6 +72,7 @@ export const MIGRATIONS = [
   DeliveryError1764288000001,
   CaptureGuard1764374400000,
   HookTokenHashes1764374400001,
+  IvrMenus1764460800000,
 ];
 
 export interface DataSourceOptions {

@@ -11,6 +11,7 @@ export * from './event.entity';
 export * from './execution.entity';
 export * from './inventory-allocation.entity';
 export * from './inventory-item.entity';
+export * from './ivr-menu.entity';
 export * from './notification.entity';
 export * from './registered-entity.entity';
 export * from './rule-dependency.entity';

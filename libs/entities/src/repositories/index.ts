@@ -10,6 +10,7 @@ export * from './endpoint-delivery.repository';
 export * from './execution.repository';
 export * from './fan-out';
 export * from './inventory.repository';
+export * from './ivr-menu.repository';
 export * from './notification.repository';
 export * from './retention.repository';
 export * from './scheduled-run.repository';

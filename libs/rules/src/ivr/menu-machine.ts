@@ -71,11 +71,15 @@ export interface IvrStep {
   turn: IvrTurn;
 }
 
-/** Bounds of a menu and of a tree, shared by the gateway's validation and the repository. */
+/**
+ * Bounds of a menu and of a tree, shared by the gateway's validation and the repository. A session's
+ * tree travels in the workflow's history, so its worst case stays well under Temporal's payload limits:
+ * 50 menus × (3 prompts of 1000 + 12 items of 100 + 200) ≈ 330 kB.
+ */
 export const IVR_LIMITS = {
   nameMaxLength: 200,
-  promptMaxLength: 2000,
-  labelMaxLength: 200,
+  promptMaxLength: 1000,
+  labelMaxLength: 100,
   targetMaxLength: 200,
   /** One item per key at most. */
   itemsMax: IVR_DIGITS.length,
@@ -86,9 +90,9 @@ export const IVR_LIMITS = {
   maxRetriesMax: 10,
   maxRetriesDefault: 3,
   /** Menus a session's tree may hold (the root and every menu reachable from it). */
-  treeMenusMax: 100,
+  treeMenusMax: 50,
   /** Menus one tenant may have. */
-  tenantMenusMax: 1000,
+  tenantMenusMax: 200,
 } as const;
 
 export const IVR_MAX_HISTORY = 50;
