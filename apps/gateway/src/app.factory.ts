@@ -6,7 +6,7 @@ import type { RuleflowConfig } from '@ruleflow/config';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { inputGuard, verifyUtf8 } from './common/json-guard';
+import { formBody, inputGuard, verifyUtf8 } from './common/json-guard';
 import { createValidationPipe } from './common/validation';
 
 /** Build the gateway app (used by main.ts and by the end-to-end tests alike). */
@@ -26,6 +26,8 @@ export async function createGatewayApp(config: RuleflowConfig): Promise<INestApp
   });
   // Bodies over 1 MiB are a 413 (mapped by the exception filter); bodies that are not UTF-8 a 400.
   app.useBodyParser('json', { limit: '1mb', strict: true, verify: verifyUtf8 });
+  // The telephony webhooks post forms (64 KiB at most, flat, each field once): read here, checked below too.
+  app.use(['/v1/ivr/voice', '/v1/ivr/status'], formBody);
   // NUL bytes, unpaired surrogates, broken escapes, pollution keys: a 400 before any route sees them.
   app.use(inputGuard);
   app.useGlobalPipes(createValidationPipe());

@@ -20,4 +20,5 @@ export * from './rule-version.entity';
 export * from './rule.entity';
 export * from './tenant.entity';
 export * from './webhook.entity';
+export * from './ivr-line.entity';
 export * from './repositories';

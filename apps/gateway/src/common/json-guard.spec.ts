@@ -1,4 +1,4 @@
-import { findHostileJson, findHostileUrl } from './json-guard';
+import { findHostileJson, findHostileUrl, parseForm } from './json-guard';
 
 describe('findHostileJson: strings PostgreSQL cannot store', () => {
   it.each<[string, unknown, string | null]>([
@@ -36,4 +36,26 @@ describe('findHostileUrl: the raw path and query', () => {
     ['/v1/rules?%E0=1', 'query: a parameter name is not valid percent-encoded UTF-8'],
     ['/v1/rules?a[b]=%00', 'query.a[b]: contains a NUL byte or an unpaired surrogate'],
   ])('%s', (url, expected) => expect(findHostileUrl(url)).toBe(expected));
+});
+
+describe('parseForm: form bodies of the telephony webhooks', () => {
+  const form = (text: string | Buffer) => parseForm(typeof text === 'string' ? Buffer.from(text) : text);
+
+  it('decodes a flat form (+ is a space, escapes are UTF-8)', () => {
+    expect(form('CallSid=CA1&From=%2B1555&Say=a+b%20%D0%B7')).toEqual({
+      params: { CallSid: 'CA1', From: '+1555', Say: 'a b з' },
+    });
+    expect(form('')).toEqual({ params: {} });
+  });
+
+  it.each<[string, string | Buffer, string]>([
+    ['a NUL', 'CallSid=a%00b', 'body.CallSid: contains a NUL byte or an unpaired surrogate'],
+    ['a surrogate', 'Digits=%ED%A0%80', 'body.Digits: is not valid percent-encoded UTF-8'],
+    ['a broken escape', 'From=%zz', 'body.From: is not valid percent-encoded UTF-8'],
+    ['a NUL in a name', 'a%00=1', 'body: a field name contains a NUL byte or an unpaired surrogate'],
+    ['a pollution key', '__proto__=1', 'body.__proto__: the key "__proto__" is not allowed'],
+    ['a field twice', 'Digits=1&Digits=2', 'body.Digits: given more than once'],
+    ['raw bytes that are not UTF-8', Buffer.from([0x41, 0x3d, 0xff]), 'body: is not valid UTF-8'],
+    ['too many fields', Array.from({ length: 101 }, (_, i) => `f${i}=1`).join('&'), 'body: more than 100 fields'],
+  ])('refuses %s', (_name, text, problem) => expect(form(text)).toEqual({ problem }));
 });

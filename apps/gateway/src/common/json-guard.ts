@@ -103,3 +103,78 @@ export function verifyUtf8(req: Request, _res: Response, buf: Buffer): void {
   if (charset && charset !== 'utf-8' && charset !== 'utf8') return;
   if (!isUtf8(buf)) throw Object.assign(new Error('body: is not valid UTF-8'), { status: 400, type: 'body.not.utf8' });
 }
+
+/** Form bodies (the telephony webhooks): at most this many bytes and fields. */
+export const MAX_FORM_BYTES = 64 * 1024;
+export const MAX_FORM_FIELDS = 100;
+
+/**
+ * An `application/x-www-form-urlencoded` body as flat `name → value` strings, or the 400 message
+ * naming what is wrong: not UTF-8, a broken percent-escape, a NUL or unpaired surrogate, a pollution
+ * key, a field given twice (a signature over it would be ambiguous), too many fields.
+ */
+export function parseForm(raw: Buffer): { params: Record<string, string> } | { problem: string } {
+  if (!isUtf8(raw)) return { problem: 'body: is not valid UTF-8' };
+  const text = raw.toString('utf8');
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (text === '') return { params };
+  const pairs = text.split('&');
+  if (pairs.length > MAX_FORM_FIELDS) return { problem: `body: more than ${MAX_FORM_FIELDS} fields` };
+  for (const pair of pairs) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decode((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
+    if (name === null) return { problem: `body: a field name ${BAD_ESCAPE_MESSAGE}` };
+    if (isUnstorable(name)) return { problem: `body: a field name ${UNSTORABLE_MESSAGE}` };
+    if (FORBIDDEN_KEYS.has(name)) return { problem: `body.${name}: the key "${name}" is not allowed` };
+    const value = decode((eq < 0 ? '' : pair.slice(eq + 1)).replace(/\+/g, ' '));
+    if (value === null) return { problem: `body.${name}: ${BAD_ESCAPE_MESSAGE}` };
+    if (isUnstorable(value)) return { problem: `body.${name}: ${UNSTORABLE_MESSAGE}` };
+    if (name in params) return { problem: `body.${name}: given more than once` };
+    params[name] = value;
+  }
+  return { params: { ...params } };
+}
+
+/**
+ * Reads and checks a form body (see parseForm) into `req.body` for the routes it is mounted on; any
+ * other content type, a body over MAX_FORM_BYTES or a bad form is answered here (415 / 413 / 400).
+ */
+export function formBody(req: Request, res: Response, next: NextFunction): void {
+  const refuse = (status: number, error: string, message: string) => {
+    if (!res.headersSent) res.status(status).json({ statusCode: status, error, message });
+  };
+  if (req.method !== 'POST') return next();
+  const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    req.resume();
+    return refuse(415, 'Unsupported Media Type', 'send the body as application/x-www-form-urlencoded');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  req.on('data', (chunk: Buffer) => {
+    if (done) return;
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) {
+      done = true;
+      refuse(413, 'Payload Too Large', `body: larger than ${MAX_FORM_BYTES} bytes`);
+      req.resume();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('error', () => {
+    if (done) return;
+    done = true;
+    refuse(400, 'Bad Request', 'body: could not be read');
+  });
+  req.on('end', () => {
+    if (done) return;
+    done = true;
+    const parsed = parseForm(Buffer.concat(chunks));
+    if ('problem' in parsed) return refuse(400, 'Bad Request', parsed.problem);
+    req.body = parsed.params;
+    next();
+  });
+}

@@ -1,6 +1,6 @@
 /**
  * Credentials that can sit in a request URL, and the URL as logs may show it: hook tokens
- * (`/v1/hooks/<token>`) and API keys put in a query string (refused, but the request line is
+ * (`/v1/hooks/<token>`), phone-line tokens (`/v1/ivr/voice|status/<token>`) and API keys put in a query string (refused, but the request line is
  * logged all the same).
  */
 
@@ -41,7 +41,7 @@ export function hasKeyInQuery(url: string | undefined): boolean {
 export function redactUrl(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
   const { path, pairs } = splitQuery(url);
-  const safePath = path.replace(/(\/v1\/hooks\/)[^/]*/gi, `$1${REDACTED}`);
+  const safePath = path.replace(/(\/v1\/(?:hooks|ivr\/voice|ivr\/status)\/)[^/]*/gi, `$1${REDACTED}`);
   if (pairs.length === 0) return url.includes('?') ? `${safePath}?` : safePath;
   const safePairs = pairs.map((pair) => {
     if (!isKeyPair(pair)) return pair;

@@ -15,3 +15,4 @@ export * from './notification.repository';
 export * from './retention.repository';
 export * from './scheduled-run.repository';
 export * from './webhook-endpoint.repository';
+export * from './ivr-line.repository';
