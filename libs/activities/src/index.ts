@@ -4,6 +4,7 @@ import type {
   DeliveryStore,
   EndpointDeliveryStore,
   InventoryStore,
+  IvrSessionStore,
   NotificationStore,
   WebhookEndpointLookup,
 } from '@ruleflow/entities';
@@ -21,6 +22,7 @@ import { createMaintenanceActivities } from './maintenance/maintenance.activitie
 import type { SchedulingActivityDeps } from './scheduling/scheduling.activities';
 import { createSchedulingActivities } from './scheduling/scheduling.activities';
 import { createInventoryActivities } from './inventory/inventory.activities';
+import { createIvrSessionActivities } from './ivr/ivr-session.activities';
 import type { SecretOpener } from './webhook-action/webhook.activities';
 import { createEndpointResolverActivities } from './webhook-action/endpoint-resolver.activities';
 import { createWebhookActivities } from './webhook-action/webhook.activities';
@@ -29,6 +31,7 @@ export * from './alerts';
 export * from './chaining';
 export * from './execution/execution.activities';
 export * from './inventory';
+export * from './ivr';
 export * from './maintenance';
 export * from './notifications';
 export * from './scheduling';
@@ -39,6 +42,8 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
   childRuns: ChildRunStore;
   inventory: InventoryStore;
   alerts: AlertStore;
+  /** IVR sessions: the mirror rows of `ivr-<sessionId>` workflows. */
+  ivrSessions: IvrSessionStore;
   webhooks: { allowPrivateNetworks: boolean; timeoutMs: number; circuitBreakerAfterMs: number };
   /** Endpoint deliveries (`WebhookDeliveryWorkflow`): the delivery and endpoint rows beside the attempt log. */
   endpointDeliveries: EndpointDeliveryStore;
@@ -74,6 +79,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createInventoryActivities({ inventory: deps.inventory }),
       ...createNotificationActivities({ notifications: deps.notifications, providers: deps.notify }),
       ...createAlertActivities({ alerts: deps.alerts }),
+      ...createIvrSessionActivities({ ivrSessions: deps.ivrSessions }),
     },
     SYSTEM_SCOPE_ACTIVITIES,
     (executionId) => deps.executions.tenantOf(executionId),

@@ -11,8 +11,9 @@ import { EventEntity } from './event.entity';
 import { ExecutionEntity } from './execution.entity';
 import { InventoryAllocationEntity } from './inventory-allocation.entity';
 import { InventoryItemEntity } from './inventory-item.entity';
-import { IvrLineEntity } from './ivr-line.entity';
 import { IvrMenuEntity } from './ivr-menu.entity';
+import { IvrSessionEntity } from './ivr-session.entity';
+import { IvrLineEntity } from './ivr-line.entity';
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { RuleGraphAndTemplates1763856000000 } from './migrations/1763856000000-rule-graph-and-templates';
 import { EntityCapture1763942400000 } from './migrations/1763942400000-entity-capture';
@@ -22,8 +23,9 @@ import { WebhookEndpoints1764288000000 } from './migrations/1764288000000-webhoo
 import { DeliveryError1764288000001 } from './migrations/1764288000001-delivery-error';
 import { CaptureGuard1764374400000 } from './migrations/1764374400000-capture-guard';
 import { HookTokenHashes1764374400001 } from './migrations/1764374400001-hook-token-hashes';
-import { IvrLines1764460800002 } from './migrations/1764460800002-ivr-lines';
 import { IvrMenus1764460800000 } from './migrations/1764460800000-ivr-menus';
+import { IvrSessions1764460800001 } from './migrations/1764460800001-ivr-sessions';
+import { IvrLines1764460800002 } from './migrations/1764460800002-ivr-lines';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -56,8 +58,9 @@ export const ENTITIES = [
   AlertAcknowledgmentEntity,
   AuditLogEntity,
   WebhookEntity,
-  IvrLineEntity,
   IvrMenuEntity,
+  IvrSessionEntity,
+  IvrLineEntity,
 ];
 
 /** Committed migrations, in order. Listed explicitly so compiled and ts sources behave alike. */
@@ -76,6 +79,7 @@ export const MIGRATIONS = [
   CaptureGuard1764374400000,
   HookTokenHashes1764374400001,
   IvrMenus1764460800000,
+  IvrSessions1764460800001,
   IvrLines1764460800002,
 ];
 

@@ -12,6 +12,7 @@ export * from './execution.entity';
 export * from './inventory-allocation.entity';
 export * from './inventory-item.entity';
 export * from './ivr-menu.entity';
+export * from './ivr-session.entity';
 export * from './notification.entity';
 export * from './registered-entity.entity';
 export * from './rule-dependency.entity';

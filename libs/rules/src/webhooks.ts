@@ -8,7 +8,13 @@ import { FORBIDDEN_PATH_SEGMENTS, getPath, splitPath } from './path';
 import { renderTemplate } from './templates';
 
 /** Event types the system itself offers to subscribers, beside `<entity>.<trigger type>`. */
-export const SYSTEM_EVENT_TYPES = ['execution.succeeded', 'execution.failed', 'alert.created'] as const;
+export const SYSTEM_EVENT_TYPES = [
+  'execution.succeeded',
+  'execution.failed',
+  'alert.created',
+  'call.started',
+  'call.ended',
+] as const;
 export type SystemEventType = (typeof SYSTEM_EVENT_TYPES)[number];
 /** The event type of `POST /v1/webhooks/:id/test`. */
 export const TEST_EVENT_TYPE = 'webhook.test';

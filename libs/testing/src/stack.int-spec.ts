@@ -62,7 +62,7 @@ describe('test stack', () => {
         namespace: 'default',
       });
       const ours = Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, customAttributes?.[name]]));
-      expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(5);
+      expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(6);
       expect(ours).toEqual(
         Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, KEYWORD_INDEXED_VALUE_TYPE])),
       );

@@ -8,6 +8,7 @@ import type {
   EndpointResolverActivities,
   ExecutionActivities,
   InventoryActivities,
+  IvrSessionActivities,
   MaintenanceActivities,
   RuleflowActivities,
   SchedulingActivities,
@@ -156,4 +157,14 @@ export const endpointDeliveryWrite = proxyActivities<Pick<EndpointDeliveryActivi
   startToCloseTimeout: '30s',
   retry: PATIENT_RETRY,
   summary: 'end the delivery as failed',
+});
+
+/**
+ * Mirroring an IVR session into `ivr_sessions` (and offering `call.started` / `call.ended`): one short,
+ * idempotent PostgreSQL write guarded by the session's revision, retried patiently like `dbWrite`.
+ */
+export const ivrSessionWrite = proxyActivities<IvrSessionActivities>({
+  startToCloseTimeout: '30s',
+  retry: PATIENT_RETRY,
+  summary: 'mirror the session into ivr_sessions',
 });

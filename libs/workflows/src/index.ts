@@ -3,3 +3,4 @@ export * from './retention.workflow';
 export * from './rule-execution.workflow';
 export * from './scheduled-rule.workflow';
 export * from './webhook-delivery.workflow';
+export * from './ivr-session.workflow';

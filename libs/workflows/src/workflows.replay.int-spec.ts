@@ -11,8 +11,9 @@ import { Worker } from '@temporalio/worker';
 describe('Workflow replay (every shipped workflow type)', () => {
   const dir = path.join(__dirname, '../test/histories');
   // One prefix per shipped workflow type: RuleExecutionWorkflow, ScheduledRuleWorkflow, RetentionCleanupWorkflow,
-  // WebhookDeliveryWorkflow (recorded by webhook-delivery.workflow.int-spec.ts).
-  const prefixes = ['rule-execution.', 'scheduled-rule.', 'retention.', 'webhook-delivery.'];
+  // WebhookDeliveryWorkflow (recorded by webhook-delivery.workflow.int-spec.ts), IvrSessionWorkflow
+  // (recorded by ivr-session.workflow.int-spec.ts).
+  const prefixes = ['rule-execution.', 'scheduled-rule.', 'retention.', 'webhook-delivery.', 'ivr-session.'];
   const files = readdirSync(dir).filter((f) => prefixes.some((p) => f.startsWith(p)) && f.endsWith('.json'));
 
   it('has committed histories', () => {

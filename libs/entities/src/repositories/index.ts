@@ -11,6 +11,7 @@ export * from './execution.repository';
 export * from './fan-out';
 export * from './inventory.repository';
 export * from './ivr-menu.repository';
+export * from './ivr-session.repository';
 export * from './notification.repository';
 export * from './retention.repository';
 export * from './scheduled-run.repository';

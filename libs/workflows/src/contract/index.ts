@@ -7,6 +7,7 @@
 export * from './activity-types';
 export * from './idempotency-keys';
 export * from './ids';
+export * from './ivr';
 export * from './messages';
 export * from './search-attributes';
 export * from './types';

@@ -6,7 +6,7 @@
  * These are the messages of the run-control and IVR contract in API.md ("Run control", "IVR"): the
  * approval wait of a rule run and the call-session workflow handle them.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { IvrHistoryEntry, IvrOutcome, IvrTurn } from '@ruleflow/rules';
 
 /** The IVR shapes are defined with the menu machine in `@ruleflow/rules` (it returns them). */
@@ -65,5 +65,18 @@ export const ivrInputUpdate = defineUpdate<IvrTurn, [{ digit: string }]>('ivrInp
 export const ivrBackUpdate = defineUpdate<IvrTurn, []>('ivrBack');
 /** The caller hung up (or the provider reported the call over). */
 export const ivrHangUpUpdate = defineUpdate<IvrTurn, []>('ivrHangUp');
+/** The caller's time ran out as the telephony provider saw it (its own gather timer): a timeout now. */
+export const ivrTimeoutUpdate = defineUpdate<IvrTurn, []>('ivrTimeout');
 /** The session's current state. */
 export const ivrSessionQuery = defineQuery<IvrSessionView>('ivrSession');
+
+/** What an ended session tells the workflow that waits for it (an `ivr_call` action's run). */
+export interface IvrCallEnded {
+  sessionId: string;
+  callId: string;
+  outcome: IvrOutcome | null;
+  digits: string[];
+}
+
+/** Sent by the session's workflow, when it ends, to its `notifyWorkflowId`. */
+export const ivrCallEndedSignal = defineSignal<[IvrCallEnded]>('ivrCallEnded');

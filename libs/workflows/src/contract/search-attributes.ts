@@ -7,9 +7,18 @@ export const RuleNameKey = defineSearchAttributeKey('RuleName', SearchAttributeT
 export const EntityNameKey = defineSearchAttributeKey('EntityName', SearchAttributeType.KEYWORD);
 export const TriggerTypeKey = defineSearchAttributeKey('TriggerType', SearchAttributeType.KEYWORD);
 export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
+/** The call of an IVR session (`ivr-<sessionId>`): the provider's call id. */
+export const CallIdKey = defineSearchAttributeKey('CallId', SearchAttributeType.KEYWORD);
 
 /** Every search attribute Ruleflow sets: registered at start-up (dev server flags, the worker's check). */
-export const SEARCH_ATTRIBUTE_KEYS = [RuleIdKey, RuleNameKey, EntityNameKey, TriggerTypeKey, TenantIdKey] as const;
+export const SEARCH_ATTRIBUTE_KEYS = [
+  RuleIdKey,
+  RuleNameKey,
+  EntityNameKey,
+  TriggerTypeKey,
+  TenantIdKey,
+  CallIdKey,
+] as const;
 
 /** Their names, for the places that register them (all Keyword). */
 export const SEARCH_ATTRIBUTE_NAMES: readonly string[] = SEARCH_ATTRIBUTE_KEYS.map((key) => key.name);
@@ -40,4 +49,12 @@ export function ruleRunSearchAttributes(rule: RuleRunLabels): SearchAttributePai
 /** Search attributes of a webhook endpoint delivery. */
 export function deliverySearchAttributes(tenantId: string): SearchAttributePair[] {
   return [{ key: TenantIdKey, value: tenantId }];
+}
+
+/** Search attributes of an IVR session's workflow: its tenant and its call. */
+export function ivrSessionSearchAttributes(tenantId: string, callId: string): SearchAttributePair[] {
+  return [
+    { key: TenantIdKey, value: tenantId },
+    { key: CallIdKey, value: callId.slice(0, MAX_KEYWORD_LENGTH) },
+  ];
 }

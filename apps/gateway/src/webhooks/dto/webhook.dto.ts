@@ -42,7 +42,7 @@ export class CreateWebhookDto {
     type: [String],
     example: ['orders.on_update', 'customers.*', 'execution.failed'],
     description:
-      '`<entity>.<type>`, `<entity>.*`, `*`, or a system event type (execution.succeeded, execution.failed, alert.created)',
+      '`<entity>.<type>`, `<entity>.*`, `*`, or a system event type (execution.succeeded, execution.failed, alert.created, call.started, call.ended)',
   })
   @IsArray()
   @ArrayMinSize(1)

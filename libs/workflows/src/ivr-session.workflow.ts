@@ -1,0 +1,257 @@
+import type { IvrMenuTree, IvrSessionState, IvrStep, IvrTurn } from '@ruleflow/rules';
+import { goBack, hangUp, IvrSessionEndedError, pressDigit, startIvrSession, timeOut } from '@ruleflow/rules';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
+import { ivrSessionWrite } from './activity-profiles';
+import type { IvrSessionInput, IvrSessionResult, IvrSessionView } from './contract';
+import {
+  IVR_CONTINUE_AS_NEW_AFTER,
+  IVR_DIGIT_PATTERN,
+  IVR_INVALID_DIGIT,
+  IVR_MAX_DIGITS,
+  IVR_SESSION_ENDED,
+  ivrBackUpdate,
+  ivrCallEndedSignal,
+  ivrHangUpUpdate,
+  ivrInputUpdate,
+  ivrSessionQuery,
+  ivrTimeoutUpdate,
+} from './contract';
+
+function endedFailure(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: IVR_SESSION_ENDED,
+    nonRetryable: true,
+    message: 'the IVR session has ended',
+  });
+}
+
+/** Workflow time (the same on replay) as an ISO timestamp. */
+const now = (): string => new Date(Date.now()).toISOString();
+
+/**
+ * The session's state in a plain class: the pure menu machine's state plus what the mirror needs.
+ * Every change goes through `apply`, which bumps the revision the main loop and the mirror follow.
+ */
+class IvrSession {
+  state: IvrSessionState;
+  revision: number;
+  inputsThisRun = 0;
+  digits: string[];
+  lastActivityAt: string;
+  readonly startedAt: string;
+  endedAt: string | null = null;
+
+  constructor(
+    readonly input: IvrSessionInput,
+    readonly tree: IvrMenuTree,
+  ) {
+    this.state = input.state ?? startIvrSession(tree).state;
+    this.revision = input.revision ?? 0;
+    this.digits = input.digits ?? [];
+    this.startedAt = input.startedAt ?? now();
+    this.lastActivityAt = input.lastActivityAt ?? this.startedAt;
+    if (this.state.ended) this.endedAt = this.lastActivityAt;
+  }
+
+  get ended(): boolean {
+    return this.state.ended;
+  }
+
+  /** Apply one event of the machine; an event on an ended session is an update failure, not a workflow failure. */
+  apply(step: (state: IvrSessionState, at: string) => IvrStep, digit: string | null = null): IvrTurn {
+    if (this.state.ended) throw endedFailure();
+    const at = now();
+    let result: IvrStep;
+    try {
+      result = step(this.state, at);
+    } catch (err) {
+      if (err instanceof IvrSessionEndedError) throw endedFailure();
+      throw err;
+    }
+    this.state = result.state;
+    this.revision++;
+    this.inputsThisRun++;
+    this.lastActivityAt = at;
+    if (digit !== null) this.digits = [...this.digits, digit].slice(-IVR_MAX_DIGITS);
+    if (this.state.ended) this.endedAt = at;
+    this.describe();
+    return result.turn;
+  }
+
+  /** Write the state as it is now into `ivr_sessions` (a newer write wins whatever order they land in). */
+  async mirror(event: 'call.started' | 'call.ended' | null = null): Promise<void> {
+    const { state } = this;
+    await ivrSessionWrite.mirrorIvrSession({
+      tenantId: this.input.tenantId,
+      sessionId: this.input.sessionId,
+      revision: this.revision,
+      state: state.ended ? 'ended' : 'awaiting_input',
+      menuId: state.menuId,
+      menuStack: state.menuStack,
+      retryCount: state.retryCount,
+      outcome: state.outcome,
+      history: state.history,
+      lastActivityAt: this.lastActivityAt,
+      endedAt: this.endedAt,
+      event,
+    });
+  }
+
+  /** After a change: mirror it, offering `call.ended` with the write that ends the session. */
+  async changed(): Promise<void> {
+    await this.mirror(this.state.ended ? 'call.ended' : null);
+  }
+
+  view(): IvrSessionView {
+    const { state } = this;
+    return {
+      sessionId: this.input.sessionId,
+      callId: this.input.callId,
+      state: state.ended ? 'ended' : 'awaiting_input',
+      menuId: state.menuId,
+      menuStack: state.menuStack,
+      retryCount: state.retryCount,
+      startedAt: this.startedAt,
+      lastActivityAt: this.lastActivityAt,
+      endedAt: this.endedAt,
+      outcome: state.outcome,
+      history: state.history,
+    };
+  }
+
+  describe(): void {
+    const menu = this.tree.menus[this.state.menuId];
+    const name = menu ? menu.name : this.state.menuId;
+    setCurrentDetails(
+      this.state.ended
+        ? `Ended in menu **${name}**: ${this.state.outcome?.type ?? 'unknown'}`
+        : `In menu **${name}** (retries ${this.state.retryCount})`,
+    );
+  }
+
+  timeoutMs(): number {
+    return this.tree.menus[this.state.menuId]?.timeoutMs ?? 10_000;
+  }
+}
+
+/**
+ * One phone call's menu session (`ivr-<sessionId>`), an entity-like workflow over the pure menu machine
+ * of `@ruleflow/rules`: digits, back and hang-up arrive as Updates (validated first, answered after the
+ * workflow took them and mirrored them into `ivr_sessions`); the wait for input is a durable timer of
+ * the current menu's `timeoutMs`, restarted by every change. The run continues as new every
+ * `continueAsNewAfter` changes, after its handlers finish. At the end it signals `notifyWorkflowId`.
+ */
+export async function IvrSessionWorkflow(input: IvrSessionInput): Promise<IvrSessionResult> {
+  const session = new IvrSession(input, input.tree);
+  const first = input.state === undefined;
+
+  const validateLive = () => {
+    if (session.ended) throw endedFailure();
+  };
+  setHandler(ivrSessionQuery, () => session.view());
+  setHandler(
+    ivrInputUpdate,
+    async ({ digit }) => {
+      const turn = session.apply((state, at) => pressDigit(session.tree, state, digit, at), digit);
+      await session.changed();
+      return turn;
+    },
+    {
+      validator: (arg) => {
+        validateLive();
+        const digit = (arg as { digit?: unknown } | undefined)?.digit;
+        if (typeof digit !== 'string' || !IVR_DIGIT_PATTERN.test(digit)) {
+          throw ApplicationFailure.create({
+            type: IVR_INVALID_DIGIT,
+            nonRetryable: true,
+            message: 'digit must be one of 0-9, * or #',
+          });
+        }
+      },
+    },
+  );
+  setHandler(
+    ivrBackUpdate,
+    async () => {
+      const turn = session.apply((state, at) => goBack(session.tree, state, at));
+      await session.changed();
+      return turn;
+    },
+    { validator: validateLive },
+  );
+  setHandler(
+    ivrTimeoutUpdate,
+    async () => {
+      const turn = session.apply((state, at) => timeOut(session.tree, state, at));
+      await session.changed();
+      return turn;
+    },
+    { validator: validateLive },
+  );
+  setHandler(
+    ivrHangUpUpdate,
+    async () => {
+      const turn = session.apply((state, at) => hangUp(session.tree, state, at));
+      await session.changed();
+      return turn;
+    },
+    { validator: validateLive },
+  );
+
+  session.describe();
+  if (first) {
+    // Revision 1: the row the gateway inserted (revision 0) takes the machine's first state.
+    session.revision++;
+    await session.mirror('call.started');
+  }
+
+  const limit = input.continueAsNewAfter ?? IVR_CONTINUE_AS_NEW_AFTER;
+  while (!session.ended) {
+    if (session.inputsThisRun >= limit) {
+      await condition(allHandlersFinished);
+      if (!session.ended) {
+        return continueAsNew<typeof IvrSessionWorkflow>({
+          ...input,
+          state: session.state,
+          inputsSoFar: (input.inputsSoFar ?? 0) + session.inputsThisRun,
+          revision: session.revision,
+          digits: session.digits,
+          startedAt: session.startedAt,
+          lastActivityAt: session.lastActivityAt,
+        });
+      }
+      break;
+    }
+    const seen = session.revision;
+    const changed = await condition(() => session.revision !== seen || session.ended, session.timeoutMs());
+    if (!changed) {
+      session.apply((state, at) => timeOut(session.tree, state, at));
+      await session.changed();
+    }
+  }
+
+  // The last handler's mirror (with `call.ended`) finishes before the run does.
+  await condition(allHandlersFinished);
+  const result: IvrSessionResult = {
+    sessionId: input.sessionId,
+    callId: input.callId,
+    outcome: session.state.outcome,
+    digits: session.digits,
+  };
+  if (input.notifyWorkflowId) {
+    try {
+      await getExternalWorkflowHandle(input.notifyWorkflowId).signal(ivrCallEndedSignal, result);
+    } catch {
+      // The waiting run is gone (ended, timed out, cancelled): nobody to tell; the session still ends well.
+    }
+  }
+  return result;
+}
