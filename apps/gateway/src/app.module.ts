@@ -21,6 +21,7 @@ import { ExecutionsModule } from './executions/executions.module';
 import { HealthModule } from './health/health.module';
 import { InboundHooksModule } from './inbound-hooks/inbound-hooks.module';
 import { InventoryModule } from './inventory/inventory.module';
+import { IvrModule } from './ivr/ivr.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -116,6 +117,7 @@ export class AppModule {
         AlertsModule,
         WebhooksModule,
         AuditModule,
+        IvrModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { LinesModule } from './lines/lines.module';
+
+/**
+ * IVR (API.md "IVR (phone menus)" and "Phone lines"): menus, call sessions and phone lines, one
+ * sub-module each.
+ */
+@Module({
+  imports: [LinesModule],
+})
+export class IvrModule {}
