@@ -51,7 +51,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     | 'apiKeyPrefix'
     | 'hookToken'
     | 'webhookId'
-    | 'deliveryId',
+    | 'deliveryId'
+    | 'ivrMenuId',
     string
   >;
   /** B's own resources, for routes whose body names a second id. */
@@ -110,6 +111,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       ['webhooks', '/v1/webhooks'],
       ['webhook deliveries', `/v1/webhooks/${a.webhookId}/deliveries`],
       ['delivery', `/v1/deliveries/${a.deliveryId}`],
+      ['ivr menu', `/v1/ivr/menus/${a.ivrMenuId}`],
+      ['ivr menus', '/v1/ivr/menus?limit=200'],
     ];
   }
 
@@ -332,6 +335,17 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       ],
     );
 
+    // An IVR menu of A (a submenu of itself, so a foreign target is the only thing B could borrow).
+    const ivrMenu = await created(
+      await asA.post('/v1/ivr/menus', {
+        name: 'iso menu',
+        prompt: 'for A only',
+        items: [{ digit: '1', label: 'agent', action: 'agent', target: 'a-queue' }],
+      }),
+      'ivr menu',
+    );
+    a.ivrMenuId = ivrMenu.id;
+
     // B's own rule and stock of the same sku, for routes whose body names a second resource.
     b.ruleId = (
       await created(
@@ -384,13 +398,17 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       a.hookToken,
       a.webhookId,
       a.deliveryId,
+      a.ivrMenuId,
       'for A only',
     ].filter(Boolean);
   /** A's values in an answer to B, other than those B itself sent (a 404 may name the id it did not find). */
   const leaks = (body: unknown, sent = '') =>
     aSecrets().filter((s) => JSON.stringify(body ?? null).includes(s) && !sent.includes(s));
 
-  /** Path parameters filled with A's ids, by the resource (first segment after /v1) and the parameter name. */
+  /**
+   * Path parameters filled with A's ids, by the resource (first segment after /v1, or the first two where
+   * one resource holds several, like `ivr/menus`) and the parameter name.
+   */
   const PARAMS: Record<string, Record<string, () => string>> = {
     rules: { id: () => a.ruleId, childRuleId: () => a.childRuleId },
     'action-templates': { id: () => a.templateId },
@@ -404,6 +422,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     hooks: { token: () => a.hookToken },
     webhooks: { id: () => a.webhookId },
     deliveries: { id: () => a.deliveryId },
+    'ivr/menus': { id: () => a.ivrMenuId },
   };
 
   /** Valid bodies, so that validation (400) cannot answer before the tenant check does. */
@@ -418,6 +437,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'PUT /v1/inventory/items/{sku}': () => ({ quantityOnHand: 5 }),
     'PATCH /v1/webhooks/{id}': () => ({ description: 'changed by B', enabled: true }),
     'POST /v1/webhooks/{id}/test': () => ({ payload: { from: 'B' } }),
+    'PATCH /v1/ivr/menus/{id}': () => ({ name: 'changed by B' }),
     // Routes without path parameters: their bodies name A's things instead.
     'POST /v1/rules': () => ({
       name: 'B borrows a template',
@@ -442,6 +462,12 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       name: 'iso webhook',
       url: 'http://127.0.0.1:9/b-hook',
       events: ['b_things.on_create'],
+    }),
+    'POST /v1/ivr/menus': () => ({
+      name: 'B borrows a menu',
+      prompt: 'p',
+      items: [{ digit: '1', label: 'x', action: 'submenu', target: a.ivrMenuId }],
+      parentMenuId: a.ivrMenuId,
     }),
   };
 
@@ -492,6 +518,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/action-templates': { status: [201] },
     'POST /v1/entities': { status: [201] },
     'POST /v1/webhooks': { status: [201] },
+    // A's menu is no submenu target or parent for B.
+    'POST /v1/ivr/menus': { status: [400] },
   };
 
   interface Route {
@@ -521,9 +549,9 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
   }
 
   function fill(route: Route): string {
-    const resource = route.path.split('/')[2] ?? '';
+    const [, , first = '', second = ''] = route.path.split('/');
     return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-      const value = PARAMS[resource]?.[name];
+      const value = PARAMS[`${first}/${second}`]?.[name] ?? PARAMS[first]?.[name];
       if (!value) throw new Error(`no id of A for {${name}} in ${route.key}: add it to PARAMS`);
       return encodeURIComponent(value());
     });

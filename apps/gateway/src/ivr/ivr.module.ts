@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { LinesModule } from './lines/lines.module';
+import { IvrMenusModule } from './menus/menus.module';
 
 /**
  * IVR (API.md "IVR (phone menus)" and "Phone lines"): menus, call sessions and phone lines, one
  * sub-module each.
  */
 @Module({
-  imports: [LinesModule],
+  imports: [IvrMenusModule, LinesModule],
 })
 export class IvrModule {}

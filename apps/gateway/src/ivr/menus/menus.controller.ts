@@ -1,0 +1,82 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthContext } from '../../auth/auth-context';
+import { Auth } from '../../auth/auth-context';
+import { RequireScope } from '../../auth/scopes';
+import { PageQueryDto } from '../../common/pagination';
+import { CreateIvrMenuDto, UpdateIvrMenuDto } from './dto/menu.dto';
+import { IvrMenusService } from './menus.service';
+
+const NOT_FOUND = 'unknown IVR menu, or one of another tenant';
+
+@ApiTags('ivr')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/ivr/menus')
+export class IvrMenusController {
+  constructor(private readonly menus: IvrMenusService) {}
+
+  @Post()
+  @RequireScope('ivr:write')
+  @ApiOperation({
+    summary: 'Create an IVR menu',
+    description:
+      'Digits `0-9`, `*`, `#`, one item per digit; `submenu` needs the id of a menu of the same tenant, `agent`/`transfer` a target.',
+  })
+  @ApiCreatedResponse({ description: 'the menu' })
+  @ApiBadRequestResponse({ description: 'a field out of bounds, a digit used twice, a missing or foreign target, …' })
+  @ApiConflictResponse({ description: 'the tenant has the most menus it may have' })
+  create(@Auth() auth: AuthContext, @Body() dto: CreateIvrMenuDto) {
+    return this.menus.create(auth, dto);
+  }
+
+  @Get()
+  @RequireScope('ivr:read')
+  @ApiOperation({ summary: 'List IVR menus, newest first' })
+  list(@Auth() auth: AuthContext, @Query() query: PageQueryDto) {
+    return this.menus.list(auth, query);
+  }
+
+  @Get(':id')
+  @RequireScope('ivr:read')
+  @ApiOperation({ summary: 'One IVR menu' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  get(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.menus.get(auth, id);
+  }
+
+  @Patch(':id')
+  @RequireScope('ivr:write')
+  @ApiOperation({
+    summary: 'Change an IVR menu',
+    description: 'Bumps `version`; calls in progress keep the menus they started with.',
+  })
+  @ApiOkResponse({ description: 'the menu' })
+  @ApiBadRequestResponse({ description: 'as on create; a parentMenuId that would make a cycle' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: UpdateIvrMenuDto) {
+    return this.menus.update(auth, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireScope('ivr:write')
+  @ApiOperation({ summary: 'Delete an IVR menu that no other menu and no phone line names' })
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiConflictResponse({ description: 'a submenu target or parent of another menu, or the menu of a phone line' })
+  async remove(@Auth() auth: AuthContext, @Param('id') id: string): Promise<void> {
+    await this.menus.remove(auth, id);
+  }
+}
