@@ -282,6 +282,32 @@ describe('IVR menus API', () => {
       expect((await sys.http.get(`/v1/ivr/menus/${target.id}`).set(a)).status).toBe(404);
     });
 
+    it('never leaves a submenu target deleted under concurrent deletes and creates (writes are serialized)', async () => {
+      const targets = await Promise.all(Array.from({ length: 10 }, (_, i) => create({ name: `race-${i}` })));
+      const answers = await Promise.all(
+        targets.flatMap((t) => [
+          sys.http.delete(`/v1/ivr/menus/${t.id}`).set(a),
+          sys.http
+            .post('/v1/ivr/menus')
+            .set(a)
+            .send({ name: 'racer', prompt: 'p', items: [{ digit: '1', label: 'x', action: 'submenu', target: t.id }] }),
+        ]),
+      );
+      for (let i = 0; i < targets.length; i += 1) {
+        const [del, made] = [answers[2 * i]!, answers[2 * i + 1]!];
+        // Either the delete came first (the create finds no target) or the create did (the delete is refused).
+        expect([
+          [204, 400],
+          [409, 201],
+        ]).toContainEqual([del.status, made.status]);
+      }
+      const dangling: Array<{ n: number }> = await sys.db.query(
+        `SELECT count(*)::int AS n FROM ivr_menus m, jsonb_array_elements(m.items) item
+          WHERE item->>'action' = 'submenu' AND NOT EXISTS (SELECT 1 FROM ivr_menus t WHERE t.id::text = item->>'target')`,
+      );
+      expect(dangling[0]!.n).toBe(0);
+    });
+
     it('deletes a menu that is only its own submenu', async () => {
       const menu = await create({});
       await sys.http

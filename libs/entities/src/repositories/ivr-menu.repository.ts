@@ -1,6 +1,6 @@
 import type { IvrMenuItem, IvrMenuSnapshot, IvrMenuTree } from '@ruleflow/rules';
 import { IVR_LIMITS } from '@ruleflow/rules';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { IvrMenuEntity } from '../ivr-menu.entity';
 
@@ -39,6 +39,15 @@ export function submenuTargets(items: readonly IvrMenuItem[]): string[] {
   return items
     .filter((item) => item.action === 'submenu' && typeof item.target === 'string')
     .map((item) => item.target as string);
+}
+
+/**
+ * Takes the tenant's IVR menu lock until the transaction of `tx` ends. Every write that checks what
+ * names a menu (menus' submenu targets and parents, phone lines' `menu_id`) takes it first, so a
+ * menu cannot be deleted between another writer's check and its insert.
+ */
+export async function lockIvrMenus(tx: EntityManager, tenantId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ivr_menus'), hashtext($1))`, [tenantId]);
 }
 
 /** Loads the menus a session runs over. */

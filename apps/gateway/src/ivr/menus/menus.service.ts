@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { IvrMenuEntity, submenuTargets } from '@ruleflow/entities';
+import { IvrMenuEntity, lockIvrMenus, submenuTargets } from '@ruleflow/entities';
 import type { IvrMenuItem } from '@ruleflow/rules';
 import { IVR_LIMITS } from '@ruleflow/rules';
 import type { EntityManager } from 'typeorm';
@@ -185,7 +185,7 @@ export class IvrMenusService {
 
   /** Takes the tenant's menu lock (until the transaction ends) and reads its menu graph. */
   private async lockGraph(tx: EntityManager, auth: AuthContext): Promise<Map<string, MenuNode>> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ivr_menus'), hashtext($1))`, [auth.tenantId]);
+    await lockIvrMenus(tx, auth.tenantId);
     const rows = (await tx.query(`SELECT id, items, parent_menu_id FROM ivr_menus WHERE tenant_id = $1`, [
       auth.tenantId,
     ])) as Array<{ id: string; items: IvrMenuItem[]; parent_menu_id: string | null }>;
