@@ -95,19 +95,26 @@ describe('retention schedule', () => {
 
   it('takes its settings from RETENTION_* with the documented defaults', () => {
     const defaults = loadConfig({});
-    expect(defaults.retention).toEqual({ successDays: 30, failedDays: 7, scheduleCron: '15 3 * * *' });
+    expect(defaults.retention).toEqual({
+      successDays: 30,
+      failedDays: 7,
+      ivrSessionDays: 30,
+      scheduleCron: '15 3 * * *',
+    });
     expect(retentionScheduleOptions(defaults)).toEqual({
       taskQueue: 'ruleflow',
       cron: '15 3 * * *',
-      policy: { successDays: 30, failedDays: 7 },
+      policy: { successDays: 30, failedDays: 7, ivrSessionDays: 30 },
     });
     const custom = loadConfig({
       RETENTION_SUCCESS_DAYS: '90',
       RETENTION_FAILED_DAYS: '14',
+      RETENTION_IVR_SESSION_DAYS: '5',
       RETENTION_SCHEDULE_CRON: '0 4 * * 0',
     });
-    expect(custom.retention).toEqual({ successDays: 90, failedDays: 14, scheduleCron: '0 4 * * 0' });
+    expect(custom.retention).toEqual({ successDays: 90, failedDays: 14, ivrSessionDays: 5, scheduleCron: '0 4 * * 0' });
     expect(() => loadConfig({ RETENTION_FAILED_DAYS: '0' })).toThrow(/RETENTION_FAILED_DAYS/);
+    expect(() => loadConfig({ RETENTION_IVR_SESSION_DAYS: 'x' })).toThrow(/RETENTION_IVR_SESSION_DAYS/);
     expect(() => loadConfig({ RETENTION_SCHEDULE_CRON: '* * *' })).toThrow(/RETENTION_SCHEDULE_CRON/);
   });
 

@@ -18,7 +18,11 @@ export function retentionScheduleOptions(config: RuleflowConfig): RetentionSched
   return {
     taskQueue: config.temporal.taskQueue,
     cron: config.retention.scheduleCron,
-    policy: { successDays: config.retention.successDays, failedDays: config.retention.failedDays },
+    policy: {
+      successDays: config.retention.successDays,
+      failedDays: config.retention.failedDays,
+      ivrSessionDays: config.retention.ivrSessionDays,
+    },
   };
 }
 
@@ -37,7 +41,7 @@ function scheduleSettings(
       args: [policy] as never,
       staticSummary:
         `Retention cleanup: success/cancelled runs after ${policy.successDays}d, ` +
-        `failed/partial after ${policy.failedDays}d`,
+        `failed/partial after ${policy.failedDays}d, ended IVR sessions after ${policy.ivrSessionDays ?? 30}d`,
     },
     // A cleanup still going when the next day comes (a huge backlog): let it finish, skip the new one.
     policies: { overlap: 'SKIP', catchupWindow: '1 hour' },

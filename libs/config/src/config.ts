@@ -77,6 +77,7 @@ const envSchema = z.object({
 
   RETENTION_SUCCESS_DAYS: z.coerce.number().int().min(1).max(36500).default(30),
   RETENTION_FAILED_DAYS: z.coerce.number().int().min(1).max(36500).default(7),
+  RETENTION_IVR_SESSION_DAYS: z.coerce.number().int().min(1).max(36500).default(30),
   RETENTION_SCHEDULE_CRON: z
     .string()
     .trim()
@@ -133,7 +134,7 @@ export interface RuleflowConfig {
   notifications: { smtpUrl?: string; smsUrl?: string; pushUrl?: string; emailFrom: string };
   outbox: { pollMs: number };
   /** How long ended executions are kept (days) and when the daily cleanup runs (cron, UTC). */
-  retention: { successDays: number; failedDays: number; scheduleCron: string };
+  retention: { successDays: number; failedDays: number; ivrSessionDays: number; scheduleCron: string };
 }
 
 export class ConfigError extends Error {
@@ -222,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retention: {
       successDays: e.RETENTION_SUCCESS_DAYS,
       failedDays: e.RETENTION_FAILED_DAYS,
+      ivrSessionDays: e.RETENTION_IVR_SESSION_DAYS,
       scheduleCron: e.RETENTION_SCHEDULE_CRON,
     },
   };

@@ -65,18 +65,20 @@ describe('cleanupExecutions activity (real PostgreSQL)', () => {
     expect(await exists('executions', kept)).toBe(true);
   });
 
-  it.each([{ successDays: 0, failedDays: 7 }, { successDays: 30, failedDays: 1.5 }, { successDays: 30 }])(
-    'refuses a policy that would delete the wrong history (%j), for good',
-    async (policy) => {
-      const { cleanupExecutions } = createMaintenanceActivities({ retention: new RetentionRepository(db) });
-      const id = await execution('success', 1);
-      const err = await new MockActivityEnvironment().run(cleanupExecutions, policy as never).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(ApplicationFailure);
-      expect(err).toMatchObject({ type: 'InvalidRetentionPolicy', nonRetryable: true });
-      expect(await exists('executions', id)).toBe(true);
-    },
-  );
+  it.each([
+    { successDays: 0, failedDays: 7 },
+    { successDays: 30, failedDays: 1.5 },
+    { successDays: 30 },
+    { successDays: 30, failedDays: 7, ivrSessionDays: 0 },
+  ])('refuses a policy that would delete the wrong history (%j), for good', async (policy) => {
+    const { cleanupExecutions } = createMaintenanceActivities({ retention: new RetentionRepository(db) });
+    const id = await execution('success', 1);
+    const err = await new MockActivityEnvironment().run(cleanupExecutions, policy as never).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'InvalidRetentionPolicy', nonRetryable: true });
+    expect(await exists('executions', id)).toBe(true);
+  });
 });

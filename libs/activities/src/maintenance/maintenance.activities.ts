@@ -15,11 +15,15 @@ function validDays(value: unknown): boolean {
 export function createMaintenanceActivities({ retention }: MaintenanceActivityDeps) {
   return {
     /**
-     * Delete ended executions and ended endpoint deliveries (all tenants) older than the policy
-     * allows; heartbeats after every batch.
+     * Delete ended executions, ended endpoint deliveries and ended IVR sessions (all tenants) older
+     * than the policy allows; heartbeats after every batch.
      */
     async cleanupExecutions(policy: RetentionPolicy): Promise<RetentionSummary> {
-      if (!validDays(policy?.successDays) || !validDays(policy?.failedDays)) {
+      if (
+        !validDays(policy?.successDays) ||
+        !validDays(policy?.failedDays) ||
+        (policy.ivrSessionDays !== undefined && !validDays(policy.ivrSessionDays))
+      ) {
         // A bad policy would delete the wrong history: refuse at once rather than retry.
         throw ApplicationFailure.create({
           type: 'InvalidRetentionPolicy',
@@ -33,6 +37,7 @@ export function createMaintenanceActivities({ retention }: MaintenanceActivityDe
         total: summary.total,
         deliveries: summary.deliveries,
         endpointDeliveries: summary.endpointDeliveries,
+        ivrSessions: summary.ivrSessions,
       });
       return summary;
     },

@@ -24,7 +24,30 @@ describe('RetentionRepository (real PostgreSQL)', () => {
   beforeEach(async () => {
     await db.query(`DELETE FROM deliveries`);
     await db.query(`DELETE FROM executions`);
+    await db.query(`DELETE FROM ivr_sessions`);
   });
+
+  /** An IVR session row, ended `endedDaysAgo` ago (null: still awaiting input, started 90 days ago). */
+  async function ivrSession(endedDaysAgo: number | null, tenant = tenantId): Promise<string> {
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO ivr_sessions (id, tenant_id, call_id, root_menu_id, menu_id, workflow_id, state, started_at, ended_at)
+       VALUES ($1, $2, $3, $4, $4, $5, $6, now() - interval '90 days',
+               CASE WHEN $7::float8 IS NULL THEN NULL ELSE now() - ($7::float8 * interval '1 day') END)`,
+      [
+        id,
+        tenant,
+        `call-${id}`,
+        randomUUID(),
+        `ivr-${id}`,
+        endedDaysAgo === null ? 'awaiting_input' : 'ended',
+        endedDaysAgo,
+      ],
+    );
+    return id;
+  }
+  const ivrExists = async (id: string) =>
+    ((await db.query(`SELECT 1 FROM ivr_sessions WHERE id = $1`, [id])) as unknown[]).length === 1;
 
   /** An execution in `status` that completed `ageDays` ago (null: never completed), with `deliveries` logs. */
   async function execution(
@@ -233,6 +256,10 @@ describe('RetentionRepository (real PostgreSQL)', () => {
         await endpointDelivery('pending', 40, { tenant: otherTenantId }),
       ],
     };
+    const ivr = {
+      gone: [await ivrSession(31), await ivrSession(45, otherTenantId)],
+      kept: [await ivrSession(29), await ivrSession(null), await ivrSession(null, otherTenantId)],
+    };
     const now = new Date();
     const summary = await retention.applyPolicy({ successDays: 30, failedDays: 7 }, now);
     expect(summary).toEqual({
@@ -242,7 +269,10 @@ describe('RetentionRepository (real PostgreSQL)', () => {
       total: 4,
       deliveries: 4,
       endpointDeliveries: 3,
+      ivrSessions: 2,
     });
+    for (const id of ivr.gone) expect(await ivrExists(id)).toBe(false);
+    for (const id of ivr.kept) expect(await ivrExists(id)).toBe(true);
     for (const id of endpoint.gone) expect(await deliveryExists(id)).toBe(false);
     for (const id of endpoint.kept) expect(await deliveryExists(id)).toBe(true);
     expect(await exists(tenDays.success)).toBe(true);
@@ -251,5 +281,31 @@ describe('RetentionRepository (real PostgreSQL)', () => {
     expect(await exists(tenDays.partial)).toBe(false);
     expect(await exists(fortyDays.success)).toBe(false);
     expect(await exists(fortyDays.cancelled)).toBe(false);
+  });
+
+  it('removes ended IVR sessions after ivrSessionDays (30 when the policy does not say), never live ones', async () => {
+    const retention = new RetentionRepository(db, 2);
+    const old = [await ivrSession(11), await ivrSession(12), await ivrSession(13, otherTenantId)];
+    const young = await ivrSession(9);
+    const live = await ivrSession(null);
+    const progress: CleanupProgress[] = [];
+    const summary = await retention.applyPolicy(
+      { successDays: 30, failedDays: 7, ivrSessionDays: 10 },
+      new Date(),
+      (p) => {
+        if ('ivrSessions' in p) progress.push(p);
+      },
+    );
+    expect(summary.ivrSessions).toBe(3);
+    expect(progress).toEqual([{ ivrSessions: 2 }, { ivrSessions: 3 }]);
+    for (const id of old) expect(await ivrExists(id)).toBe(false);
+    expect(await ivrExists(young)).toBe(true);
+    expect(await ivrExists(live)).toBe(true);
+    // One tenant only (the operator's cleanup), before a cut-off.
+    const other = await ivrSession(40, otherTenantId);
+    const mine = await ivrSession(40);
+    expect(await retention.deleteEndedIvrSessions({ endedBefore: new Date(), tenantId })).toEqual({ ivrSessions: 2 });
+    expect(await ivrExists(mine)).toBe(false);
+    expect(await ivrExists(other)).toBe(true);
   });
 });

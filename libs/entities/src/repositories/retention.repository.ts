@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { IvrSessionRepository } from './ivr-session.repository';
 
 /*
  * The workflow contract's `ENDED_STATUSES`, `RetentionPolicy` and `RetentionSummary` have the same
@@ -16,7 +17,12 @@ export interface RetentionDays {
   successDays: number;
   /** For `failed` and `partial` runs (and `failed` endpoint deliveries). */
   failedDays: number;
+  /** For ended IVR sessions (`RETENTION_IVR_SESSION_DAYS`); DEFAULT_IVR_SESSION_DAYS when absent (older schedules). */
+  ivrSessionDays?: number;
 }
+
+/** How long ended IVR sessions are kept when a policy does not say. */
+export const DEFAULT_IVR_SESSION_DAYS = 30;
 
 /** What one application of the retention days deleted. */
 export interface RetentionReport {
@@ -30,6 +36,8 @@ export interface RetentionReport {
   deliveries: number;
   /** Ended endpoint deliveries deleted. */
   endpointDeliveries: number;
+  /** Ended IVR sessions deleted. */
+  ivrSessions: number;
 }
 
 /** Which ended executions to delete. */
@@ -67,7 +75,7 @@ export interface EndpointDeliveryCleanupResult {
 }
 
 /** Progress after each batch (the activity heartbeats it). */
-export type CleanupProgress = CleanupResult | EndpointDeliveryCleanupResult;
+export type CleanupProgress = CleanupResult | EndpointDeliveryCleanupResult | { ivrSessions: number };
 
 const DAY_MS = 86_400_000;
 
@@ -182,9 +190,21 @@ export class RetentionRepository {
     }
   }
 
+  /** Delete IVR sessions (all tenants, or one) that ended before `endedBefore`, in batches. */
+  async deleteEndedIvrSessions(
+    criteria: { endedBefore: Date; tenantId?: string },
+    onBatch?: (progress: { ivrSessions: number }) => void | Promise<void>,
+  ): Promise<{ ivrSessions: number }> {
+    const n = await new IvrSessionRepository(this.db).deleteEnded(criteria, this.batchSize, (ivrSessions) =>
+      onBatch?.({ ivrSessions }),
+    );
+    return { ivrSessions: n };
+  }
+
   /**
    * Apply the retention policy across all tenants relative to `now`: executions status by status,
-   * then endpoint deliveries (`success` after successDays, `failed` after failedDays).
+   * then endpoint deliveries (`success` after successDays, `failed` after failedDays), then ended
+   * IVR sessions (after ivrSessionDays).
    */
   async applyPolicy(
     policy: RetentionDays,
@@ -204,6 +224,7 @@ export class RetentionRepository {
       total: 0,
       deliveries: 0,
       endpointDeliveries: 0,
+      ivrSessions: 0,
     };
     for (const status of ENDED_EXECUTION_STATUSES) {
       const result = await this.deleteEnded(
@@ -221,6 +242,9 @@ export class RetentionRepository {
       );
       summary.endpointDeliveries += result.endpointDeliveries;
     }
+    const ivrDays = policy.ivrSessionDays ?? DEFAULT_IVR_SESSION_DAYS;
+    const ivr = await this.deleteEndedIvrSessions({ endedBefore: new Date(now.getTime() - ivrDays * DAY_MS) }, onBatch);
+    summary.ivrSessions = ivr.ivrSessions;
     return summary;
   }
 }

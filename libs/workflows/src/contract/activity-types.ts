@@ -28,6 +28,8 @@ export interface RetentionPolicy {
   successDays: number;
   /** For `failed` and `partial` runs. */
   failedDays: number;
+  /** For ended IVR sessions (`RETENTION_IVR_SESSION_DAYS`); 30 when absent (schedules made before). */
+  ivrSessionDays?: number;
 }
 
 /** What one application of the retention policy deleted. */
@@ -45,4 +47,6 @@ export interface RetentionSummary {
    * Absent in summaries recorded before they were cleaned up.
    */
   endpointDeliveries: number;
+  /** Ended IVR sessions deleted. Absent in summaries recorded before they were cleaned up. */
+  ivrSessions?: number;
 }
