@@ -52,7 +52,9 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     | 'hookToken'
     | 'webhookId'
     | 'deliveryId'
-    | 'ivrMenuId',
+    | 'ivrMenuId'
+    | 'ivrSessionId'
+    | 'ivrCallId',
     string
   >;
   /** B's own resources, for routes whose body names a second id. */
@@ -113,6 +115,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       ['delivery', `/v1/deliveries/${a.deliveryId}`],
       ['ivr menu', `/v1/ivr/menus/${a.ivrMenuId}`],
       ['ivr menus', '/v1/ivr/menus?limit=200'],
+      ['ivr session', `/v1/ivr/sessions/${a.ivrSessionId}`],
+      ['ivr sessions', '/v1/ivr/sessions?limit=200'],
     ];
   }
 
@@ -341,10 +345,19 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
         name: 'iso menu',
         prompt: 'for A only',
         items: [{ digit: '1', label: 'agent', action: 'agent', target: 'a-queue' }],
+        // The longest wait, so A's live call session does not time out while B walks.
+        timeoutMs: 120_000,
       }),
       'ivr menu',
     );
     a.ivrMenuId = ivrMenu.id;
+    // A live call session of A on that menu (an ivr-<id> workflow awaiting input).
+    a.ivrCallId = 'iso-call-of-a';
+    const ivrSession = await created(
+      await asA.post('/v1/ivr/sessions', { menuId: a.ivrMenuId, callId: a.ivrCallId, caller: '+15550100' }),
+      'ivr session',
+    );
+    a.ivrSessionId = ivrSession.sessionId;
 
     // B's own rule and stock of the same sku, for routes whose body names a second resource.
     b.ruleId = (
@@ -399,6 +412,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       a.webhookId,
       a.deliveryId,
       a.ivrMenuId,
+      a.ivrSessionId,
       'for A only',
     ].filter(Boolean);
   /** A's values in an answer to B, other than those B itself sent (a 404 may name the id it did not find). */
@@ -423,6 +437,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     webhooks: { id: () => a.webhookId },
     deliveries: { id: () => a.deliveryId },
     'ivr/menus': { id: () => a.ivrMenuId },
+    'ivr/sessions': { id: () => a.ivrSessionId },
   };
 
   /** Valid bodies, so that validation (400) cannot answer before the tenant check does. */
@@ -438,6 +453,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'PATCH /v1/webhooks/{id}': () => ({ description: 'changed by B', enabled: true }),
     'POST /v1/webhooks/{id}/test': () => ({ payload: { from: 'B' } }),
     'PATCH /v1/ivr/menus/{id}': () => ({ name: 'changed by B' }),
+    'POST /v1/ivr/sessions/{id}/input': () => ({ digit: '1' }),
     // Routes without path parameters: their bodies name A's things instead.
     'POST /v1/rules': () => ({
       name: 'B borrows a template',
@@ -469,6 +485,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       items: [{ digit: '1', label: 'x', action: 'submenu', target: a.ivrMenuId }],
       parentMenuId: a.ivrMenuId,
     }),
+    'POST /v1/ivr/sessions': () => ({ menuId: a.ivrMenuId, callId: a.ivrCallId }),
   };
 
   /**
@@ -520,6 +537,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/webhooks': { status: [201] },
     // A's menu is no submenu target or parent for B.
     'POST /v1/ivr/menus': { status: [400] },
+    // A's menu cannot start B's call (and A's call id is A's alone).
+    'POST /v1/ivr/sessions': { status: [400] },
   };
 
   interface Route {
