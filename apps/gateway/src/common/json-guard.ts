@@ -136,19 +136,26 @@ export function parseForm(raw: Buffer): { params: Record<string, string> } | { p
   return { params: { ...params } };
 }
 
+/** Requests whose body `formBody` read as a form (so a JSON body with the same fields is not taken for one). */
+const FORM_REQUESTS = new WeakSet<Request>();
+
+/** The form `formBody` read from this request; null when it sent no form (another content type). */
+export function formOf(req: Request): Record<string, string> | null {
+  return FORM_REQUESTS.has(req) ? (req.body as Record<string, string>) : null;
+}
+
 /**
- * Reads and checks a form body (see parseForm) into `req.body` for the routes it is mounted on; any
- * other content type, a body over MAX_FORM_BYTES or a bad form is answered here (415 / 413 / 400).
+ * Reads and checks a form body (see parseForm) into `req.body` for the routes it is mounted on (the
+ * route then finds it with `formOf`). A body over MAX_FORM_BYTES is a 413, a bad form a 400; a target
+ * that is hostile (findHostileUrl) is left to inputGuard, and other content types to the route.
  */
 export function formBody(req: Request, res: Response, next: NextFunction): void {
   const refuse = (status: number, error: string, message: string) => {
     if (!res.headersSent) res.status(status).json({ statusCode: status, error, message });
   };
-  if (req.method !== 'POST') return next();
   const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
-    req.resume();
-    return refuse(415, 'Unsupported Media Type', 'send the body as application/x-www-form-urlencoded');
+  if (req.method !== 'POST' || type !== 'application/x-www-form-urlencoded' || findHostileUrl(req.originalUrl)) {
+    return next();
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -175,6 +182,7 @@ export function formBody(req: Request, res: Response, next: NextFunction): void 
     const parsed = parseForm(Buffer.concat(chunks));
     if ('problem' in parsed) return refuse(400, 'Bad Request', parsed.problem);
     req.body = parsed.params;
+    FORM_REQUESTS.add(req);
     next();
   });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { IvrLineEntity, IvrMenuRepository } from '@ruleflow/entities';
+import { IvrLineEntity, IvrMenuEntity, lockIvrMenus } from '@ruleflow/entities';
 import type { SecretBox } from '@ruleflow/rules/node/secret-box';
 import type { EntityManager } from 'typeorm';
 import { DataSource } from 'typeorm';
@@ -34,31 +34,29 @@ export interface LineResponse {
 /** Phone lines of a tenant (`/v1/ivr/lines`): the provider credentials (sealed) and the webhook URLs. */
 @Injectable()
 export class LinesService {
-  private readonly menus: IvrMenuRepository;
-
   constructor(
     private readonly db: DataSource,
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(LINE_TOKEN_KEYS) private readonly keys: LineTokenKeys,
-  ) {
-    this.menus = new IvrMenuRepository(db);
-  }
+  ) {}
 
   async create(auth: AuthContext, dto: CreateLineDto): Promise<LineResponse> {
-    await this.assertMenu(auth, dto.menuId);
     const id = randomUUID();
-    const repo = this.db.getRepository(IvrLineEntity);
-    await repo.insert({
-      id,
-      tenantId: auth.tenantId,
-      name: dto.name,
-      menuId: dto.menuId,
-      provider: 'twilio',
-      accountSid: dto.accountSid,
-      authToken: this.box.encrypt(dto.authToken),
-      phoneNumber: dto.phoneNumber,
-      ...storedLineToken(this.keys, id),
+    await this.db.transaction(async (tx) => {
+      // The menu lock: the menu cannot be deleted between this check and the insert.
+      await this.assertMenu(tx, auth, dto.menuId);
+      await tx.getRepository(IvrLineEntity).insert({
+        id,
+        tenantId: auth.tenantId,
+        name: dto.name,
+        menuId: dto.menuId,
+        provider: 'twilio',
+        accountSid: dto.accountSid,
+        authToken: this.box.encrypt(dto.authToken),
+        phoneNumber: dto.phoneNumber,
+        ...storedLineToken(this.keys, id),
+      });
     });
     return this.toResponse(await this.find(this.db.manager, auth, id));
   }
@@ -83,7 +81,6 @@ export class LinesService {
 
   async update(auth: AuthContext, id: string, dto: UpdateLineDto): Promise<LineResponse> {
     await this.find(this.db.manager, auth, id);
-    if (dto.menuId !== undefined) await this.assertMenu(auth, dto.menuId);
     const changes: Partial<IvrLineEntity> = {};
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.menuId !== undefined) changes.menuId = dto.menuId;
@@ -91,7 +88,10 @@ export class LinesService {
     if (dto.authToken !== undefined) changes.authToken = this.box.encrypt(dto.authToken);
     if (dto.phoneNumber !== undefined) changes.phoneNumber = dto.phoneNumber;
     if (Object.keys(changes).length > 0) {
-      await this.db.getRepository(IvrLineEntity).update({ id, tenantId: auth.tenantId }, changes);
+      await this.db.transaction(async (tx) => {
+        if (dto.menuId !== undefined) await this.assertMenu(tx, auth, dto.menuId);
+        await tx.getRepository(IvrLineEntity).update({ id, tenantId: auth.tenantId }, changes);
+      });
     }
     return this.toResponse(await this.find(this.db.manager, auth, id));
   }
@@ -101,8 +101,10 @@ export class LinesService {
     await this.db.getRepository(IvrLineEntity).delete({ id: line.id, tenantId: auth.tenantId });
   }
 
-  private async assertMenu(auth: AuthContext, menuId: string): Promise<void> {
-    const menu = await this.menus.findMenu(auth.tenantId, menuId);
+  /** Takes the tenant's menu lock (until `tx` ends) and checks that `menuId` is one of its menus. */
+  private async assertMenu(tx: EntityManager, auth: AuthContext, menuId: string): Promise<void> {
+    await lockIvrMenus(tx, auth.tenantId);
+    const menu = await tx.getRepository(IvrMenuEntity).findOneBy({ id: menuId, tenantId: auth.tenantId });
     if (!menu) throw new BadRequestException(`menuId: no menu ${menuId} in this tenant`);
   }
 
