@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { IvrSessionInput, IvrSessionView, IvrTurn } from '@ruleflow/contract';
 import {
@@ -31,6 +31,7 @@ import type { Page, PageQueryDto } from '../../common/pagination';
 import { fetchPage } from '../../common/pagination';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../../common/tokens';
 import { isUuid } from '../../common/uuid';
+import { temporalUnavailable } from '../../temporal/temporal-unavailable';
 
 export interface StartIvrSession {
   menuId: string;
@@ -52,6 +53,14 @@ export type IvrSessionResponse = IvrSessionView & { caller: string | null };
 const ENDED = 'the IVR session has ended';
 
 /**
+ * How long a caller's request waits for Temporal (start, or the workflow taking an Update) before a 503.
+ * A caller on the line is waiting too; an Update that lands later still counts once, in order.
+ */
+const TEMPORAL_DEADLINE_MS = 15_000;
+/** A read does not wait long for the live state: the row answers instead. */
+const QUERY_DEADLINE_MS = 5_000;
+
+/**
  * IVR call sessions: each is the workflow `ivr-<sessionId>` (IvrSessionWorkflow) over a snapshot of its
  * menu tree; its row in `ivr_sessions` is inserted here first (so a second start for the same call is a
  * 409 before any workflow exists) and mirrored by the workflow after every change. Caller input goes to
@@ -60,6 +69,7 @@ const ENDED = 'the IVR session has ended';
  */
 @Injectable()
 export class IvrSessionsService {
+  private readonly logger = new Logger(IvrSessionsService.name);
   private readonly sessions: IvrSessionRepository;
   private readonly menus: IvrMenuRepository;
 
@@ -96,27 +106,29 @@ export class IvrSessionsService {
       if (created === 'duplicate') throw new ConflictException('callId: this call already has a session');
       const root = tree.menus[tree.rootMenuId];
       try {
-        await this.client.workflow.start(IVR_SESSION_WORKFLOW, {
-          workflowId,
-          taskQueue: this.config.temporal.taskQueue,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: ivrSessionSearchAttributes(tenantId, request.callId),
-          staticSummary: `Call from **${caller ?? 'unknown caller'}** on menu **${root?.name ?? tree.rootMenuId}**`,
-          args: [
-            {
-              sessionId,
-              tenantId,
-              callId: request.callId,
-              caller,
-              tree,
-              notifyWorkflowId: request.notifyWorkflowId ?? null,
-            } satisfies IvrSessionInput,
-          ],
-        });
+        await this.client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+          this.client.workflow.start(IVR_SESSION_WORKFLOW, {
+            workflowId,
+            taskQueue: this.config.temporal.taskQueue,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            typedSearchAttributes: ivrSessionSearchAttributes(tenantId, request.callId),
+            staticSummary: `Call from **${caller ?? 'unknown caller'}** on menu **${root?.name ?? tree.rootMenuId}**`,
+            args: [
+              {
+                sessionId,
+                tenantId,
+                callId: request.callId,
+                caller,
+                tree,
+                notifyWorkflowId: request.notifyWorkflowId ?? null,
+              } satisfies IvrSessionInput,
+            ],
+          }),
+        );
       } catch (err) {
         // Nothing half-made stays behind: the call can be started again.
         await this.sessions.discard(tenantId, sessionId);
-        throw err;
+        throw temporalUnavailable(this.logger, 'could not start the IVR session workflow', err);
       }
       // The workflow starts from the same pure machine over the same tree: its first turn is this one.
       return { sessionId, workflowId, turn: startIvrSession(tree).turn };
@@ -150,21 +162,23 @@ export class IvrSessionsService {
     });
   }
 
-  /** The live state from the workflow while it runs, else the row. */
+  /**
+   * The live state from the workflow while it runs, else the row. When the query cannot be answered
+   * (the run just ended, Temporal is away) the row is the answer: the workflow mirrors every change
+   * before it answers the change's Update, so the row is never behind an answer a caller has had.
+   */
   get(tenantId: string, sessionId: string): Promise<IvrSessionResponse> {
     return inTenantScope(tenantId, async () => {
       const record = await this.record(tenantId, sessionId);
       if (record.state !== 'ended') {
         try {
-          const view = await this.client.workflow.getHandle(record.workflowId).query(ivrSessionQuery);
+          const view = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+            this.client.workflow.getHandle(record.workflowId).query(ivrSessionQuery),
+          );
           return { ...view, caller: record.caller };
         } catch (err) {
-          // The run is over (or Temporal is away): the row has the last state it wrote.
-          if (!(err instanceof WorkflowNotFoundError)) {
-            const again = await this.sessions.get(tenantId, sessionId);
-            if (!again || again.state !== 'ended') throw err;
-            return toIvrSessionView(again);
-          }
+          this.logger.debug(`IVR session ${sessionId} answered from its row: ${(err as Error).message}`);
+          return toIvrSessionView((await this.sessions.get(tenantId, sessionId)) ?? record);
         }
       }
       return toIvrSessionView(record);
@@ -192,7 +206,9 @@ export class IvrSessionsService {
       const record = await this.record(tenantId, sessionId);
       if (record.state === 'ended') throw new ConflictException(ENDED);
       try {
-        return await send(this.client.workflow.getHandle(record.workflowId));
+        return await this.client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+          send(this.client.workflow.getHandle(record.workflowId)),
+        );
       } catch (err) {
         const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
         if (cause instanceof ApplicationFailure) {
@@ -201,7 +217,7 @@ export class IvrSessionsService {
         }
         // The run ended between our read and the update (it completes right after its last turn).
         if (err instanceof WorkflowNotFoundError) throw new ConflictException(ENDED);
-        throw err;
+        throw temporalUnavailable(this.logger, 'the IVR session workflow did not take the update', err);
       }
     });
   }
