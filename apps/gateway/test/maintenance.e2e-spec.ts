@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpReceiver } from '@ruleflow/testing';
-import { startHttpReceiver } from '@ruleflow/testing';
+import { insertIvrSessionRow, ivrSessionRowExists, startHttpReceiver } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
@@ -28,6 +28,7 @@ describe('maintenance: execution cleanup (end to end)', () => {
   beforeEach(async () => {
     await sys.db.query(`DELETE FROM deliveries`);
     await sys.db.query(`DELETE FROM executions`);
+    await sys.db.query(`DELETE FROM ivr_sessions`);
   });
 
   const cleanup = (body: unknown, auth: Record<string, string> = sys.auth) =>
@@ -98,13 +99,13 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect(await deliveriesOf(executionId)).toBe(1);
 
     // Ended just now: kept.
-    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0 });
+    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0, ivrSessions: 0 });
     expect(await exists(executionId)).toBe(true);
 
     await sys.db.query(`UPDATE executions SET completed_at = now() - interval '31 days' WHERE id = $1`, [executionId]);
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0 });
+    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
     expect(await deliveriesOf(executionId)).toBe(0);
     expect((await sys.http.get(`/v1/executions/${executionId}`).set(sys.auth)).status).toBe(404);
   });
@@ -123,7 +124,7 @@ describe('maintenance: execution cleanup (end to end)', () => {
 
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 4, endpointDeliveries: 0 });
+    expect(res.body).toEqual({ deleted: 4, endpointDeliveries: 0, ivrSessions: 0 });
     for (const id of Object.values(old)) {
       expect(await exists(id)).toBe(false);
       expect(await deliveriesOf(id)).toBe(0);
@@ -133,7 +134,7 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect(await deliveriesOf(foreign)).toBe(1);
 
     // Nothing left to delete: the same call again deletes nothing.
-    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0 });
+    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0, ivrSessions: 0 });
   });
 
   it('honours status and integer-millisecond durations', async () => {
@@ -141,10 +142,14 @@ describe('maintenance: execution cleanup (end to end)', () => {
     const success = await execution('success', 3);
     const res = await cleanup({ olderThan: 2 * 86_400_000, status: 'failed' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0 });
+    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
     expect(await exists(failed)).toBe(false);
     expect(await exists(success)).toBe(true);
-    expect((await cleanup({ olderThan: '2d', status: 'success' })).body).toEqual({ deleted: 1, endpointDeliveries: 0 });
+    expect((await cleanup({ olderThan: '2d', status: 'success' })).body).toEqual({
+      deleted: 1,
+      endpointDeliveries: 0,
+      ivrSessions: 0,
+    });
     expect(await exists(success)).toBe(false);
   });
 
@@ -174,25 +179,40 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect((await cleanup({ olderThan: '30d', status: 'partial' })).body).toEqual({
       deleted: 0,
       endpointDeliveries: 0,
+      ivrSessions: 0,
     });
     expect((await cleanup({ olderThan: '30d', status: 'failed' })).body).toEqual({
       deleted: 0,
       endpointDeliveries: 1,
+      ivrSessions: 0,
     });
     expect(await deliveryExists(old.failed)).toBe(false);
     expect(await deliveryExists(old.success)).toBe(true);
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 0, endpointDeliveries: 1 });
+    expect(res.body).toEqual({ deleted: 0, endpointDeliveries: 1, ivrSessions: 0 });
     expect(await deliveryExists(old.success)).toBe(false);
     for (const id of kept) expect(await deliveryExists(id)).toBe(true);
+  });
+
+  it("deletes the tenant's ended IVR sessions past olderThan (not with a run status); never live ones", async () => {
+    const session = (endedDaysAgo: number | null, tenant = tenantId) =>
+      insertIvrSessionRow(sys.db, tenant, endedDaysAgo);
+    const sessionExists = (id: string) => ivrSessionRowExists(sys.db, id);
+    const old = await session(40);
+    const kept = [await session(5), await session(null), await session(40, otherTenantId)];
+    expect((await cleanup({ olderThan: '30d', status: 'success' })).body).toMatchObject({ ivrSessions: 0 });
+    expect(await sessionExists(old)).toBe(true);
+    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0, ivrSessions: 1 });
+    expect(await sessionExists(old)).toBe(false);
+    for (const id of kept) expect(await sessionExists(id)).toBe(true);
   });
 
   it("an admin of another tenant cleans only that tenant's runs", async () => {
     const ours = await execution('success', 40);
     const theirs = await execution('failed', 40, { tenant: otherTenantId });
     const res = await cleanup({ olderThan: '1d' }, await keyWithScopes(['admin'], otherTenantId));
-    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0 });
+    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
     expect(await exists(theirs)).toBe(false);
     expect(await exists(ours)).toBe(true);
   });

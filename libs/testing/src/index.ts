@@ -7,3 +7,4 @@ export * from './process-tree';
 export * from './capturing-logger';
 export * from './ts-register';
 export * from './gateway-process';
+export * from './ivr-sessions';

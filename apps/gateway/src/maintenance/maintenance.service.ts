@@ -14,6 +14,7 @@ export class MaintenanceService {
    * Delete the tenant's ended executions (and their delivery logs) completed before now − olderThan,
    * and its endpoint deliveries that ended before then. `status` narrows both: `success` and
    * `failed` name delivery statuses too; `partial` and `cancelled` runs have no delivery counterpart.
+   * Without `status`, the tenant's IVR sessions that ended before then go too.
    */
   async cleanup(auth: AuthContext, dto: CleanupExecutionsDto): Promise<CleanupResultDto> {
     const olderThanMs = parseDuration(dto.olderThan, 'olderThan');
@@ -28,6 +29,14 @@ export class MaintenanceService {
       statuses: dto.status ? ENDED_DELIVERY_STATUSES.filter((s) => s === dto.status) : ENDED_DELIVERY_STATUSES,
       endedBefore: before,
     });
-    return { deleted: result.executions, endpointDeliveries: endpoint.endpointDeliveries };
+    // A run status names no session state: sessions go only in a cleanup of everything ended.
+    const ivr = dto.status
+      ? { ivrSessions: 0 }
+      : await this.retention.deleteEndedIvrSessions({ tenantId: auth.tenantId, endedBefore: before });
+    return {
+      deleted: result.executions,
+      endpointDeliveries: endpoint.endpointDeliveries,
+      ivrSessions: ivr.ivrSessions,
+    };
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { insertTenants, openTestDataSource } from '@ruleflow/testing';
+import { insertIvrSessionRow, insertTenants, ivrSessionRowExists, openTestDataSource } from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
 import type { CleanupProgress, CleanupResult, EndedDeliveryStatus, EndedExecutionStatus } from './retention.repository';
 import { ENDED_EXECUTION_STATUSES, RetentionRepository } from './retention.repository';
@@ -27,27 +27,8 @@ describe('RetentionRepository (real PostgreSQL)', () => {
     await db.query(`DELETE FROM ivr_sessions`);
   });
 
-  /** An IVR session row, ended `endedDaysAgo` ago (null: still awaiting input, started 90 days ago). */
-  async function ivrSession(endedDaysAgo: number | null, tenant = tenantId): Promise<string> {
-    const id = randomUUID();
-    await db.query(
-      `INSERT INTO ivr_sessions (id, tenant_id, call_id, root_menu_id, menu_id, workflow_id, state, started_at, ended_at)
-       VALUES ($1, $2, $3, $4, $4, $5, $6, now() - interval '90 days',
-               CASE WHEN $7::float8 IS NULL THEN NULL ELSE now() - ($7::float8 * interval '1 day') END)`,
-      [
-        id,
-        tenant,
-        `call-${id}`,
-        randomUUID(),
-        `ivr-${id}`,
-        endedDaysAgo === null ? 'awaiting_input' : 'ended',
-        endedDaysAgo,
-      ],
-    );
-    return id;
-  }
-  const ivrExists = async (id: string) =>
-    ((await db.query(`SELECT 1 FROM ivr_sessions WHERE id = $1`, [id])) as unknown[]).length === 1;
+  const ivrSession = (endedDaysAgo: number | null, tenant = tenantId) => insertIvrSessionRow(db, tenant, endedDaysAgo);
+  const ivrExists = (id: string) => ivrSessionRowExists(db, id);
 
   /** An execution in `status` that completed `ageDays` ago (null: never completed), with `deliveries` logs. */
   async function execution(

@@ -32,6 +32,7 @@ import { fetchPage } from '../../common/pagination';
 import { RULEFLOW_CONFIG, TEMPORAL_CLIENT } from '../../common/tokens';
 import { isUuid } from '../../common/uuid';
 import { temporalUnavailable } from '../../temporal/temporal-unavailable';
+import { IVR_SESSION_LIMITS } from './dto/ivr-session.dto';
 
 export interface StartIvrSession {
   menuId: string;
@@ -83,6 +84,14 @@ export class IvrSessionsService {
   }
 
   start(tenantId: string, request: StartIvrSession): Promise<StartedIvrSession> {
+    // The HTTP body is checked by its DTO; the telephony webhooks call this too, so the bounds hold here as well.
+    const { callIdMaxLength, callerMaxLength } = IVR_SESSION_LIMITS;
+    if (typeof request.callId !== 'string' || request.callId === '' || request.callId.length > callIdMaxLength) {
+      throw new BadRequestException(`callId must be a non-empty string of at most ${callIdMaxLength} characters`);
+    }
+    if (request.caller != null && (typeof request.caller !== 'string' || request.caller.length > callerMaxLength)) {
+      throw new BadRequestException(`caller must be a string of at most ${callerMaxLength} characters`);
+    }
     return inTenantScope(tenantId, async () => {
       let tree;
       try {

@@ -37,4 +37,7 @@ export class CleanupResultDto {
       'ended endpoint deliveries deleted (success or failed, ended before the cut-off; never pending or retrying)',
   })
   endpointDeliveries: number;
+
+  @ApiProperty({ description: 'ended IVR sessions deleted (ended before the cut-off; none when `status` is given)' })
+  ivrSessions: number;
 }
