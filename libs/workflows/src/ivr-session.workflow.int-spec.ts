@@ -21,6 +21,7 @@ import {
   ivrInputUpdate,
   ivrSessionQuery,
   ivrSessionWorkflowId,
+  ivrTimeoutUpdate,
 } from './contract';
 
 /**
@@ -236,6 +237,21 @@ describe('IvrSessionWorkflow (real Temporal and PostgreSQL)', () => {
     const timers = history.events!.filter((e) => e.timerStartedEventAttributes).length;
     expect(timers).toBe(3);
     await replays(handle, 'timeouts-to-max-retries');
+  });
+
+  it('leaves timeouts to the provider when it times callers out itself (the workflow timer is only a backstop)', async () => {
+    const { handle } = await start(tree({ timeoutMs: 300, maxRetries: 0 }), { providerTimeouts: true });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await handle.query(ivrSessionQuery)).toMatchObject({ state: 'awaiting_input', retryCount: 0, history: [] });
+    const history = await handle.fetchHistory();
+    const timer = history.events!.find((e) => e.timerStartedEventAttributes)!.timerStartedEventAttributes!;
+    expect(Number(timer.startToFireTimeout!.seconds)).toBeGreaterThanOrEqual(60);
+    // The provider reports the silence: one timeout, past maxRetries 0.
+    expect(await handle.executeUpdate(ivrTimeoutUpdate)).toMatchObject({
+      state: 'ended',
+      outcome: { type: 'max_retries' },
+    });
+    expect(((await handle.result()) as IvrSessionResult).outcome).toEqual({ type: 'max_retries', target: null });
   });
 
   it('ends on hang-up and signals the waiting workflow with the outcome and digits', async () => {

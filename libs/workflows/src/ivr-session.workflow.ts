@@ -16,6 +16,7 @@ import {
   IVR_DIGIT_PATTERN,
   IVR_INVALID_DIGIT,
   IVR_MAX_DIGITS,
+  IVR_PROVIDER_BACKSTOP_MS,
   IVR_SESSION_ENDED,
   ivrBackUpdate,
   ivrCallEndedSignal,
@@ -137,8 +138,10 @@ class IvrSession {
     );
   }
 
+  /** The wait for input: the menu's timeoutMs, or only a backstop when the provider times callers out. */
   timeoutMs(): number {
-    return this.tree.menus[this.state.menuId]?.timeoutMs ?? 10_000;
+    const menuMs = this.tree.menus[this.state.menuId]?.timeoutMs ?? 10_000;
+    return this.input.providerTimeouts ? Math.max(IVR_PROVIDER_BACKSTOP_MS, menuMs * 3) : menuMs;
   }
 }
 

@@ -28,6 +28,12 @@ export interface IvrSessionInput {
   lastActivityAt?: string;
   /** A workflow to signal with `ivrCallEndedSignal` when the session ends (an `ivr_call` action's run). */
   notifyWorkflowId?: string | null;
+  /**
+   * The telephony provider times the caller out itself (Twilio's `<Gather timeout>`, counted after the
+   * prompt is spoken) and reports it with `ivrTimeoutUpdate`. The workflow's own timer is then only a
+   * backstop (IVR_PROVIDER_BACKSTOP_MS at least), so one silence never counts twice.
+   */
+  providerTimeouts?: boolean;
   /** Continue-as-new after this many changes of this run (default IVR_CONTINUE_AS_NEW_AFTER). */
   continueAsNewAfter?: number;
 }
@@ -42,6 +48,8 @@ export interface IvrSessionResult {
 
 /** Changes (inputs, backs, timeouts) one run takes before it continues as new, keeping its history small. */
 export const IVR_CONTINUE_AS_NEW_AFTER = 100;
+/** The shortest wait of the workflow's backstop timer when the provider times callers out itself. */
+export const IVR_PROVIDER_BACKSTOP_MS = 60_000;
 /** Digits kept for the end-of-call signal. */
 export const IVR_MAX_DIGITS = 200;
 

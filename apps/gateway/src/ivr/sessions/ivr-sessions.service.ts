@@ -40,6 +40,11 @@ export interface StartIvrSession {
   caller?: string | null;
   /** A rule run (workflow id) to signal with `ivrCallEndedSignal` when the session ends. */
   notifyWorkflowId?: string | null;
+  /**
+   * The provider times the caller out itself and calls `timeout()` (Twilio's Gather): the workflow's
+   * timer is then only a backstop, so one silence never counts as two retries.
+   */
+  providerTimeouts?: boolean;
 }
 
 export interface StartedIvrSession {
@@ -130,6 +135,7 @@ export class IvrSessionsService {
                 caller,
                 tree,
                 notifyWorkflowId: request.notifyWorkflowId ?? null,
+                ...(request.providerTimeouts ? { providerTimeouts: true } : {}),
               } satisfies IvrSessionInput,
             ],
           }),
