@@ -4,7 +4,7 @@
  * back, hang-up, 409 for a second start of the same call and for input to an ended session, list
  * filters, validation (400 naming the field, nothing written), scopes and tenant isolation.
  */
-import { CallIdKey, ivrSessionWorkflowId } from '@ruleflow/contract';
+import { CallIdKey, ivrSessionWorkflowId, TenantIdKey } from '@ruleflow/contract';
 import type { TestSystem } from './test-system';
 import { startTestSystem } from './test-system';
 
@@ -171,6 +171,9 @@ describe('IVR sessions API', () => {
     // The workflow carries the call id as a search attribute.
     const described = await sys.temporal.workflow.getHandle(ivrSessionWorkflowId(id)).describe();
     expect(described.typedSearchAttributes.get(CallIdKey)).toBe(callId);
+    expect(described.typedSearchAttributes.get(TenantIdKey)).toBe(aTenant);
+    // The Temporal UI tells the story: the caller and the menu in the summary.
+    expect(await described.staticSummary()).toBe('Call from **+15551234** on menu **Main**');
   });
 
   it('DELETE hangs up a live session (outcome hangup)', async () => {
