@@ -10,6 +10,8 @@ import {
   EndpointDeliveryRepository,
   ExecutionRepository,
   InventoryRepository,
+  IvrCallRepository,
+  IvrLineRepository,
   IvrSessionRepository,
   NotificationRepository,
   RetentionRepository,
@@ -49,7 +51,8 @@ export function workflowSource(
 export async function createRuleflowWorker(options: RuleflowWorkerOptions): Promise<Worker> {
   const { config, dataSource, connection } = options;
   // Throws (the worker refuses to start) in production without RULEFLOW_ENCRYPTION_KEY.
-  const secrets = createSecretBox(resolveEncryptionKeys(config));
+  const keys = resolveEncryptionKeys(config);
+  const secrets = createSecretBox(keys);
   const activities = createActivities({
     executions: new ExecutionRepository(dataSource),
     deliveries: new DeliveryRepository(dataSource),
@@ -66,6 +69,15 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     webhookEndpoints: new WebhookEndpointRepository(dataSource),
     endpointDeliveries: new EndpointDeliveryRepository(dataSource),
     transforms: options.transforms,
+    telephony: {
+      lines: new IvrLineRepository(dataSource),
+      calls: new IvrCallRepository(dataSource),
+      secrets,
+      keys: { current: keys.current, previous: keys.previous },
+      publicUrl: config.http.publicUrl,
+      twilioApiUrl: config.telephony.twilioApiUrl,
+      allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    },
   });
   return Worker.create({
     connection,

@@ -23,6 +23,8 @@ import type { SchedulingActivityDeps } from './scheduling/scheduling.activities'
 import { createSchedulingActivities } from './scheduling/scheduling.activities';
 import { createInventoryActivities } from './inventory/inventory.activities';
 import { createIvrSessionActivities } from './ivr/ivr-session.activities';
+import type { TelephonyDeps } from './telephony/telephony.activities';
+import { createTelephonyActivities } from './telephony/telephony.activities';
 import type { SecretOpener } from './webhook-action/webhook.activities';
 import { createEndpointResolverActivities } from './webhook-action/endpoint-resolver.activities';
 import { createWebhookActivities } from './webhook-action/webhook.activities';
@@ -35,6 +37,7 @@ export * from './ivr';
 export * from './maintenance';
 export * from './notifications';
 export * from './scheduling';
+export * from './telephony';
 export * from './webhook-action';
 
 export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityDeps, MaintenanceActivityDeps {
@@ -55,6 +58,8 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
   webhookEndpoints: WebhookEndpointLookup;
   /** The sandbox endpoint transforms run in (one per worker process, closed on shutdown). */
   transforms?: TransformSandbox;
+  /** Phone lines and outbound calls (`ivr_call`); without it the action fails naming it. */
+  telephony?: TelephonyDeps;
 }
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
@@ -80,6 +85,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createNotificationActivities({ notifications: deps.notifications, providers: deps.notify }),
       ...createAlertActivities({ alerts: deps.alerts }),
       ...createIvrSessionActivities({ ivrSessions: deps.ivrSessions }),
+      ...createTelephonyActivities({ telephony: deps.telephony }),
     },
     SYSTEM_SCOPE_ACTIVITIES,
     (executionId) => deps.executions.tenantOf(executionId),

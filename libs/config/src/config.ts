@@ -27,6 +27,8 @@ const envSchema = z.object({
   PORT: port(3000),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: optionalString,
+  /** Twilio's REST API base URL (the `ivr_call` action's Calls requests); a local fake in tests. */
+  TWILIO_API_URL: z.string().url().default('https://api.twilio.com'),
 
   RULEFLOW_DATA_DIR: z.string().default('./.ruleflow'),
   RULEFLOW_ADMIN_KEY: optionalString,
@@ -132,6 +134,8 @@ export interface RuleflowConfig {
   transforms: { poolSize: number; timeoutMs: number; memoryMb: number; queueLimit: number };
   /** Notification providers; an unset one makes `send_notification` on that channel fail naming the variable. */
   notifications: { smtpUrl?: string; smsUrl?: string; pushUrl?: string; emailFrom: string };
+  /** Telephony providers (`ivr_call`). */
+  telephony: { twilioApiUrl: string };
   outbox: { pollMs: number };
   /** How long ended executions are kept (days) and when the daily cleanup runs (cron, UTC). */
   retention: { successDays: number; failedDays: number; ivrSessionDays: number; scheduleCron: string };
@@ -213,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       memoryMb: e.TRANSFORM_MEMORY_MB,
       queueLimit: e.TRANSFORM_QUEUE_LIMIT,
     },
+    telephony: { twilioApiUrl: e.TWILIO_API_URL.replace(/\/+$/, '') },
     notifications: {
       smtpUrl: e.SMTP_URL,
       smsUrl: e.NOTIFY_SMS_URL,

@@ -26,6 +26,7 @@ import { HookTokenHashes1764374400001 } from './migrations/1764374400001-hook-to
 import { IvrMenus1764460800000 } from './migrations/1764460800000-ivr-menus';
 import { IvrSessions1764460800001 } from './migrations/1764460800001-ivr-sessions';
 import { IvrLines1764460800002 } from './migrations/1764460800002-ivr-lines';
+import { IvrCalls1764460800003 } from './migrations/1764460800003-ivr-calls';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -81,6 +82,7 @@ export const MIGRATIONS = [
   IvrMenus1764460800000,
   IvrSessions1764460800001,
   IvrLines1764460800002,
+  IvrCalls1764460800003,
 ];
 
 export interface DataSourceOptions {

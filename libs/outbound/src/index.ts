@@ -9,4 +9,5 @@ export * from './signing';
 export * from './ssrf';
 export * from './transform';
 export * from './transform-sandbox';
+export * from './twilio-calls';
 export * from './webhook-secrets';

@@ -1,8 +1,10 @@
 import { checkNotificationConfig } from './action-configs/notification';
 import { checkAlertConfig } from './action-configs/alert';
+import { checkIvrCallConfig } from './action-configs/ivr-call';
 import { checkAllocateInventoryConfig, checkReleaseInventoryConfig } from './action-configs/inventory';
 import type { ActionType } from './types';
 
+export { IVR_CALL_DEFAULT_TIMEOUT_MS, IVR_CALL_MAX_TIMEOUT_MS, ivrCallTimeoutMs } from './action-configs/ivr-call';
 export { ALLOCATION_MODES, ALLOCATION_STATUSES } from './action-configs/inventory';
 export type { AllocationLine, AllocationMode, AllocationStatus, AllocationView } from './action-configs/inventory';
 
@@ -19,4 +21,5 @@ export const ACTION_CONFIG_CHECKS: Partial<Record<ActionType, ActionConfigCheck>
   release_inventory: checkReleaseInventoryConfig,
   send_notification: checkNotificationConfig,
   create_alert: checkAlertConfig,
+  ivr_call: checkIvrCallConfig,
 };

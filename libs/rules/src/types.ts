@@ -56,6 +56,7 @@ export const ACTION_TYPES = [
   'allocate_inventory',
   'release_inventory',
   'delay',
+  'ivr_call',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

@@ -168,3 +168,23 @@ export const ivrSessionWrite = proxyActivities<IvrSessionActivities>({
   retry: PATIENT_RETRY,
   summary: 'mirror the session into ivr_sessions',
 });
+
+/**
+ * Placing the call of an `ivr_call` action: one provider request. The activity itself marks every
+ * failure but a refused request non-retryable, and its reservation keeps a retry after a lost worker
+ * from dialling again; the action's policy from the rule paces the retries of refusals.
+ */
+export function callPlacement(retry: RetrySpec, summary: string) {
+  return proxyActivities<Pick<RuleflowActivities, 'placeCall'>>({
+    startToCloseTimeout: '60s',
+    retry: toRetryPolicy(retry),
+    summary,
+  });
+}
+
+/** Ending the call of a cancelled `ivr_call` action at the provider: one short request, a few tries. */
+export const callHangUp = proxyActivities<Pick<RuleflowActivities, 'endCall'>>({
+  startToCloseTimeout: '30s',
+  retry: { ...PATIENT_RETRY, maximumAttempts: 5 },
+  summary: 'end the call of a cancelled ivr_call action',
+});

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { runCreateAlert } from './actions/alert.action';
 import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from './actions/inventory.action';
+import { runIvrCall } from './actions/ivr-call.action';
 import { runSendNotification } from './actions/notification.action';
 import { runWebhook } from './actions/webhook.action';
 import { childRunWrite, dbWrite } from './activity-profiles';
@@ -242,6 +243,8 @@ async function runAction(input: RuleExecutionInput, action: Action, config: Reco
       return runCreateAlert(input, action, config);
     case 'send_notification':
       return runSendNotification(input, action, config);
+    case 'ivr_call':
+      return runIvrCall(input, action, config);
     case 'delay': {
       const ms = parseDuration(config.duration as string | number);
       await sleep(ms);

@@ -20,6 +20,7 @@ export const SUPPORTED_ACTIONS: readonly ActionType[] = [
   'allocate_inventory',
   'release_inventory',
   'send_notification',
+  'ivr_call',
 ];
 
 export interface RuleDefinitionInput {

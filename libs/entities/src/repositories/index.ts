@@ -17,3 +17,4 @@ export * from './retention.repository';
 export * from './scheduled-run.repository';
 export * from './webhook-endpoint.repository';
 export * from './ivr-line.repository';
+export * from './ivr-call.repository';

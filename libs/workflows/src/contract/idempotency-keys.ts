@@ -9,6 +9,7 @@ const KEY_SEPARATORS = {
   create_alert: '/',
   allocate_inventory: '/',
   send_notification: ':',
+  ivr_call: '/',
 } as const satisfies Partial<Record<ActionType, string>>;
 
 /** An action type whose side effect is made idempotent by a key from the run and the action. */

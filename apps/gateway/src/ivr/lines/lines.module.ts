@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { resolveEncryptionKeys } from '@ruleflow/config';
 import { RULEFLOW_CONFIG } from '../../common/tokens';
-import type { LineTokenKeys } from './line-token';
+import type { LineTokenKeys } from '@ruleflow/rules/node/line-token';
 import { LinesController } from './lines.controller';
 import { LINE_TOKEN_KEYS, LinesService } from './lines.service';
 

@@ -11,8 +11,8 @@ import { fetchPage } from '../../common/pagination';
 import { RULEFLOW_CONFIG, SECRET_BOX } from '../../common/tokens';
 import { isUuid } from '../../common/uuid';
 import type { CreateLineDto, UpdateLineDto } from './dto/line.dto';
-import type { LineTokenKeys } from './line-token';
-import { lineTokenFor, lineUrls, storedLineToken } from './line-token';
+import type { LineTokenKeys } from '@ruleflow/rules/node/line-token';
+import { lineTokenFor, lineUrls, storedLineToken } from '@ruleflow/rules/node/line-token';
 
 /** The keys line tokens are derived with (the secrets-at-rest keys). */
 export const LINE_TOKEN_KEYS = Symbol('LINE_TOKEN_KEYS');

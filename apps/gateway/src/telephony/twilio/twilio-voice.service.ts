@@ -13,7 +13,7 @@ import type { SecretBox } from '@ruleflow/rules/node/secret-box';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG, SECRET_BOX } from '../../common/tokens';
 import { IvrSessionsService } from '../../ivr/sessions/ivr-sessions.service';
-import { hashLineToken, LINE_TOKEN_SHAPE } from '../../ivr/lines/line-token';
+import { hashLineToken, LINE_TOKEN_SHAPE } from '@ruleflow/rules/node/line-token';
 import { isValidTwilioSignature } from './twilio-signature';
 import { dialTwiml, gatherTwiml, hangupTwiml } from './twiml';
 
@@ -35,6 +35,8 @@ export interface TwilioRequest {
   params: Record<string, string>;
   /** `?run=<workflowId>`: the rule run (an `ivr_call` action) to tell when the session ends. */
   run: string | undefined;
+  /** `&menu=<id>`: the menu an `ivr_call` action runs instead of the line's. */
+  menu?: string | undefined;
 }
 
 /**
@@ -70,7 +72,7 @@ export class TwilioVoiceService {
       let turn: IvrTurn;
       try {
         if (!known) {
-          turn = await this.start(line, callId, caller ?? null, req.run);
+          turn = await this.start(line, callId, caller ?? null, req.run, req.menu);
         } else if (digits !== '') {
           turn = await this.sessions.input(line.tenantId, known.sessionId, digits);
         } else {
@@ -105,11 +107,18 @@ export class TwilioVoiceService {
     });
   }
 
-  private async start(line: IvrLineEntity, callId: string, caller: string | null, run: string | undefined) {
+  private async start(
+    line: IvrLineEntity,
+    callId: string,
+    caller: string | null,
+    run: string | undefined,
+    menu: string | undefined,
+  ) {
     const notifyWorkflowId = run === undefined ? undefined : await this.runOfTenant(line.tenantId, run);
     try {
       const started = await this.sessions.start(line.tenantId, {
-        menuId: line.menuId,
+        // Another menu than the line's (an ivr_call's menuId): the sessions service checks it is the tenant's.
+        menuId: menu ?? line.menuId,
         callId,
         caller,
         notifyWorkflowId,

@@ -50,6 +50,7 @@ export class TwilioController {
   async voice(
     @Param('token') token: string,
     @Query('run') run: unknown,
+    @Query('menu') menu: unknown,
     @Headers('x-twilio-signature') signature: string | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
@@ -60,6 +61,7 @@ export class TwilioController {
       signature,
       params: formParams(req),
       run: typeof run === 'string' ? run : undefined,
+      menu: typeof menu === 'string' ? menu : undefined,
     });
     res.type('text/xml');
     return twiml;
