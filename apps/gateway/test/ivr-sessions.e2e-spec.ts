@@ -5,6 +5,8 @@
  * filters, validation (400 naming the field, nothing written), scopes and tenant isolation.
  */
 import { CallIdKey, ivrSessionWorkflowId, TenantIdKey } from '@ruleflow/contract';
+import type { HttpReceiver } from '@ruleflow/testing';
+import { startHttpReceiver, verifyStandardWebhook } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { startTestSystem } from './test-system';
 
@@ -174,6 +176,45 @@ describe('IVR sessions API', () => {
     expect(described.typedSearchAttributes.get(TenantIdKey)).toBe(aTenant);
     // The Temporal UI tells the story: the caller and the menu in the summary.
     expect(await described.staticSummary()).toBe('Call from **+15551234** on menu **Main**');
+  });
+
+  it('offers call.started and call.ended (the session as GET shows it) to subscribed endpoints, signed', async () => {
+    const receiver: HttpReceiver = await startHttpReceiver();
+    try {
+      const endpoint = await sys.http
+        .post('/v1/webhooks')
+        .set(a)
+        .send({ name: 'calls', url: `${receiver.url}/calls`, events: ['call.*'] });
+      expect(endpoint.status).toBe(201);
+      const { id, callId } = await start();
+      await input(id, '1');
+      await sys.http.delete(`/v1/ivr/sessions/${id}`).set(a);
+      const got = await receiver.waitFor(2, 30_000);
+      const bodies = got.map((req) => {
+        verifyStandardWebhook(endpoint.body.secret as string, req);
+        return JSON.parse(req.body) as { type: string; data: Record<string, unknown> };
+      });
+      const byType = Object.fromEntries(bodies.map((body) => [body.type, body.data]));
+      expect(Object.keys(byType).sort()).toEqual(['call.ended', 'call.started']);
+      expect(byType['call.started']).toMatchObject({ sessionId: id, callId, state: 'awaiting_input', menuId: root });
+      expect(byType['call.ended']).toMatchObject({
+        sessionId: id,
+        callId,
+        state: 'ended',
+        menuId: billing,
+        menuStack: [root],
+        outcome: { type: 'hangup' },
+      });
+    } finally {
+      await sys.http
+        .get('/v1/webhooks')
+        .set(a)
+        .then(async (list) => {
+          for (const w of list.body.items as Array<{ id: string }>)
+            await sys.http.delete(`/v1/webhooks/${w.id}`).set(a);
+        });
+      await receiver.close();
+    }
   });
 
   it('DELETE hangs up a live session (outcome hangup)', async () => {
