@@ -169,6 +169,22 @@ describe('IVR over Twilio webhooks', () => {
     expect(await session(sid)).toMatchObject({ state: 'ended', outcome: { type: 'max_retries' } });
   });
 
+  it("leaves timeouts to Twilio's Gather: the session's own timer does not count the same silence", async () => {
+    await sys.db.query(`UPDATE ivr_menus SET timeout_ms = 1000 WHERE tenant_id = $1`, [tenantId]);
+    try {
+      const sid = newCallSid();
+      const first = await post(voiceUrl, call(sid));
+      expect(first.text).toContain('timeout="1"');
+      // Past the menu's 1 s: Twilio would now redirect; the workflow counted nothing by itself.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await session(sid)).toMatchObject({ state: 'awaiting_input', retry_count: 0 });
+      await post(voiceUrl, call(sid));
+      expect((await session(sid))?.retry_count).toBe(1);
+    } finally {
+      await sys.db.query(`UPDATE ivr_menus SET timeout_ms = 60000 WHERE tenant_id = $1`, [tenantId]);
+    }
+  });
+
   it('ends a live session with a hangup when the status callback says the call is over', async () => {
     const sid = newCallSid();
     await post(voiceUrl, call(sid));

@@ -122,6 +122,8 @@ export class TwilioVoiceService {
         callId,
         caller,
         notifyWorkflowId,
+        // Twilio's Gather times the caller out (after the prompt is spoken) and reports it here.
+        providerTimeouts: true,
       });
       return started.turn;
     } catch (err) {
