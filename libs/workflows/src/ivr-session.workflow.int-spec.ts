@@ -15,6 +15,7 @@ import type { DataSource } from 'typeorm';
 import type { IvrSessionInput, IvrSessionResult } from './contract';
 import {
   IVR_INVALID_DIGIT,
+  IVR_SESSION_ENDED,
   IVR_SESSION_WORKFLOW,
   ivrBackUpdate,
   ivrHangUpUpdate,
@@ -224,6 +225,21 @@ describe('IvrSessionWorkflow (real Temporal and PostgreSQL)', () => {
     await expect(press(handle, '1')).rejects.toThrow();
     await expect(handle.executeUpdate(ivrHangUpUpdate)).rejects.toThrow();
     expect(((await handle.result()) as IvrSessionResult).outcome).toEqual({ type: 'agent', target: 'queue-a' });
+  });
+
+  it('takes one of two racing updates; the validator refuses the other once the first ended the session', async () => {
+    const { handle } = await start();
+    const [agent, hangup] = await Promise.allSettled([press(handle, '0'), handle.executeUpdate(ivrHangUpUpdate)]);
+    const taken = [agent, hangup].filter((r) => r.status === 'fulfilled');
+    const refused = [agent, hangup].filter((r) => r.status === 'rejected');
+    expect(taken).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    const reason = (refused[0] as PromiseRejectedResult).reason as unknown;
+    expect(reason).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((reason as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(IVR_SESSION_ENDED);
+    const outcome = ((await handle.result()) as IvrSessionResult).outcome;
+    expect(outcome).toEqual((taken[0] as PromiseFulfilledResult<{ outcome: unknown }>).value.outcome);
+    expect((await handle.query(ivrSessionQuery)).history).toHaveLength(1);
   });
 
   it('re-prompts on timeouts (a durable timer of the menu timeoutMs) and ends with max_retries past maxRetries', async () => {
