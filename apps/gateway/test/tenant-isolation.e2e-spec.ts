@@ -54,7 +54,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     | 'deliveryId'
     | 'ivrMenuId'
     | 'ivrSessionId'
-    | 'ivrCallId',
+    | 'ivrCallId'
+    | 'ivrLineId',
     string
   >;
   /** B's own resources, for routes whose body names a second id. */
@@ -117,6 +118,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       ['ivr menus', '/v1/ivr/menus?limit=200'],
       ['ivr session', `/v1/ivr/sessions/${a.ivrSessionId}`],
       ['ivr sessions', '/v1/ivr/sessions?limit=200'],
+      ['ivr line', `/v1/ivr/lines/${a.ivrLineId}`],
+      ['ivr lines', '/v1/ivr/lines?limit=200'],
     ];
   }
 
@@ -358,6 +361,19 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       'ivr session',
     );
     a.ivrSessionId = ivrSession.sessionId;
+    // A phone line of A on that menu (its auth token sealed, its URL token a credential).
+    const ivrLine = await created(
+      await asA.post('/v1/ivr/lines', {
+        name: 'iso line',
+        menuId: a.ivrMenuId,
+        provider: 'twilio',
+        accountSid: 'AC0123456789abcdef0123456789abcdef',
+        authToken: '5f4dcc3b5aa765d61d8327deb882cf99',
+        phoneNumber: '+15550100200',
+      }),
+      'ivr line',
+    );
+    a.ivrLineId = ivrLine.id;
 
     // B's own rule and stock of the same sku, for routes whose body names a second resource.
     b.ruleId = (
@@ -413,6 +429,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       a.deliveryId,
       a.ivrMenuId,
       a.ivrSessionId,
+      a.ivrLineId,
       'for A only',
     ].filter(Boolean);
   /** A's values in an answer to B, other than those B itself sent (a 404 may name the id it did not find). */
@@ -438,6 +455,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     deliveries: { id: () => a.deliveryId },
     'ivr/menus': { id: () => a.ivrMenuId },
     'ivr/sessions': { id: () => a.ivrSessionId },
+    'ivr/lines': { id: () => a.ivrLineId },
   };
 
   /** Valid bodies, so that validation (400) cannot answer before the tenant check does. */
@@ -454,6 +472,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/webhooks/{id}/test': () => ({ payload: { from: 'B' } }),
     'PATCH /v1/ivr/menus/{id}': () => ({ name: 'changed by B' }),
     'POST /v1/ivr/sessions/{id}/input': () => ({ digit: '1' }),
+    'PATCH /v1/ivr/lines/{id}': () => ({ name: 'changed by B' }),
     // Routes without path parameters: their bodies name A's things instead.
     'POST /v1/rules': () => ({
       name: 'B borrows a template',
@@ -486,6 +505,14 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       parentMenuId: a.ivrMenuId,
     }),
     'POST /v1/ivr/sessions': () => ({ menuId: a.ivrMenuId, callId: a.ivrCallId }),
+    'POST /v1/ivr/lines': () => ({
+      name: 'B borrows a menu for a line',
+      menuId: a.ivrMenuId,
+      provider: 'twilio',
+      accountSid: 'AC0123456789abcdef0123456789abcdef',
+      authToken: 'fedcba9876543210fedcba9876543210',
+      phoneNumber: '+15550100300',
+    }),
   };
 
   /**
@@ -513,6 +540,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
   /** Routes not walked with B's key, and why (they must still be listed here to be skipped). */
   const EXEMPT: Record<string, string> = {
     'POST /v1/hooks/{token}': 'public: the token itself authenticates, an API key plays no part',
+    'POST /v1/ivr/voice/{token}': "public: the line's token and Twilio's signature authenticate (ivr-telephony e2e)",
+    'POST /v1/ivr/status/{token}': "public: the line's token and Twilio's signature authenticate (ivr-telephony e2e)",
   };
 
   /** The answer B must get from a route without path parameters (lists are checked apart). */
@@ -539,6 +568,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/ivr/menus': { status: [400] },
     // A's menu cannot start B's call (and A's call id is A's alone).
     'POST /v1/ivr/sessions': { status: [400] },
+    // A's menu is no menu of B's lines.
+    'POST /v1/ivr/lines': { status: [400] },
   };
 
   interface Route {
