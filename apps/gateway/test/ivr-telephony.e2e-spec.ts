@@ -222,6 +222,38 @@ describe('IVR over Twilio webhooks', () => {
     expect(await sessionCount()).toBe(before);
   });
 
+  it('refuses a run or a menu of another tenant in the signed voice URL, writing nothing', async () => {
+    const other = await sys.http.post('/v1/tenants').set(sys.auth).send({ name: 'telephony-other' });
+    const key = await sys.http
+      .post('/v1/api-keys')
+      .set(sys.auth)
+      .send({ name: 'k', tenantId: other.body.id, scopes: ['admin'] });
+    const otherAuth = { Authorization: `Bearer ${key.body.key}` };
+    const rule = await sys.http
+      .post('/v1/rules')
+      .set(otherAuth)
+      .send({
+        name: 'other',
+        entity: 'x',
+        trigger: { type: 'manual' },
+        actions: [{ type: 'delay', config: { duration: '1ms' } }],
+      });
+    const run = await sys.http.post(`/v1/rules/${rule.body.id}/run`).set(otherAuth).send({ data: {} });
+    expect(run.status).toBe(202);
+    const [menu] = (await sys.db.query(
+      `INSERT INTO ivr_menus (tenant_id, name, prompt) VALUES ($1, 'theirs', 'not yours') RETURNING id`,
+      [other.body.id],
+    )) as Array<{ id: string }>;
+    const before = await sessionCount();
+    const foreignRun = await post(`${voiceUrl}?run=${encodeURIComponent(run.body.workflowId)}`, call(newCallSid()));
+    expect(foreignRun.status).toBe(400);
+    expect(foreignRun.body.message).toContain('run');
+    const foreignMenu = await post(`${voiceUrl}?menu=${menu!.id}`, call(newCallSid()));
+    expect(foreignMenu.status).toBe(400);
+    expect(foreignMenu.text).not.toContain('not yours');
+    expect(await sessionCount()).toBe(before);
+  });
+
   it('answers 400 to a malformed form and 404 to an unknown token, writing nothing', async () => {
     const before = await sessionCount();
     const raw = (body: string, type = 'application/x-www-form-urlencoded') =>
