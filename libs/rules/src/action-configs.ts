@@ -4,7 +4,12 @@ import { checkIvrCallConfig } from './action-configs/ivr-call';
 import { checkAllocateInventoryConfig, checkReleaseInventoryConfig } from './action-configs/inventory';
 import type { ActionType } from './types';
 
-export { IVR_CALL_DEFAULT_TIMEOUT_MS, IVR_CALL_MAX_TIMEOUT_MS, ivrCallTimeoutMs } from './action-configs/ivr-call';
+export {
+  IVR_CALL_DEFAULT_TIMEOUT_MS,
+  IVR_CALL_MAX_TIMEOUT_MS,
+  IVR_CALL_NUMBER,
+  ivrCallTimeoutMs,
+} from './action-configs/ivr-call';
 export { ALLOCATION_MODES, ALLOCATION_STATUSES } from './action-configs/inventory';
 export type { AllocationLine, AllocationMode, AllocationStatus, AllocationView } from './action-configs/inventory';
 

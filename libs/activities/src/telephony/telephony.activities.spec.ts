@@ -134,6 +134,15 @@ describe('placeCall', () => {
     expect(calls.rows.has(input.idempotencyKey)).toBe(false);
   });
 
+  it('refuses a rendered number or line id that is malformed, without a request', async () => {
+    for (const bad of [{ to: '{{data.phone}}' }, { to: '+1 555' }, { lineId: 'x' }, { menuId: 'nope' }]) {
+      const failure = await failureOf(activities(memoryCalls()).placeCall({ ...input, ...bad }));
+      expect(failure.type).toBe('InvalidIvrCall');
+      expect(failure.nonRetryable).toBe(true);
+    }
+    expect(requests).toBe(0);
+  });
+
   it('fails for good on any other answer, keeping the reservation', async () => {
     for (const status of [400, 500]) {
       answer = (res) => res.writeHead(status).end('{"message":"nope"}');

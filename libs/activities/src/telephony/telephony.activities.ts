@@ -2,6 +2,7 @@ import type { IvrCallStore, IvrLineLookup } from '@ruleflow/entities';
 import { endTwilioCall, placeTwilioCall } from '@ruleflow/outbound';
 import type { LineTokenKeys } from '@ruleflow/rules/node/line-token';
 import { lineTokenFor, lineUrls } from '@ruleflow/rules/node/line-token';
+import { IVR_CALL_NUMBER } from '@ruleflow/rules';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretOpener } from '../webhook-action/webhook.activities';
 
@@ -33,6 +34,8 @@ export interface EndCallInput {
   callId: string;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function fail(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, nonRetryable: true, message });
 }
@@ -49,6 +52,7 @@ export function createTelephonyActivities(deps: { telephony?: TelephonyDeps }) {
   };
 
   async function openLine(t: TelephonyDeps, tenantId: string, lineId: string) {
+    if (!UUID.test(lineId)) throw fail('InvalidIvrCall', 'lineId: must be the id of a phone line');
     const line = await t.lines.findLine(tenantId, lineId);
     if (!line) throw fail('IvrLineNotFound', `phone line ${lineId} not found`);
     let authToken: string;
@@ -64,6 +68,11 @@ export function createTelephonyActivities(deps: { telephony?: TelephonyDeps }) {
     /** Dials `to` from the line; returns the provider's call id. Only a refused request is retried. */
     async placeCall(input: PlaceCallInput): Promise<{ callId: string }> {
       const t = need();
+      // Rendered from templates: checked again here.
+      if (!IVR_CALL_NUMBER.test(input.to)) {
+        throw fail('InvalidIvrCall', 'to: must be an E.164 number (+ and up to 15 digits)');
+      }
+      if (input.menuId && !UUID.test(input.menuId)) throw fail('InvalidIvrCall', 'menuId: must be the id of a menu');
       const { line, authToken } = await openLine(t, input.tenantId, input.lineId);
       const token = lineTokenFor(t.keys, line.id, line.tokenHash);
       if (!token) throw fail('IvrLineToken', `the URL token of phone line ${line.id} cannot be derived`);
