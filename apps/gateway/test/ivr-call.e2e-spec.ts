@@ -29,6 +29,7 @@ describe('ivr_call action', () => {
   let auth: { Authorization: string };
   let lineId: string;
   let menuId: string;
+  let tenantId: string;
   const sids: string[] = [];
 
   beforeAll(async () => {
@@ -41,46 +42,60 @@ describe('ivr_call action', () => {
       return { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
     });
     sys = await startTestSystem({ env: { PUBLIC_URL, TWILIO_API_URL: twilio.url } });
-    const tenant = await sys.http.post('/v1/tenants').set(sys.auth).send({ name: 'ivr-call' });
-    const key = await sys.http
-      .post('/v1/api-keys')
-      .set(sys.auth)
-      .send({ name: 'k', tenantId: tenant.body.id, scopes: ['admin'] });
-    auth = { Authorization: `Bearer ${key.body.key}` };
-    const [menu] = (await sys.db.query(
-      `INSERT INTO ivr_menus (tenant_id, name, prompt, items, timeout_ms, max_retries)
-       VALUES ($1, 'Survey', 'Press 2 to talk to us', $2, 60000, 1) RETURNING id`,
-      [tenant.body.id, JSON.stringify([{ digit: '2', label: 'Agent', action: 'agent', target: AGENT }])],
-    )) as Array<{ id: string }>;
-    menuId = menu!.id;
-    const line = await sys.http.post('/v1/ivr/lines').set(auth).send({
-      name: 'Outbound',
-      menuId,
-      provider: 'twilio',
-      accountSid: ACCOUNT,
-      authToken: AUTH_TOKEN,
-      phoneNumber: LINE_NUMBER,
-    });
-    expect(line.status).toBe(201);
-    lineId = line.body.id;
+    ({ tenantId, auth, menuId, lineId } = await tenantWithLine('ivr-call', [
+      { digit: '2', label: 'Agent', action: 'agent', target: AGENT },
+    ]));
   });
   afterAll(async () => {
     await sys?.close();
     await twilio?.close();
   });
 
+  /** A tenant with an admin key, a menu (`Press 2 to talk to us`, one retry) and a phone line on it. */
+  async function tenantWithLine(name: string, items: unknown[]) {
+    const tenant = await sys.http.post('/v1/tenants').set(sys.auth).send({ name });
+    const key = await sys.http
+      .post('/v1/api-keys')
+      .set(sys.auth)
+      .send({ name: 'k', tenantId: tenant.body.id, scopes: ['admin'] });
+    const tenantAuth = { Authorization: `Bearer ${key.body.key}` };
+    const [menu] = (await sys.db.query(
+      `INSERT INTO ivr_menus (tenant_id, name, prompt, items, timeout_ms, max_retries)
+       VALUES ($1, 'Survey', 'Press 2 to talk to us', $2, 60000, 1) RETURNING id`,
+      [tenant.body.id, JSON.stringify(items)],
+    )) as Array<{ id: string }>;
+    return {
+      tenantId: tenant.body.id as string,
+      auth: tenantAuth,
+      menuId: menu!.id,
+      lineId: await createLine(tenantAuth, menu!.id, 'Outbound'),
+    };
+  }
+
+  async function createLine(as: { Authorization: string }, menu: string, name: string): Promise<string> {
+    const line = await sys.http.post('/v1/ivr/lines').set(as).send({
+      name,
+      menuId: menu,
+      provider: 'twilio',
+      accountSid: ACCOUNT,
+      authToken: AUTH_TOKEN,
+      phoneNumber: LINE_NUMBER,
+    });
+    expect(line.status).toBe(201);
+    return line.body.id as string;
+  }
+
   const callRequests = () => twilio.requests.filter((r) => r.path.endsWith('/Calls.json'));
 
-  async function runRule(config: Record<string, unknown>): Promise<string> {
-    const rule = await sys.http
+  /** Saves a manual rule of the main tenant with these actions. */
+  const saveRule = (actions: unknown[]) =>
+    sys.http
       .post('/v1/rules')
       .set(auth)
-      .send({
-        name: `call ${Math.random()}`,
-        entity: 'customers',
-        trigger: { type: 'manual' },
-        actions: [{ name: 'call', type: 'ivr_call', config: { lineId, to: CALLEE, ...config } }],
-      });
+      .send({ name: `call ${Math.random()}`, entity: 'customers', trigger: { type: 'manual' }, actions });
+
+  async function runRule(config: Record<string, unknown>): Promise<string> {
+    const rule = await saveRule([{ name: 'call', type: 'ivr_call', config: { lineId, to: CALLEE, ...config } }]);
     expect(rule.status).toBe(201);
     const run = await sys.http.post(`/v1/rules/${rule.body.id}/run`).set(auth).send({ data: {} });
     expect(run.status).toBe(202);
@@ -120,6 +135,63 @@ describe('ivr_call action', () => {
       });
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body.message)).toContain('config.to');
+  });
+
+  it("refuses at save a lineId or menuId that is not one of the tenant's, and writes nothing", async () => {
+    // Another tenant with its own menu and line.
+    const other = await tenantWithLine('ivr-call-other', [{ digit: '1', label: 'Bye', action: 'hangup' }]);
+
+    const count = async () => {
+      const [row] = (await sys.db.query(`SELECT count(*)::int AS n FROM rules WHERE tenant_id = $1`, [tenantId])) as [
+        { n: number },
+      ];
+      return row.n;
+    };
+    const before = await count();
+    const save = (config: Record<string, unknown>) =>
+      saveRule([
+        { name: 'wait', type: 'delay', config: { duration: '1s' } },
+        { name: 'call', type: 'ivr_call', config: { to: CALLEE, ...config } },
+      ]);
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ lineId: other.lineId }, 'actions[1].config.lineId'],
+      [{ lineId: '00000000-0000-4000-8000-000000000000' }, 'actions[1].config.lineId'],
+      [{ lineId, menuId: other.menuId }, 'actions[1].config.menuId'],
+      [{ lineId, menuId: '00000000-0000-4000-8000-000000000000' }, 'actions[1].config.menuId'],
+    ];
+    for (const [config, place] of cases) {
+      const res = await save(config);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.message)).toContain(place);
+    }
+    // An update is checked the same way.
+    const ok = await save({ lineId, menuId });
+    expect(ok.status).toBe(201);
+    const patch = await sys.http
+      .patch(`/v1/rules/${ok.body.id}`)
+      .set(auth)
+      .send({ actions: [{ name: 'call', type: 'ivr_call', config: { lineId: other.lineId, to: CALLEE } }] });
+    expect(patch.status).toBe(400);
+    expect(JSON.stringify(patch.body.message)).toContain('actions[0].config.lineId');
+    expect((await sys.http.get(`/v1/rules/${ok.body.id}`).set(auth)).body.actions[1].config.lineId).toBe(lineId);
+    // Templates are rendered per run and checked then.
+    const templated = await save({ lineId: '{{data.lineId}}', menuId: '{{data.menuId}}' });
+    expect(templated.status).toBe(201);
+    expect(await count()).toBe(before + 2);
+  });
+
+  it('a rule whose line was deleted fails its run clearly (the delete is not refused)', async () => {
+    const shortLived = await createLine(auth, menuId, 'Short-lived');
+    const rule = await saveRule([{ name: 'call', type: 'ivr_call', config: { lineId: shortLived, to: CALLEE } }]);
+    expect(rule.status).toBe(201);
+    expect((await sys.http.delete(`/v1/ivr/lines/${shortLived}`).set(auth)).status).toBe(204);
+    const before = callRequests().length;
+    const run = await sys.http.post(`/v1/rules/${rule.body.id}/run`).set(auth).send({ data: {} });
+    expect(run.status).toBe(202);
+    const execution = await finished(run.body.executionId);
+    expect(execution.status).toBe('failed');
+    expect(execution.error).toContain(`phone line ${shortLived} not found`);
+    expect(callRequests().length).toBe(before);
   });
 
   it('dials once, waits for the session and outputs its outcome', async () => {

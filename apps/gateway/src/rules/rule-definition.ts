@@ -42,6 +42,10 @@ export interface RuleDefinitionContext {
   loadTemplates: (ids: string[]) => Promise<Map<string, ActionTemplateEntity>>;
   /** Whether the caller's tenant has a webhook endpoint with this id. */
   webhookExists: (id: string) => Promise<boolean>;
+  /** Whether the caller's tenant has a phone line with this id. */
+  ivrLineExists: (id: string) => Promise<boolean>;
+  /** Whether the caller's tenant has an IVR menu with this id. */
+  ivrMenuExists: (id: string) => Promise<boolean>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -65,6 +69,10 @@ export async function parseRuleDefinition(
     const merged = await mergeTemplates(input.actions, ctx);
     const actions = normalizeActions(merged, { allowedTypes: SUPPORTED_ACTIONS });
     for (const [i, action] of actions.entries()) {
+      if (action.type === 'ivr_call') {
+        await assertIvrCallTargets(action.config, `actions[${i}].config`, ctx);
+        continue;
+      }
       if (action.type !== 'webhook') continue;
       const webhookId = action.config.webhookId;
       if (webhookId !== undefined) {
@@ -98,6 +106,29 @@ export async function parseRuleDefinition(
   } catch (err) {
     if (err instanceof RuleValidationError) throw new BadRequestException(err.message);
     throw err;
+  }
+}
+
+/**
+ * An `ivr_call` names a phone line (and maybe a menu) of the caller's tenant, like a webhook action
+ * names one of its endpoints: an unknown id, or another tenant's, is refused at save rather than
+ * failing the run later. `{{ templates }}` are rendered per run and checked then (IvrLineNotFound).
+ */
+async function assertIvrCallTargets(
+  config: Record<string, unknown>,
+  path: string,
+  ctx: RuleDefinitionContext,
+): Promise<void> {
+  const { lineId, menuId } = config;
+  if (typeof lineId === 'string' && !lineId.includes('{{')) {
+    if (!UUID.test(lineId) || !(await ctx.ivrLineExists(lineId))) {
+      throw new RuleValidationError(`${path}.lineId`, 'is not the id of one of your phone lines');
+    }
+  }
+  if (typeof menuId === 'string' && !menuId.includes('{{')) {
+    if (!UUID.test(menuId) || !(await ctx.ivrMenuExists(menuId))) {
+      throw new RuleValidationError(`${path}.menuId`, 'is not the id of one of your IVR menus');
+    }
   }
 }
 

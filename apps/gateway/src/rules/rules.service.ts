@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { RuleEntity, RuleVersionEntity, WebhookEntity } from '@ruleflow/entities';
+import { IvrLineEntity, IvrMenuEntity, RuleEntity, RuleVersionEntity, WebhookEntity } from '@ruleflow/entities';
 import type { RuleEvent, TemplateContext, TriggerType } from '@ruleflow/rules';
 import { explainConditions, renderTemplate } from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
@@ -314,6 +314,8 @@ export class RulesService {
             return templates;
           },
           webhookExists: (id) => this.db.getRepository(WebhookEntity).existsBy({ id, tenantId: auth.tenantId }),
+          ivrLineExists: (id) => this.db.getRepository(IvrLineEntity).existsBy({ id, tenantId: auth.tenantId }),
+          ivrMenuExists: (id) => this.db.getRepository(IvrMenuEntity).existsBy({ id, tenantId: auth.tenantId }),
         },
       );
     } catch (err) {
