@@ -1,0 +1,238 @@
+/**
+ * IVR benchmark: N concurrent calls (default 200, `--calls N`) walk a menu tree (root → submenu, repeat,
+ * back, agent) through the real system: session started over HTTP (row + workflow `ivr-<id>`), then each
+ * digit as POST /v1/ivr/sessions/:id/input (or /back), answered after the workflow took it and mirrored
+ * it into PostgreSQL. Digit→answer latency is the HTTP round trip of each input. Side by side, in the
+ * same run on the same dev server: the same Updates sent to the same session workflows through the
+ * Temporal client directly (no HTTP, no auth: what is left is the workflow and its mirror activity), and
+ * a hand-written workflow with one Update handler that answers at once (scripts/bench/plain-update.workflow.ts)
+ * driven the same way, so the cost of each layer is visible.
+ *
+ *   npm run bench -- ivr [--calls 200]      (or node dist/scripts/bench/ivr.bench.js [--calls 200])
+ */
+import { randomUUID } from 'node:crypto';
+import { ivrBackUpdate, ivrInputUpdate, ivrSessionWorkflowId } from '@ruleflow/contract';
+import { createDataSource } from '@ruleflow/entities';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createGatewayApp } from '../../apps/gateway/src/app.factory';
+import { createRuleflowWorker } from '../../apps/worker/src/worker';
+import { startBenchStack } from './bench-stack';
+import { plainPress } from './plain-update.workflow';
+
+export interface IvrBenchResult {
+  path: string;
+  calls: number;
+  startsPerSecond: number;
+  startP50Ms: number;
+  startP99Ms: number;
+  inputs: number;
+  digitP50Ms: number;
+  digitP95Ms: number;
+  digitP99Ms: number;
+  errors: number;
+  wallSeconds: number;
+}
+
+/** Each call's presses after the start: repeat, into the submenu, back (POST /back), in again, back (item), agent. */
+export const IVR_BENCH_PRESSES = ['9', '1', 'back', '1', '*', '0'] as const;
+
+type Press = (typeof IVR_BENCH_PRESSES)[number];
+
+interface Driver {
+  name: string;
+  /** Starts one call; returns its handle (a session id or a workflow id). */
+  start(i: number): Promise<string>;
+  press(handle: string, key: Press): Promise<void>;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * 10) / 10;
+
+/** `calls` callers at once, each starting its call and pressing the keys one after the other. */
+async function drive(driver: Driver, calls: number): Promise<IvrBenchResult> {
+  const starts: number[] = [];
+  const digits: number[] = [];
+  let errors = 0;
+  let lastStartAt = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: calls }, async (_, i) => {
+      let handle: string;
+      const s0 = performance.now();
+      try {
+        handle = await driver.start(i);
+      } catch (err) {
+        errors++;
+        if (errors === 1) console.error(`${driver.name}: start failed: ${(err as Error).message}`);
+        return;
+      }
+      const s1 = performance.now();
+      starts.push(s1 - s0);
+      lastStartAt = Math.max(lastStartAt, s1);
+      for (const key of IVR_BENCH_PRESSES) {
+        const d0 = performance.now();
+        try {
+          await driver.press(handle, key);
+        } catch (err) {
+          errors++;
+          if (errors === 1) console.error(`${driver.name}: press ${key} failed: ${(err as Error).message}`);
+          return;
+        }
+        digits.push(performance.now() - d0);
+      }
+    }),
+  );
+  const wall = performance.now() - t0;
+  starts.sort((a, b) => a - b);
+  digits.sort((a, b) => a - b);
+  return {
+    path: driver.name,
+    calls,
+    startsPerSecond: Math.round((starts.length / ((lastStartAt - t0) / 1000)) * 10) / 10,
+    startP50Ms: quantile(starts, 0.5),
+    startP99Ms: quantile(starts, 0.99),
+    inputs: digits.length,
+    digitP50Ms: quantile(digits, 0.5),
+    digitP95Ms: quantile(digits, 0.95),
+    digitP99Ms: quantile(digits, 0.99),
+    errors,
+    wallSeconds: Math.round(wall / 100) / 10,
+  };
+}
+
+/**
+ * Runs on a throw-away PostgreSQL and Temporal dev server with the gateway and the Ruleflow worker in
+ * this process (as `npm start` runs them), plus a second worker for the plain workflow.
+ */
+export async function runIvrBench(calls = 200): Promise<IvrBenchResult[]> {
+  const stack = await startBenchStack({ TEMPORAL_TASK_QUEUE: 'bench-ivr' });
+  const { config, port } = stack;
+  const { key } = await stack.seedTenant('bench');
+
+  const workerDb = createDataSource({ url: config.database.url!, poolSize: 10, applicationName: 'bench-worker' });
+  await workerDb.initialize();
+  const native = await NativeConnection.connect({ address: config.temporal.address! });
+  const worker = await createRuleflowWorker({ config, dataSource: workerDb, connection: native });
+  const plainQueue = 'bench-ivr-plain';
+  const plainWorker = await Worker.create({
+    connection: native,
+    taskQueue: plainQueue,
+    workflowsPath: require.resolve('./plain-update.workflow'),
+  });
+  const runs = [worker.run(), plainWorker.run()];
+  const app = await createGatewayApp(config);
+  await app.listen(port, '127.0.0.1');
+  const connection = await Connection.connect({ address: config.temporal.address! });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const api = `http://127.0.0.1:${port}`;
+  const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
+  const post = async (path: string, body: unknown, expected: number): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${api}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status !== expected) throw new Error(`POST ${path}: ${res.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  try {
+    const sales = await post(
+      '/v1/ivr/menus',
+      {
+        name: 'Sales',
+        prompt: 'Press 1 for a quote, star to go back.',
+        timeoutMs: 120_000,
+        items: [
+          { digit: '1', label: 'Quote', action: 'transfer', target: '+15550002' },
+          { digit: '*', label: 'Back', action: 'back' },
+        ],
+      },
+      201,
+    );
+    const root = await post(
+      '/v1/ivr/menus',
+      {
+        name: 'Main',
+        prompt: 'Press 1 for sales, 9 to hear this again, 0 for an agent.',
+        timeoutMs: 120_000,
+        items: [
+          { digit: '1', label: 'Sales', action: 'submenu', target: sales.id },
+          { digit: '9', label: 'Repeat', action: 'repeat' },
+          { digit: '0', label: 'Agent', action: 'agent', target: 'queue-bench' },
+        ],
+      },
+      201,
+    );
+    let seq = 0;
+    const startSession = async () => {
+      const started = await post('/v1/ivr/sessions', { menuId: root.id, callId: `CA-bench-${++seq}` }, 201);
+      return started.sessionId as string;
+    };
+    const ruleflowHttp: Driver = {
+      name: 'Ruleflow over HTTP (gateway → Update → mirror)',
+      start: startSession,
+      press: async (sessionId, k) => {
+        await (k === 'back'
+          ? post(`/v1/ivr/sessions/${sessionId}/back`, {}, 200)
+          : post(`/v1/ivr/sessions/${sessionId}/input`, { digit: k }, 200));
+      },
+    };
+    const ruleflowDirect: Driver = {
+      name: 'same session workflow, Updates by Temporal client',
+      start: startSession,
+      press: async (sessionId, k) => {
+        const handle = client.workflow.getHandle(ivrSessionWorkflowId(sessionId));
+        await (k === 'back'
+          ? handle.executeUpdate(ivrBackUpdate)
+          : handle.executeUpdate(ivrInputUpdate, { args: [{ digit: k }] }));
+      },
+    };
+    const plain: Driver = {
+      name: 'plain workflow, one Update answering at once',
+      start: async () => {
+        const handle = await client.workflow.start('PlainUpdateWorkflow', {
+          workflowId: `plain-${randomUUID()}`,
+          taskQueue: plainQueue,
+        });
+        return handle.workflowId;
+      },
+      press: async (workflowId, k) => {
+        await client.workflow.getHandle(workflowId).executeUpdate(plainPress, { args: [k] });
+      },
+    };
+    const drivers = [ruleflowHttp, ruleflowDirect, plain];
+    // Warm-up: JIT, pools, the workflow bundles and caches.
+    for (const driver of drivers) await drive(driver, 10);
+    const results: IvrBenchResult[] = [];
+    for (const driver of drivers) results.push(await drive(driver, calls));
+    return results;
+  } finally {
+    await app.close();
+    await connection.close();
+    worker.shutdown();
+    plainWorker.shutdown();
+    await Promise.all(runs.map((r) => r.catch(() => undefined)));
+    await workerDb.destroy();
+    await native.close();
+    await stack.stop();
+  }
+}
+
+/** `--calls N` from the command line, else 200. */
+export function ivrBenchCalls(argv: string[] = process.argv.slice(2)): number {
+  const at = argv.findIndex((a) => a === '--calls' || a.startsWith('--calls='));
+  if (at < 0) return 200;
+  const raw = argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1];
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5000) throw new Error(`--calls must be an integer from 1 to 5000`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  console.table(await runIvrBench(ivrBenchCalls()));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
