@@ -1,6 +1,7 @@
 /**
  * The promise of the product: kill the whole `npm start` process tree with SIGKILL while runs sit in
- * a durable delay, start it again on the same data directory, and every run finishes.
+ * a durable delay, start it again on the same data directory, and every run finishes; a phone call
+ * (IVR session) killed mid-menu resumes where it was.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -97,6 +98,13 @@ describe('crash recovery of the whole system (npm start)', () => {
     }
   }
 
+  /** SIGKILL of the whole tree of `launch`; resolves once every process of it is gone. */
+  async function crash(launch: Launch): Promise<void> {
+    const killed = killTree(launch.child.pid!);
+    expect(killed.length).toBeGreaterThanOrEqual(5); // launcher, Postgres, Temporal, worker, gateway at least
+    await until(async () => (killed.some(isProcessAlive) ? undefined : true), 10_000, 'the tree to die');
+  }
+
   it('five runs in a delay survive SIGKILL of the whole tree and finish after a restart', async () => {
     const receiver = await startHttpReceiver();
     try {
@@ -132,9 +140,7 @@ describe('crash recovery of the whole system (npm start)', () => {
         'five runs in the delay',
       );
 
-      const killed = killTree(first.child.pid!);
-      expect(killed.length).toBeGreaterThanOrEqual(5); // launcher, Postgres, Temporal, worker, gateway at least
-      await until(async () => (killed.some(isProcessAlive) ? undefined : true), 10_000, 'the tree to die');
+      await crash(first);
       expect(receiver.requests).toHaveLength(0);
 
       await start();
@@ -153,6 +159,92 @@ describe('crash recovery of the whole system (npm start)', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('a call killed mid-menu (SIGKILL of the whole tree) resumes on the same menu, stack, retries and history', async () => {
+    const live = launches.at(-1);
+    const launch = live && live.child.exitCode === null && live.child.signalCode === null ? live : await start();
+    // Main → 1 Billing → 2 Disputes; the timeouts are long so no timer fires while the system is down.
+    const menu = async (body: Record<string, unknown>): Promise<string> => {
+      const res = await call('POST', '/v1/ivr/menus', { timeoutMs: 120_000, maxRetries: 2, ...body });
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    };
+    const disputes = await menu({
+      name: 'Disputes',
+      prompt: 'Press 9 for an agent, star to go back.',
+      items: [
+        { digit: '9', label: 'Agent', action: 'agent', target: 'disputes-queue' },
+        { digit: '*', label: 'Back', action: 'back' },
+      ],
+    });
+    const billing = await menu({
+      name: 'Billing',
+      prompt: 'Press 2 for disputes, 1 for a transfer, star to go back.',
+      items: [
+        { digit: '2', label: 'Disputes', action: 'submenu', target: disputes },
+        { digit: '1', label: 'Transfer', action: 'transfer', target: '+15550001' },
+        { digit: '*', label: 'Back', action: 'back' },
+      ],
+    });
+    const root = await menu({
+      name: 'Main',
+      prompt: 'Press 1 for billing.',
+      items: [{ digit: '1', label: 'Billing', action: 'submenu', target: billing }],
+    });
+    const started = await call('POST', '/v1/ivr/sessions', { menuId: root, callId: 'CA-crash-1', caller: '+15551234' });
+    expect(started.status).toBe(201);
+    const id = started.body.sessionId as string;
+    const press = async (digit: string) => {
+      const res = await call('POST', `/v1/ivr/sessions/${id}/input`, { digit });
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    expect(await press('1')).toMatchObject({ state: 'awaiting_input', menuId: billing, action: 'submenu' });
+    expect(await press('2')).toMatchObject({ state: 'awaiting_input', menuId: disputes, action: 'submenu' });
+    expect(await press('7')).toMatchObject({ state: 'awaiting_input', menuId: disputes, action: null });
+    const before = (await call('GET', `/v1/ivr/sessions/${id}`)).body;
+    expect(before).toMatchObject({
+      state: 'awaiting_input',
+      menuId: disputes,
+      menuStack: [root, billing],
+      retryCount: 1,
+      outcome: null,
+    });
+    expect(before.history.map((h: { input: string | null; result: string }) => [h.input, h.result])).toEqual([
+      ['1', 'submenu'],
+      ['2', 'submenu'],
+      ['7', 'invalid'],
+    ]);
+
+    await crash(launch);
+    await start();
+
+    // The same call, exactly where it was.
+    const after = await call('GET', `/v1/ivr/sessions/${id}`);
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(before);
+    // The session's workflow kept its state, not only the stored copy: a second invalid digit is the
+    // second consecutive retry, `*` pops back to Billing, then a transfer ends the call.
+    expect(await press('8')).toMatchObject({ state: 'awaiting_input', menuId: disputes, action: null });
+    expect((await call('GET', `/v1/ivr/sessions/${id}`)).body).toMatchObject({ menuId: disputes, retryCount: 2 });
+    expect(await press('*')).toMatchObject({ state: 'awaiting_input', menuId: billing, action: 'back' });
+    expect(await press('1')).toMatchObject({
+      state: 'ended',
+      action: 'transfer',
+      outcome: { type: 'transfer', target: '+15550001' },
+    });
+    const ended = (await call('GET', `/v1/ivr/sessions/${id}`)).body;
+    expect(ended).toMatchObject({ state: 'ended', outcome: { type: 'transfer', target: '+15550001' } });
+    expect(ended.history.map((h: { input: string | null; result: string }) => [h.input, h.result])).toEqual([
+      ['1', 'submenu'],
+      ['2', 'submenu'],
+      ['7', 'invalid'],
+      ['8', 'invalid'],
+      ['*', 'back'],
+      ['1', 'transfer'],
+    ]);
+    expect((await call('POST', `/v1/ivr/sessions/${id}/input`, { digit: '1' })).status).toBe(409);
   });
 
   it('Ctrl-C (SIGINT) stops everything cleanly with no orphans', async () => {
