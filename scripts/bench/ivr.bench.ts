@@ -26,6 +26,7 @@ export interface IvrBenchResult {
   startsPerSecond: number;
   startP50Ms: number;
   startP99Ms: number;
+  /** Presses answered or refused (a refused press counts with the time until its error). */
   inputs: number;
   digitP50Ms: number;
   digitP95Ms: number;
@@ -75,6 +76,9 @@ async function drive(driver: Driver, calls: number): Promise<IvrBenchResult> {
         try {
           await driver.press(handle, key);
         } catch (err) {
+          // A refused press (the gateway's 503 after its 15 s deadline) is an answer the caller waited
+          // for: its time counts, so failures cannot flatter the percentiles; the call stops there.
+          digits.push(performance.now() - d0);
           errors++;
           if (errors === 1) console.error(`${driver.name}: press ${key} failed: ${(err as Error).message}`);
           return;
