@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashBearerToken } from '@ruleflow/rules/node/bearer-token';
 
 /**
  * API key material, free of Nest and the database: the gateway and the `npm run keys` CLI both
@@ -6,9 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 
 /** SHA-256 of a plaintext key, hex. */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
+export const hashApiKey = hashBearerToken;
 
 /** A new plaintext key: `rf_` and 32 random bytes. */
 export function generateApiKey(): string {

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '@ruleflow/rules/node/bearer-token';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { ApiKeyEntity, TenantEntity } from '@ruleflow/entities';
@@ -36,7 +36,7 @@ export class ApiKeysService {
     const hash = hashApiKey(presented);
     const key = await this.db.getRepository(ApiKeyEntity).findOne({ where: { keyHash: hash } });
     // The lookup is by hash; the constant-time compare guards against any index/collation surprise.
-    if (!key || !timingSafeEqual(Buffer.from(key.keyHash, 'hex'), Buffer.from(hash, 'hex'))) return refused;
+    if (!key || !constantTimeEqual(key.keyHash, hash)) return refused;
     if (!key.enabled || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return refused;
     if (key.rateLimitPerHour !== null) {
       // A fixed hourly window counted in PostgreSQL: every gateway process sees the same count.

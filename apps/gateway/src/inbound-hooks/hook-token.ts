@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashBearerToken } from '@ruleflow/rules/node/bearer-token';
 
 /** Characters of a hook token kept in clear, to tell hooks apart in the masked URL. */
 const PREFIX_LENGTH = 6;
@@ -10,15 +11,10 @@ export interface StoredHookToken {
   hookTokenPrefix: string;
 }
 
-/** SHA-256 of a hook token, hex (the lookup key of `POST /v1/hooks/:token`). */
-export function hashHookToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
 /** A new hook token (32 random bytes, base64url) and what is stored of it. */
 export function newHookToken(): { token: string; stored: StoredHookToken } {
   const token = randomBytes(32).toString('base64url');
-  return { token, stored: { hookTokenHash: hashHookToken(token), hookTokenPrefix: token.slice(0, PREFIX_LENGTH) } };
+  return { token, stored: { hookTokenHash: hashBearerToken(token), hookTokenPrefix: token.slice(0, PREFIX_LENGTH) } };
 }
 
 /** The full hook URL: shown only in the response that makes the token. */

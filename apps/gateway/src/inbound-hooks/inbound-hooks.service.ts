@@ -1,4 +1,5 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { constantTimeEqual, hashBearerToken } from '@ruleflow/rules/node/bearer-token';
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { asSystem, ExecutionEntity, inTenantScope, RuleEntity } from '@ruleflow/entities';
 import type { ConditionPredicate, RuleEvent } from '@ruleflow/rules';
@@ -7,7 +8,6 @@ import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 import { ruleWorkflowId } from '@ruleflow/contract';
 import { DataSource } from 'typeorm';
 import { ExecutionLauncher } from '../executions/execution-launcher.service';
-import { hashHookToken } from './hook-token';
 
 /** Hook tokens are 32 random bytes in base64url (43 characters); anything unlike one is not looked up. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,200}$/;
@@ -79,14 +79,14 @@ export class InboundHooksService {
   /** The active webhook rule of this token; every other case is the same 404, so nothing is revealed. */
   private async authenticate(token: string): Promise<RuleEntity> {
     // Only the token's hash is stored: found by hash, like API keys.
-    const hash = TOKEN_SHAPE.test(token) ? hashHookToken(token) : null;
+    const hash = TOKEN_SHAPE.test(token) ? hashBearerToken(token) : null;
     const rule = hash ? await this.db.getRepository(RuleEntity).findOneBy({ hookTokenHash: hash }) : null;
     // The unique index finds the row; the constant-time check is the comparison we rely on.
     const valid =
       rule !== null &&
       hash !== null &&
       rule.hookTokenHash !== null &&
-      sameSecret(rule.hookTokenHash, hash) &&
+      constantTimeEqual(rule.hookTokenHash, hash) &&
       rule.isActive &&
       rule.triggerType === 'webhook';
     if (!valid) throw new NotFoundException('hook not found');
@@ -126,12 +126,6 @@ export class InboundHooksService {
 
 function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sameSecret(stored: string, presented: string): boolean {
-  const a = Buffer.from(stored);
-  const b = Buffer.from(presented);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual, hashBearerToken } from './bearer-token';
 
 /**
  * The token in a line's voice and status URLs is a bearer credential. It is not random and not stored:
@@ -22,22 +23,17 @@ export function deriveLineToken(key: Buffer, lineId: string): string {
   return createHmac('sha256', key).update(`${LABEL}${lineId}`, 'utf8').digest('base64url');
 }
 
-export function hashLineToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
 /** What a new line stores of its token (made with the current key). */
 export function storedLineToken(keys: LineTokenKeys, lineId: string): { tokenHash: string; tokenPrefix: string } {
   const token = deriveLineToken(keys.current, lineId);
-  return { tokenHash: hashLineToken(token), tokenPrefix: token.slice(0, PREFIX_LENGTH) };
+  return { tokenHash: hashBearerToken(token), tokenPrefix: token.slice(0, PREFIX_LENGTH) };
 }
 
 /** The line's token, recomputed: the one (current key first) whose hash is the stored one; null when no key made it. */
 export function lineTokenFor(keys: LineTokenKeys, lineId: string, tokenHash: string): string | null {
   for (const key of [keys.current, ...keys.previous]) {
     const token = deriveLineToken(key, lineId);
-    const hash = hashLineToken(token);
-    if (hash.length === tokenHash.length && timingSafeEqual(Buffer.from(hash), Buffer.from(tokenHash))) return token;
+    if (constantTimeEqual(hashBearerToken(token), tokenHash)) return token;
   }
   return null;
 }

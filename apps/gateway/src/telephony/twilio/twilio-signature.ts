@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '@ruleflow/rules/node/bearer-token';
 
 /**
  * Twilio's request signature (X-Twilio-Signature): base64(HMAC-SHA1(authToken, url + for each form
@@ -21,7 +22,5 @@ export function isValidTwilioSignature(
   signature: string | undefined,
 ): boolean {
   if (typeof signature !== 'string' || signature === '') return false;
-  const expected = Buffer.from(twilioSignature(authToken, url, params));
-  const given = Buffer.from(signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return constantTimeEqual(twilioSignature(authToken, url, params), signature);
 }

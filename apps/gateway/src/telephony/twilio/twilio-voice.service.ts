@@ -13,7 +13,8 @@ import type { SecretBox } from '@ruleflow/rules/node/secret-box';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG, SECRET_BOX } from '../../common/tokens';
 import { IvrSessionsService } from '../../ivr/sessions/ivr-sessions.service';
-import { hashLineToken, LINE_TOKEN_SHAPE } from '@ruleflow/rules/node/line-token';
+import { hashBearerToken } from '@ruleflow/rules/node/bearer-token';
+import { LINE_TOKEN_SHAPE } from '@ruleflow/rules/node/line-token';
 import { isValidTwilioSignature } from './twilio-signature';
 import { dialTwiml, gatherTwiml, hangupTwiml } from './twiml';
 
@@ -163,7 +164,7 @@ export class TwilioVoiceService {
 
   /** The line of the token (404 when none) and the signed URL; a bad signature is a 403. */
   private async authenticate(req: TwilioRequest): Promise<{ line: IvrLineEntity; url: string }> {
-    const hash = LINE_TOKEN_SHAPE.test(req.token) ? hashLineToken(req.token) : null;
+    const hash = LINE_TOKEN_SHAPE.test(req.token) ? hashBearerToken(req.token) : null;
     const line = hash
       ? await asSystem(() => this.db.getRepository(IvrLineEntity).findOneBy({ tokenHash: hash }))
       : null;
