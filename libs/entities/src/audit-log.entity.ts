@@ -30,6 +30,14 @@ export class AuditLogEntity {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   details: Record<string, unknown>;
 
+  /** The caller's address as Express reports it (honouring the gateway's `trust proxy` setting). */
+  @Column({ type: 'text', nullable: true })
+  ip: string | null;
+
+  /** The caller's User-Agent header, cut to a bounded length. */
+  @Column({ name: 'user_agent', type: 'text', nullable: true })
+  userAgent: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

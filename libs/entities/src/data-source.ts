@@ -27,6 +27,8 @@ import { IvrMenus1764460800000 } from './migrations/1764460800000-ivr-menus';
 import { IvrSessions1764460800001 } from './migrations/1764460800001-ivr-sessions';
 import { IvrLines1764460800002 } from './migrations/1764460800002-ivr-lines';
 import { IvrCalls1764460800003 } from './migrations/1764460800003-ivr-calls';
+import { EventSource1764547200000 } from './migrations/1764547200000-event-source';
+import { AuditCaller1764547200001 } from './migrations/1764547200001-audit-caller';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -83,6 +85,8 @@ export const MIGRATIONS = [
   IvrSessions1764460800001,
   IvrLines1764460800002,
   IvrCalls1764460800003,
+  EventSource1764547200000,
+  AuditCaller1764547200001,
 ];
 
 export interface DataSourceOptions {

@@ -1,5 +1,9 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+/** Where an event came from: `POST /v1/events`, a captured table, a hook call, a schedule's fire, a manual run. */
+export const EVENT_SOURCES = ['api', 'capture', 'hook', 'schedule', 'manual'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
 /**
  * An accepted event. Written in the same transaction as its executions, so once the 202 is sent
  * nothing is lost; `eventKey` (the client's id) makes ingestion idempotent per tenant.
@@ -34,6 +38,9 @@ export class EventEntity {
   /** The answer given to the client, replayed for a repeated id. */
   @Column({ type: 'jsonb' })
   response: Record<string, unknown>;
+
+  @Column({ type: 'text', default: 'api' })
+  source: EventSource;
 
   @CreateDateColumn({ name: 'received_at', type: 'timestamptz' })
   receivedAt: Date;

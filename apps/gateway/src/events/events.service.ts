@@ -1,17 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import type { FannedOutDelivery } from '@ruleflow/entities';
-import { fanOutEvent } from '@ruleflow/entities';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import type { EventSource, ExecutionStatus, FannedOutDelivery } from '@ruleflow/entities';
+import { EventEntity, fanOutEvent } from '@ruleflow/entities';
 import type { RuleEvent } from '@ruleflow/rules';
 import { ruleWorkflowId } from '@ruleflow/contract';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { MetricsService } from '../metrics/metrics.service';
-import type { IngestEventDto, IngestEventResponse } from './dto/event.dto';
+import type { Page } from '../common/pagination';
+import { fetchPage } from '../common/pagination';
+import type { EventDto, IngestEventDto, IngestEventResponse, ListEventsQueryDto } from './dto/event.dto';
 import type { PendingExecution } from '../executions/execution-dispatcher.service';
 import { RuleCache } from '../rules/rule-cache';
 import { ExecutionLauncher } from '../executions/execution-launcher.service';
 import { DeliveryDispatcher } from '../webhooks/delivery-dispatcher.service';
+
+/** Event ids are client idempotency keys (or generated): anything else names no event. */
+const EVENT_ID_SHAPE = /^[A-Za-z0-9._:@-]{1,200}$/;
+
+function toEventDto(row: EventEntity, executions: EventDto['executions']): EventDto {
+  return {
+    id: row.eventKey,
+    entity: row.entity,
+    type: row.type as EventDto['type'],
+    data: row.data,
+    previous: row.previous,
+    occurredAt: row.occurredAt.toISOString(),
+    receivedAt: row.receivedAt.toISOString(),
+    source: row.source,
+    executions,
+  };
+}
 
 @Injectable()
 export class EventsService {
@@ -28,7 +47,11 @@ export class EventsService {
    * matching active rule, in priority order. Once committed nothing is lost: the runs are started
    * right away, and the outbox sweep starts whatever a crash left behind.
    */
-  async ingest(auth: AuthContext, dto: IngestEventDto): Promise<IngestEventResponse> {
+  async ingest(
+    auth: AuthContext,
+    dto: IngestEventDto,
+    source: Extract<EventSource, 'api' | 'capture'> = 'api',
+  ): Promise<IngestEventResponse> {
     const eventKey = dto.id ?? randomUUID();
     const event: RuleEvent = {
       id: eventKey,
@@ -47,11 +70,11 @@ export class EventsService {
 
     const accepted = await this.db.transaction(async (tx) => {
       const inserted: Array<{ id: string }> = await tx.query(
-        `INSERT INTO events (tenant_id, event_key, entity, type, data, previous, occurred_at, response)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, '{}')
+        `INSERT INTO events (tenant_id, event_key, entity, type, data, previous, occurred_at, response, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $8)
          ON CONFLICT (tenant_id, event_key) DO NOTHING
          RETURNING id`,
-        [auth.tenantId, eventKey, event.entity, event.type, event.data, event.previous, event.occurredAt],
+        [auth.tenantId, eventKey, event.entity, event.type, event.data, event.previous, event.occurredAt, source],
       );
       if (inserted.length === 0) {
         // A repeat of a known id (possibly concurrent: the unique index waited for the first to commit).
@@ -97,5 +120,61 @@ export class EventsService {
     await this.runs.start(accepted.pending);
     if (accepted.deliveries.length) await this.deliveries.dispatch(accepted.deliveries);
     return accepted.response;
+  }
+
+  /** The caller's tenant's events, newest received first, each with the runs it started. */
+  async list(auth: AuthContext, query: ListEventsQueryDto): Promise<Page<EventDto>> {
+    if (query.since && query.until && new Date(query.until) <= new Date(query.since)) {
+      throw new BadRequestException('until must be later than since');
+    }
+    const page = await fetchPage(
+      query,
+      (skip, take) => {
+        const qb = this.db
+          .getRepository(EventEntity)
+          .createQueryBuilder('e')
+          .where('e.tenant_id = :tenantId', { tenantId: auth.tenantId });
+        if (query.entity) qb.andWhere('e.entity = :entity', { entity: query.entity });
+        if (query.type) qb.andWhere('e.type = :type', { type: query.type });
+        if (query.source) qb.andWhere('e.source = :source', { source: query.source });
+        if (query.since) qb.andWhere('e.received_at >= :since', { since: query.since });
+        if (query.until) qb.andWhere('e.received_at < :until', { until: query.until });
+        return qb.orderBy('e.received_at', 'DESC').addOrderBy('e.id', 'DESC').offset(skip).limit(take).getMany();
+      },
+      (row) => row,
+    );
+    const runs = await this.runsOf(
+      auth.tenantId,
+      page.items.map((e) => e.eventKey),
+    );
+    return { items: page.items.map((e) => toEventDto(e, runs.get(e.eventKey) ?? [])), nextCursor: page.nextCursor };
+  }
+
+  /** One event of the caller's tenant by its id; another tenant's is the same 404 as none. */
+  async get(auth: AuthContext, id: string): Promise<EventDto> {
+    const row = EVENT_ID_SHAPE.test(id)
+      ? await this.db.getRepository(EventEntity).findOneBy({ tenantId: auth.tenantId, eventKey: id })
+      : null;
+    if (!row) throw new NotFoundException(`event ${id} not found`);
+    const runs = await this.runsOf(auth.tenantId, [row.eventKey]);
+    return toEventDto(row, runs.get(row.eventKey) ?? []);
+  }
+
+  /** The runs on these events (by the executions' (tenant_id, event_id) index), oldest first. */
+  private async runsOf(tenantId: string, eventKeys: string[]): Promise<Map<string, EventDto['executions']>> {
+    const out = new Map<string, EventDto['executions']>();
+    if (eventKeys.length === 0) return out;
+    const rows: Array<{ event_id: string; id: string; rule_id: string; status: ExecutionStatus }> = await this.db.query(
+      `SELECT event_id, id, rule_id, status FROM executions
+          WHERE tenant_id = $1 AND event_id = ANY($2::text[])
+          ORDER BY created_at, dispatch_order, id`,
+      [tenantId, eventKeys],
+    );
+    for (const r of rows) {
+      const list = out.get(r.event_id) ?? [];
+      list.push({ executionId: r.id, ruleId: r.rule_id, status: r.status });
+      out.set(r.event_id, list);
+    }
+    return out;
   }
 }

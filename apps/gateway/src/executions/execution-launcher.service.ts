@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ExecutionInput, NewExecution } from '@ruleflow/entities';
-import { ExecutionEntity, newExecutionRow } from '@ruleflow/entities';
+import type { EventSource, ExecutionInput, NewExecution } from '@ruleflow/entities';
+import { ExecutionEntity, newExecutionRow, recordTriggerEvent } from '@ruleflow/entities';
 import type { EntityManager } from 'typeorm';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -37,9 +37,16 @@ export class ExecutionLauncher {
     if (pending.length) await this.dispatcher.dispatch(pending);
   }
 
-  /** Record and start one run in its own transaction. */
-  async launch(spec: NewExecution): Promise<LaunchedExecution> {
-    const pending = await this.db.transaction((tx) => this.record(tx, [spec]));
+  /**
+   * Record and start one run in its own transaction. With `eventSource` (hook calls, manual runs) the
+   * run's event is stored in the same transaction, so `GET /v1/events` shows what started it; reruns
+   * pass none (their event is the original's).
+   */
+  async launch(spec: NewExecution, eventSource?: EventSource): Promise<LaunchedExecution> {
+    const pending = await this.db.transaction(async (tx) => {
+      if (eventSource) await recordTriggerEvent(tx, spec.rule.tenantId, spec.event, eventSource);
+      return this.record(tx, [spec]);
+    });
     await this.start(pending);
     return { executionId: spec.id, ruleId: spec.rule.id, workflowId: spec.workflowId };
   }

@@ -64,7 +64,7 @@ export class InboundHooksService {
       occurredAt: new Date().toISOString(),
     };
     try {
-      const run = await this.runs.launch({ id: randomUUID(), rule, event, workflowId, triggerType: 'webhook' });
+      const run = await this.runs.launch({ id: randomUUID(), rule, event, workflowId, triggerType: 'webhook' }, 'hook');
       return { executionId: run.executionId, workflowId: run.workflowId, matched: true };
     } catch (err) {
       // A concurrent retry with the same key won the insert (workflow_id is unique): answer with its run.

@@ -102,6 +102,7 @@ export class CaptureConsumer implements OnApplicationBootstrap, OnApplicationShu
               previous: row.previous ?? undefined,
               occurredAt: new Date(row.captured_at).toISOString(),
             },
+            'capture',
           ),
         );
       }

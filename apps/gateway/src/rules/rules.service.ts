@@ -265,20 +265,23 @@ export class RulesService {
   async run(auth: AuthContext, id: string, dto: RunRuleDto): Promise<LaunchedExecution> {
     const rule = await this.find(this.db.manager, auth, id);
     const eventId = randomUUID();
-    return this.runs.launch({
-      id: randomUUID(),
-      rule,
-      event: {
-        id: eventId,
-        entity: rule.entity,
-        type: 'manual',
-        data: dto.data ?? {},
-        previous: null,
-        occurredAt: new Date().toISOString(),
+    return this.runs.launch(
+      {
+        id: randomUUID(),
+        rule,
+        event: {
+          id: eventId,
+          entity: rule.entity,
+          type: 'manual',
+          data: dto.data ?? {},
+          previous: null,
+          occurredAt: new Date().toISOString(),
+        },
+        workflowId: ruleWorkflowId(rule.id, eventId),
+        triggerType: 'manual',
       },
-      workflowId: ruleWorkflowId(rule.id, eventId),
-      triggerType: 'manual',
-    });
+      'manual',
+    );
   }
 
   /** A rule of the caller's tenant, or 404 (another tenant's rule is indistinguishable from none). */

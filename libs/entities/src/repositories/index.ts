@@ -7,6 +7,7 @@ export * from './alert.repository';
 export * from './child-run.repository';
 export * from './delivery.repository';
 export * from './endpoint-delivery.repository';
+export * from './event.repository';
 export * from './execution.repository';
 export * from './fan-out';
 export * from './inventory.repository';

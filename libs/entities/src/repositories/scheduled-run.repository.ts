@@ -1,6 +1,7 @@
 import type { ExecutionInput } from '../execution.entity';
 import { ExecutionEntity } from '../execution.entity';
 import { RuleEntity } from '../rule.entity';
+import { recordTriggerEvent } from './event.repository';
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
@@ -48,14 +49,18 @@ export class ScheduledRunRepository implements ScheduledRunStore {
   async insertDispatched(
     row: Partial<ExecutionEntity> & { id: string; workflowId: string; input: ExecutionInput },
   ): Promise<StoredScheduledRun> {
-    const result = await this.db
-      .createQueryBuilder()
-      .insert()
-      .into(ExecutionEntity)
-      .values({ ...row, dispatchedAt: () => 'now()' } as QueryDeepPartialEntity<ExecutionEntity>)
-      .orIgnore()
-      .returning(['id'])
-      .execute();
+    // The fire's event is stored with its run, so `GET /v1/events` shows what a schedule started.
+    const result = await this.db.transaction(async (tx) => {
+      await recordTriggerEvent(tx, row.input.rule.tenantId, row.input.event, 'schedule');
+      return tx
+        .createQueryBuilder()
+        .insert()
+        .into(ExecutionEntity)
+        .values({ ...row, dispatchedAt: () => 'now()' } as QueryDeepPartialEntity<ExecutionEntity>)
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+    });
     if (Array.isArray(result.raw) && result.raw.length > 0) {
       return { executionId: row.id, workflowId: row.workflowId, input: row.input, created: true };
     }
