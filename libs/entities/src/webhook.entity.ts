@@ -58,6 +58,17 @@ export class WebhookEntity {
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
   previousSecretExpiresAt: Date | null;
 
+  /**
+   * Custom request headers sent with every delivery, by name; each value sealed (`enc:v1:…`) and
+   * shown masked. Null when there are none.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  headers: Record<string, string> | null;
+
+  /** Deliveries to the endpoint go out no faster than this many per second (null: no limit). */
+  @Column({ name: 'rate_limit_per_second', type: 'integer', nullable: true })
+  rateLimitPerSecond: number | null;
+
   /** The first failed attempt since the last success: the circuit breaker's clock. */
   @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
   failingSince: Date | null;

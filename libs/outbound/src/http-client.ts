@@ -59,7 +59,7 @@ const PERMANENT_CODES = new Set(['ERR_FORBIDDEN_ADDRESS', 'ERR_INVALID_URL', 'ER
  * Headers a caller may not set: framing and connection management belong to the client, and a
  * forged Content-Length or Transfer-Encoding would corrupt the request.
  */
-const RESERVED_HEADERS = new Set([
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'host',
   'content-length',
   'transfer-encoding',

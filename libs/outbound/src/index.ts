@@ -4,6 +4,7 @@
  * delivery): the SSRF guard, the HTTP client that connects only where it allows, Standard Webhooks
  * signing and its secrets, and the transform sandbox.
  */
+export * from './endpoint-headers';
 export * from './http-client';
 export * from './signing';
 export * from './ssrf';

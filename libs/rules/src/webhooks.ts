@@ -14,10 +14,16 @@ export const SYSTEM_EVENT_TYPES = [
   'alert.created',
   'call.started',
   'call.ended',
+  'endpoint.disabled',
+  'delivery.exhausted',
 ] as const;
 export type SystemEventType = (typeof SYSTEM_EVENT_TYPES)[number];
 /** The event type of `POST /v1/webhooks/:id/test`. */
 export const TEST_EVENT_TYPE = 'webhook.test';
+/** Offered to the other endpoints of a tenant when the system disables one (a 410, the circuit breaker). */
+export const ENDPOINT_DISABLED_EVENT = 'endpoint.disabled';
+/** Offered to the other endpoints of a tenant when a delivery fails for good (never about one of its own kind). */
+export const DELIVERY_EXHAUSTED_EVENT = 'delivery.exhausted';
 
 const NAME = '[A-Za-z0-9_][A-Za-z0-9_-]{0,99}';
 const SUBSCRIPTION = new RegExp(`^(\\*|${NAME}\\.\\*|${NAME}\\.${NAME})$`);

@@ -6,6 +6,7 @@ import type {
   WebhookEntity,
 } from '@ruleflow/entities';
 import { SECRET_ROTATION_OVERLAP_MS } from '@ruleflow/outbound';
+import { SECRET_MASK } from '@ruleflow/rules';
 
 /** An endpoint as the API shows it: never its secrets. */
 export interface WebhookResponse {
@@ -24,6 +25,9 @@ export interface WebhookResponse {
   fieldSelection: string[] | null;
   payloadTemplate: unknown;
   transform: string | null;
+  /** Custom request headers, each value shown as `********` (they are secrets). */
+  headers: Record<string, string>;
+  rateLimitPerSecond: number | null;
   /** When the secret was last rotated, while the previous one still signs (24 h). */
   secretRotatedAt: string | null;
   previousSecretExpiresAt: string | null;
@@ -70,6 +74,8 @@ export function toWebhookResponse(w: WebhookEntity, now = new Date()): WebhookRe
     fieldSelection: w.fieldSelection,
     payloadTemplate: w.payloadTemplate ?? null,
     transform: w.transform,
+    headers: Object.fromEntries(Object.keys(w.headers ?? {}).map((name) => [name, SECRET_MASK])),
+    rateLimitPerSecond: w.rateLimitPerSecond,
     secretRotatedAt: w.previousSecretExpiresAt
       ? new Date(w.previousSecretExpiresAt.getTime() - SECRET_ROTATION_OVERLAP_MS).toISOString()
       : null,

@@ -20,8 +20,12 @@ import {
   CreateWebhookDto,
   DeliveryPageDto,
   ListDeliveriesQueryDto,
+  RecoverResultDto,
+  RecoverWebhookDto,
   TestWebhookDto,
   UpdateWebhookDto,
+  WebhookStatsDto,
+  WebhookStatsQueryDto,
 } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
@@ -116,5 +120,37 @@ export class WebhooksController {
   @ApiNotFoundResponse({ description: NOT_FOUND })
   deliveries(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: ListDeliveriesQueryDto) {
     return this.webhooks.listDeliveries(auth, id, query);
+  }
+
+  @Post(':id/recover')
+  @HttpCode(202)
+  @RequireScope('webhooks:write')
+  @ApiOperation({
+    summary: 'Send again every `failed` delivery of the endpoint created in a time window',
+    description:
+      'Each becomes a new delivery (`redeliveryOf` names it), oldest first, at most 1000 per call; a failed ' +
+      'delivery already redelivered is skipped, so calling again with the same window continues with the rest.',
+  })
+  @ApiAcceptedResponse({ type: RecoverResultDto })
+  @ApiBadRequestResponse({ description: '`since` or `until` not an ISO date-time, or `until` before `since`' })
+  @ApiConflictResponse({ description: 'the endpoint is disabled' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  recover(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: RecoverWebhookDto) {
+    return this.webhooks.recover(auth, id, dto);
+  }
+
+  @Get(':id/stats')
+  @RequireScope('webhooks:read')
+  @ApiOperation({
+    summary: "Counts of the endpoint's deliveries by status since a time (default: the last 24 h), and attempt latency",
+    description:
+      'Latency percentiles are over the `durationMs` of every attempt of those deliveries: from sending the ' +
+      "request to the receiver's answer (or the error), not from the delivery's creation.",
+  })
+  @ApiOkResponse({ type: WebhookStatsDto })
+  @ApiBadRequestResponse({ description: '`since` not an ISO date-time' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  stats(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: WebhookStatsQueryDto) {
+    return this.webhooks.stats(auth, id, query);
   }
 }

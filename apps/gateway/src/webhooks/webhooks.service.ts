@@ -3,6 +3,10 @@ import { BadRequestException, ConflictException, Inject, Injectable, NotFoundExc
 import {
   assertUrlAllowed,
   checkTransform,
+  endpointHeaderNameProblem,
+  endpointHeaderValueProblem,
+  MAX_ENDPOINT_HEADERS,
+  MAX_ENDPOINT_HEADERS_BYTES,
   ForbiddenUrlError,
   generateWebhookSecret,
   SECRET_ROTATION_OVERLAP_MS,
@@ -16,6 +20,8 @@ import { DeliveryEntity, WebhookEntity } from '@ruleflow/entities';
 import {
   fieldSelectionProblem,
   RuleValidationError,
+  SECRET_MASK,
+  secretTarget,
   subscriptionProblem,
   SYSTEM_EVENT_TYPES,
   TEST_EVENT_TYPE,
@@ -31,7 +37,15 @@ import { fetchPage } from '../common/pagination';
 import { RULEFLOW_CONFIG, SECRET_BOX } from '../common/tokens';
 import { isUuid } from '../common/uuid';
 import { DeliveryDispatcher } from './delivery-dispatcher.service';
-import type { CreateWebhookDto, ListDeliveriesQueryDto, TestWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
+import type {
+  CreateWebhookDto,
+  ListDeliveriesQueryDto,
+  RecoverWebhookDto,
+  TestWebhookDto,
+  UpdateWebhookDto,
+  WebhookStatsDto,
+  WebhookStatsQueryDto,
+} from './dto/webhook.dto';
 import type { DeliveryResponse, WebhookResponse } from './webhook.mapper';
 import { toDeliveryResponse, toWebhookResponse } from './webhook.mapper';
 
@@ -40,6 +54,13 @@ const TEMPLATE_ROOTS = ['data', 'event'] as const;
 const SYSTEM_EVENTS: ReadonlySet<string> = new Set(SYSTEM_EVENT_TYPES);
 
 type Shaping = Pick<WebhookEntity, 'fieldSelection' | 'payloadTemplate' | 'transform'>;
+
+/** At most this many failed deliveries are sent again per `recover` call (call again for the rest). */
+export const MAX_RECOVER_PER_CALL = 1000;
+/** The stats window when `since` is not given. */
+const DEFAULT_STATS_WINDOW_MS = 24 * 3_600_000;
+/** How many recovered deliveries a `recover` request starts itself; the delivery outbox starts the rest. */
+const RECOVER_STARTED_IN_REQUEST = 100;
 
 /**
  * Webhook endpoints (definitions with sealed `whsec_` secrets) and their deliveries. Deliveries are
@@ -64,6 +85,7 @@ export class WebhooksService {
     await this.tryTransform(shaping.transform);
     const events = this.validateEvents(dto.events);
     await this.validateUrl(dto.url);
+    const headers = this.sealHeaders(dto.headers ?? null, null);
     const secret = generateWebhookSecret();
     const enabled = dto.enabled ?? true;
     const repo = this.db.getRepository(WebhookEntity);
@@ -77,6 +99,8 @@ export class WebhooksService {
         enabled,
         disabledAt: enabled ? null : new Date(),
         ...shaping,
+        headers,
+        rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
         secret: this.box.encrypt(secret),
       }),
     );
@@ -119,6 +143,9 @@ export class WebhooksService {
       if (dto.description !== undefined) changes.description = dto.description;
       if (dto.url !== undefined) changes.url = dto.url;
       if (events !== undefined) changes.events = events;
+      if (dto.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
+      const headers = this.updatedHeaders(dto, current);
+      if (headers !== undefined) changes.headers = headers;
       if (dto.enabled === true && !current.enabled) {
         // Re-enabled by its owner: the circuit breaker starts over.
         Object.assign(changes, { enabled: true, disabledReason: null, disabledAt: null, failingSince: null });
@@ -224,6 +251,130 @@ export class WebhooksService {
     });
     await this.dispatcher.dispatch([{ id: deliveryId, tenantId: endpoint.tenantId, webhookId: endpoint.id }]);
     return { deliveryId };
+  }
+
+  /**
+   * Sends again, as new deliveries (`redeliveryOf` naming each), the endpoint's `failed` deliveries
+   * created in [since, until), oldest first, at most MAX_RECOVER_PER_CALL of them. One already
+   * redelivered is skipped, so calling again continues where the last call stopped and repeats nothing.
+   */
+  async recover(auth: AuthContext, id: string, dto: RecoverWebhookDto): Promise<{ count: number }> {
+    const since = new Date(dto.since);
+    const until = dto.until !== undefined ? new Date(dto.until) : new Date();
+    if (until.getTime() < since.getTime()) throw new BadRequestException('until: must not be before since');
+    const created = await this.db.transaction(async (tx) => {
+      // The endpoint's row lock serialises recover calls, so two cannot redeliver the same delivery.
+      const endpoint = await this.find(tx, auth, id, true);
+      this.assertEnabled(endpoint);
+      const rows: Array<{ id: string }> = await tx.query(
+        `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, payload, redelivery_of)
+         SELECT gen_random_uuid(), d.tenant_id, d.webhook_id, 'endpoint', d.event_type, d.event_key, $3, 'pending',
+                d.payload, d.id
+           FROM deliveries d
+          WHERE d.tenant_id = $1 AND d.webhook_id = $2 AND d.source = 'endpoint' AND d.status = 'failed'
+            AND d.payload IS NOT NULL AND d.created_at >= $4 AND d.created_at < $5
+            AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.redelivery_of = d.id)
+          ORDER BY d.created_at, d.id
+          LIMIT ${MAX_RECOVER_PER_CALL}
+         RETURNING id`,
+        [auth.tenantId, endpoint.id, endpoint.url, since, until],
+      );
+      return rows.map((row) => ({ id: row.id, tenantId: endpoint.tenantId, webhookId: endpoint.id }));
+    });
+    // A handful start right away; the delivery outbox starts the rest within its next sweeps.
+    await this.dispatcher.dispatch(created.slice(0, RECOVER_STARTED_IN_REQUEST));
+    return { count: created.length };
+  }
+
+  /**
+   * Counts of the endpoint's deliveries created since `since` (default: the last 24 h) by status, and
+   * the 50th and 99th percentiles of their attempts' `durationMs` (null without attempts).
+   */
+  async stats(auth: AuthContext, id: string, query: WebhookStatsQueryDto): Promise<WebhookStatsDto> {
+    const since = query.since !== undefined ? new Date(query.since) : new Date(Date.now() - DEFAULT_STATS_WINDOW_MS);
+    const endpoint = await this.find(this.db.manager, auth, id);
+    const params = [auth.tenantId, endpoint.id, since];
+    const [counts]: Array<Record<'success' | 'failed' | 'pending' | 'retrying', number>> = await this.db.query(
+      `SELECT count(*) FILTER (WHERE status = 'success')::int AS success,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE status = 'retrying')::int AS retrying
+         FROM deliveries WHERE tenant_id = $1 AND webhook_id = $2 AND created_at >= $3`,
+      params,
+    );
+    const [latency]: Array<{ p50: number | null; p99: number | null }> = await this.db.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY (a->>'durationMs')::float8) AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY (a->>'durationMs')::float8) AS p99
+         FROM deliveries d CROSS JOIN LATERAL jsonb_array_elements(d.attempts) a
+        WHERE d.tenant_id = $1 AND d.webhook_id = $2 AND d.created_at >= $3 AND a ? 'durationMs'`,
+      params,
+    );
+    const ms = (v: number | null | undefined) => (v === null || v === undefined ? null : Math.round(Number(v)));
+    return {
+      success: counts?.success ?? 0,
+      failed: counts?.failed ?? 0,
+      pending: counts?.pending ?? 0,
+      retrying: counts?.retrying ?? 0,
+      p50LatencyMs: ms(latency?.p50),
+      p99LatencyMs: ms(latency?.p99),
+    };
+  }
+
+  /**
+   * The headers an update stores: unchanged when not given (unless the URL's host changes: stored
+   * header values never follow the endpoint to another host), null when cleared, else checked and sealed.
+   */
+  private updatedHeaders(dto: UpdateWebhookDto, current: WebhookEntity): Record<string, string> | null | undefined {
+    const sameTarget = dto.url === undefined || secretTarget({ url: dto.url }) === secretTarget({ url: current.url });
+    if (dto.headers === undefined) {
+      if (sameTarget || Object.keys(current.headers ?? {}).length === 0) return undefined;
+      throw new BadRequestException("headers: the URL's host changed; give the headers again (or null to remove them)");
+    }
+    if (dto.headers === null) return null;
+    return this.sealHeaders(dto.headers, { headers: current.headers ?? {}, sameTarget });
+  }
+
+  /**
+   * Custom headers checked (names, reserved names, values, count and size) and their values sealed.
+   * A value sent as SECRET_MASK keeps the stored value of that name while the target stays the same.
+   * Messages name the header, never its value.
+   */
+  private sealHeaders(
+    given: Record<string, unknown> | null,
+    stored: { headers: Record<string, string>; sameTarget: boolean } | null,
+  ): Record<string, string> | null {
+    const entries = Object.entries(given ?? {});
+    if (entries.length === 0) return null;
+    if (entries.length > MAX_ENDPOINT_HEADERS) {
+      throw new BadRequestException(`headers: at most ${MAX_ENDPOINT_HEADERS} headers`);
+    }
+    const seen = new Set<string>();
+    let bytes = 0;
+    const sealed: Record<string, string> = {};
+    for (const [name, value] of entries) {
+      const where = `headers.${name.slice(0, 100)}`;
+      const problem = endpointHeaderNameProblem(name) ?? endpointHeaderValueProblem(value);
+      if (problem) throw new BadRequestException(`${where}: ${problem}`);
+      if (seen.has(name.toLowerCase())) throw new BadRequestException(`${where}: is given twice (names ignore case)`);
+      seen.add(name.toLowerCase());
+      bytes += name.length + (value as string).length;
+      if (value !== SECRET_MASK) {
+        sealed[name] = this.box.encrypt(value as string);
+        continue;
+      }
+      const kept = Object.entries(stored?.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase());
+      if (!kept) {
+        throw new BadRequestException(
+          `${where}: is the mask "${SECRET_MASK}" but there is no stored value to keep; send the value itself`,
+        );
+      }
+      if (!stored?.sameTarget) throw new BadRequestException(`${where}: the URL's host changed; give the value again`);
+      sealed[name] = kept[1];
+    }
+    if (bytes > MAX_ENDPOINT_HEADERS_BYTES) {
+      throw new BadRequestException(`headers: names and values together exceed ${MAX_ENDPOINT_HEADERS_BYTES} bytes`);
+    }
+    return sealed;
   }
 
   private async insertDelivery(

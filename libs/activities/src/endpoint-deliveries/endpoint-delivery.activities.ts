@@ -26,7 +26,8 @@ import {
   toDeliveryAttempt,
   webhookIdentityHeaders,
 } from '../webhook-action/webhook.activities';
-import { endpointSigningSecrets } from './endpoint-secrets';
+import { endpointSigningSecrets, openEndpointHeaders } from './endpoint-secrets';
+import { awaitTurn } from './endpoint-throttle';
 
 export interface EndpointDeliveryActivityDeps {
   deliveries: DeliveryStore;
@@ -93,15 +94,17 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
     const { delivery, endpoint } = loaded;
 
     const answered = answerFromLog(delivery, input.attempt);
-    if (answered) return answered;
+    if (answered) return offeredIfEnded(input, answered);
     // Ended without an attempt: the delivery's `error` is the only place the API can say why.
     if (!endpoint || !endpoint.enabled) {
       const error = !endpoint
         ? 'endpoint deleted'
         : `endpoint disabled: ${endpoint.disabledReason ?? 'disabled by a user'}`;
       await store.finish(tenantId, deliveryId, error);
-      return { outcome: 'abandoned', statusCode: null, error };
+      return offeredIfEnded(input, { outcome: 'abandoned', statusCode: null, error });
     }
+    // A throttled endpoint: wait for this delivery's turn (never an attempt, never a failure).
+    if (endpoint.rateLimitPerSecond) await awaitTurn(store, tenantId, endpoint.id, endpoint.rateLimitPerSecond);
 
     const startedAt = now();
     const record = attemptRecorder(input, delivery.eventType, endpoint, startedAt);
@@ -110,20 +113,33 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
     if ('error' in shaped) {
       const { error } = shaped;
       await record({ statusCode: null, error, responseBody: null, durationMs: 0 }, 'failed', null, error);
-      return { outcome: 'failed', statusCode: null, error };
+      return offeredIfEnded(input, { outcome: 'failed', statusCode: null, error });
     }
     const { exchange } = await exchangeWebhook(deps, startedAt, (reveal) => {
       const plaintexts = endpointSigningSecrets(endpoint, startedAt).map((s) => opener.decrypt(s));
-      reveal(plaintexts);
-      const headers = webhookIdentityHeaders({
+      const custom = openEndpointHeaders(endpoint.headers, opener);
+      // Every opened value is redacted from what the attempt logs (errors, response bodies).
+      reveal([...plaintexts, ...Object.values(custom)]);
+      const identity = webhookIdentityHeaders({
         id: deliveryId,
         timestamp: startedAt,
         body: shaped.body,
         secrets: plaintexts,
       });
-      return { url: endpoint.url, method: 'POST', headers, body: shaped.body };
+      return { url: endpoint.url, method: 'POST', headers: { ...custom, ...identity }, body: shaped.body };
     });
-    return settleAttempt(input, endpoint, exchange, record);
+    return offeredIfEnded(input, await settleAttempt(input, endpoint, exchange, record));
+  }
+
+  /** A delivery that ended failed is offered as `delivery.exhausted` (idempotent, so every path may ask). */
+  async function offeredIfEnded(
+    input: Pick<AttemptEndpointDeliveryInput, 'tenantId' | 'deliveryId'>,
+    result: EndpointAttemptResult,
+  ): Promise<EndpointAttemptResult> {
+    if (result.outcome === 'failed' || result.outcome === 'abandoned') {
+      await store.offerExhausted(input.tenantId, input.deliveryId);
+    }
+    return result;
   }
 
   /**
@@ -241,6 +257,7 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
 
   async function finishEndpointDelivery(input: FinishEndpointDeliveryInput): Promise<void> {
     await store.finish(input.tenantId, input.deliveryId, input.error);
+    await store.offerExhausted(input.tenantId, input.deliveryId);
   }
 
   function fromLog(

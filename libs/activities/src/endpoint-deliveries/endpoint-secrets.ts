@@ -14,3 +14,13 @@ export function endpointSigningSecrets(
   }
   return secrets;
 }
+
+/** An endpoint's custom headers with their sealed values opened (empty when it has none). */
+export function openEndpointHeaders(
+  headers: Record<string, string> | null | undefined,
+  opener: { decrypt(value: string): string },
+): Record<string, string> {
+  const opened: Record<string, string> = {};
+  for (const [name, sealed] of Object.entries(headers ?? {})) opened[name] = opener.decrypt(sealed);
+  return opened;
+}

@@ -1,2 +1,3 @@
 export * from './endpoint-secrets';
 export * from './endpoint-delivery.activities';
+export * from './endpoint-throttle';

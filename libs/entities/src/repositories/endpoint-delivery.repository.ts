@@ -1,6 +1,9 @@
 import type { DeliveryAttempt, DeliveryPayload, DeliveryStatus } from '../delivery.entity';
 import type { WebhookEntity } from '../webhook.entity';
 import type { DataSource } from 'typeorm';
+import { DELIVERY_EXHAUSTED_EVENT, ENDPOINT_DISABLED_EVENT } from '@ruleflow/rules';
+import type { SqlRunner } from './fan-out';
+import { fanOutEvent } from './fan-out';
 import { returnedRows } from './query-result';
 
 /** What an attempt needs of an endpoint delivery row. */
@@ -22,6 +25,7 @@ export interface EndpointDeliveryRow {
 export type EndpointSettings = Pick<
   WebhookEntity,
   | 'id'
+  | 'name'
   | 'url'
   | 'enabled'
   | 'disabledReason'
@@ -32,7 +36,16 @@ export type EndpointSettings = Pick<
   | 'previousSecret'
   | 'previousSecretExpiresAt'
   | 'failingSince'
+  | 'headers'
+  | 'rateLimitPerSecond'
 >;
+
+/** A throttled endpoint's send slot: reserved (wait `waitMs`, then send), or not yet within reach. */
+export interface RateSlot {
+  reserved: boolean;
+  /** Reserved: until the slot. Not reserved: until a slot would come within the horizon. */
+  waitMs: number;
+}
 
 /** The delivery and the endpoint it goes to (null when the endpoint was deleted). */
 export interface LoadedEndpointDelivery {
@@ -68,8 +81,22 @@ export interface EndpointDeliveryStore {
     at: Date,
     breakerAfterMs: number,
   ): Promise<{ disabledReason: string | null }>;
-  /** Disables an enabled endpoint with a reason (a disabled one keeps its first reason). */
+  /**
+   * Disables an enabled endpoint with a reason (a disabled one keeps its first reason); the call that
+   * disables it offers `endpoint.disabled` to the tenant's other subscribed endpoints.
+   */
   disableEndpoint(tenantId: string, webhookId: string, reason: string, at: Date): Promise<void>;
+  /**
+   * Reserves the next send slot of an endpoint limited to one send per `spacingMs`, shared by every
+   * worker through one atomic UPDATE; only when that slot is at most `horizonMs` away, so nobody holds
+   * a turn it cannot wait for.
+   */
+  reserveSlot(tenantId: string, webhookId: string, spacingMs: number, horizonMs: number): Promise<RateSlot>;
+  /**
+   * When the delivery has ended failed: offers `delivery.exhausted` to the tenant's other subscribed
+   * endpoints (idempotent; never for a `delivery.exhausted` delivery, so it cannot loop).
+   */
+  offerExhausted(tenantId: string, deliveryId: string): Promise<void>;
 }
 
 interface LoadRow {
@@ -94,6 +121,9 @@ interface LoadRow {
   w_previous_secret: string | null;
   w_previous_secret_expires_at: Date | null;
   w_failing_since: Date | null;
+  w_name: string | null;
+  w_headers: Record<string, string> | null;
+  w_rate_limit_per_second: number | null;
 }
 
 const LOAD_SQL = `
@@ -101,7 +131,8 @@ const LOAD_SQL = `
          w.id AS w_id, w.url AS w_url, w.enabled AS w_enabled, w.disabled_reason AS w_disabled_reason,
          w.field_selection AS w_field_selection, w.payload_template AS w_payload_template,
          w.transform AS w_transform, w.secret AS w_secret, w.previous_secret AS w_previous_secret,
-         w.previous_secret_expires_at AS w_previous_secret_expires_at, w.failing_since AS w_failing_since
+         w.previous_secret_expires_at AS w_previous_secret_expires_at, w.failing_since AS w_failing_since,
+         w.name AS w_name, w.headers AS w_headers, w.rate_limit_per_second AS w_rate_limit_per_second
     FROM deliveries d
     LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.tenant_id = d.tenant_id
    WHERE d.id = $1 AND d.tenant_id = $2`;
@@ -136,6 +167,7 @@ export class EndpointDeliveryRepository implements EndpointDeliveryStore {
         ? null
         : {
             id: r.w_id,
+            name: r.w_name ?? '',
             url: r.w_url ?? '',
             enabled: r.w_enabled === true,
             disabledReason: r.w_disabled_reason,
@@ -146,6 +178,8 @@ export class EndpointDeliveryRepository implements EndpointDeliveryStore {
             previousSecret: r.w_previous_secret,
             previousSecretExpiresAt: r.w_previous_secret_expires_at,
             failingSince: r.w_failing_since,
+            headers: r.w_headers,
+            rateLimitPerSecond: r.w_rate_limit_per_second,
           };
     return { delivery, endpoint };
   }
@@ -204,21 +238,92 @@ export class EndpointDeliveryRepository implements EndpointDeliveryStore {
       const since = new Date(state.failing_since);
       if (at.getTime() - since.getTime() < breakerAfterMs) return { disabledReason: null };
       const reason = circuitBreakerReason(since);
-      const disabled: unknown = await tx.query(
-        `UPDATE webhooks SET enabled = false, disabled_reason = $3, disabled_at = $4, updated_at = now()
-          WHERE id = $1 AND tenant_id = $2 AND enabled
-          RETURNING id`,
-        [webhookId, tenantId, reason, at],
-      );
-      return { disabledReason: returnedRows(disabled).length > 0 ? reason : null };
+      const disabled = await disableAndOffer(tx, tenantId, webhookId, reason, at);
+      return { disabledReason: disabled ? reason : null };
     });
   }
 
   async disableEndpoint(tenantId: string, webhookId: string, reason: string, at: Date): Promise<void> {
-    await this.db.query(
-      `UPDATE webhooks SET enabled = false, disabled_reason = $3, disabled_at = $4, updated_at = now()
-        WHERE id = $1 AND tenant_id = $2 AND enabled`,
-      [webhookId, tenantId, reason, at],
-    );
+    await this.db.transaction((tx) => disableAndOffer(tx, tenantId, webhookId, reason, at));
   }
+
+  async reserveSlot(tenantId: string, webhookId: string, spacingMs: number, horizonMs: number): Promise<RateSlot> {
+    await this.db.query(
+      `INSERT INTO webhook_rate_slots (webhook_id, tenant_id, next_at) VALUES ($1, $2, clock_timestamp())
+       ON CONFLICT (webhook_id) DO NOTHING`,
+      [webhookId, tenantId],
+    );
+    // The row lock serialises concurrent reservations; each one sees the slot the previous one left.
+    const reserved: unknown = await this.db.query(
+      `UPDATE webhook_rate_slots
+          SET next_at = greatest(next_at, clock_timestamp()) + $3::double precision * interval '1 millisecond'
+        WHERE webhook_id = $1 AND tenant_id = $2
+          AND greatest(next_at, clock_timestamp()) <= clock_timestamp() + $4::double precision * interval '1 millisecond'
+        RETURNING greatest(0, extract(epoch FROM
+                    (next_at - $3::double precision * interval '1 millisecond' - clock_timestamp())) * 1000)::float8
+                  AS wait_ms`,
+      [webhookId, tenantId, spacingMs, horizonMs],
+    );
+    const slot = returnedRows<{ wait_ms: number }>(reserved)[0];
+    if (slot) return { reserved: true, waitMs: Math.ceil(Number(slot.wait_ms)) };
+    const rows: Array<{ ahead_ms: number }> = await this.db.query(
+      `SELECT extract(epoch FROM (next_at - clock_timestamp())) * 1000 AS ahead_ms
+         FROM webhook_rate_slots WHERE webhook_id = $1 AND tenant_id = $2`,
+      [webhookId, tenantId],
+    );
+    const ahead = Number(rows[0]?.ahead_ms ?? 0);
+    return { reserved: false, waitMs: Math.max(1, Math.ceil(ahead - horizonMs)) };
+  }
+
+  async offerExhausted(tenantId: string, deliveryId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rows: Array<{ webhook_id: string; event_type: string; error: string | null; updated_at: Date }> =
+        await tx.query(
+          `SELECT webhook_id, event_type, error, updated_at FROM deliveries
+            WHERE id = $1 AND tenant_id = $2 AND source = 'endpoint' AND status = 'failed'
+              AND webhook_id IS NOT NULL AND event_type <> $3`,
+          [deliveryId, tenantId, DELIVERY_EXHAUSTED_EVENT],
+        );
+      const d = rows[0];
+      if (!d) return;
+      await fanOutEvent(tx, {
+        tenantId,
+        type: DELIVERY_EXHAUSTED_EVENT,
+        eventKey: `${DELIVERY_EXHAUSTED_EVENT}:${deliveryId}`,
+        data: { deliveryId, webhookId: d.webhook_id, eventType: d.event_type, error: d.error },
+        timestamp: new Date(d.updated_at).toISOString(),
+        excludeWebhookId: d.webhook_id,
+      });
+    });
+  }
+}
+
+/**
+ * Disables an enabled endpoint and, when this call disabled it, offers `endpoint.disabled` to the
+ * tenant's other subscribed endpoints in the same transaction. Whether this call disabled it.
+ */
+async function disableAndOffer(
+  tx: SqlRunner,
+  tenantId: string,
+  webhookId: string,
+  reason: string,
+  at: Date,
+): Promise<boolean> {
+  const disabled: unknown = await tx.query(
+    `UPDATE webhooks SET enabled = false, disabled_reason = $3, disabled_at = $4, updated_at = now()
+      WHERE id = $1 AND tenant_id = $2 AND enabled
+      RETURNING name`,
+    [webhookId, tenantId, reason, at],
+  );
+  const row = returnedRows<{ name: string }>(disabled)[0];
+  if (!row) return false;
+  await fanOutEvent(tx, {
+    tenantId,
+    type: ENDPOINT_DISABLED_EVENT,
+    eventKey: `${ENDPOINT_DISABLED_EVENT}:${webhookId}:${at.toISOString()}`,
+    data: { webhookId, name: row.name, reason },
+    timestamp: at.toISOString(),
+    excludeWebhookId: webhookId,
+  });
+  return true;
 }

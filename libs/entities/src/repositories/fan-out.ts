@@ -21,6 +21,8 @@ export interface FanOutEvent {
   data: unknown;
   /** ISO time of the event: the body's `timestamp`. */
   timestamp: string;
+  /** An endpoint not to offer it to (the one an operational event is about). */
+  excludeWebhookId?: string;
 }
 
 export interface FannedOutDelivery {
@@ -33,7 +35,7 @@ const FAN_OUT_SQL = `
   INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, payload)
   SELECT gen_random_uuid(), w.tenant_id, w.id, 'endpoint', $2, $3, w.url, 'pending', $4::jsonb
     FROM webhooks w
-   WHERE w.tenant_id = $1 AND w.enabled AND w.events && $5::text[]
+   WHERE w.tenant_id = $1 AND w.enabled AND w.events && $5::text[] AND ($6::uuid IS NULL OR w.id <> $6::uuid)
   ON CONFLICT (webhook_id, event_key) WHERE redelivery_of IS NULL AND event_key IS NOT NULL DO NOTHING
   RETURNING id, webhook_id AS "webhookId", tenant_id AS "tenantId"`;
 
@@ -46,6 +48,7 @@ export async function fanOutEvent(sql: SqlRunner, event: FanOutEvent): Promise<F
     event.eventKey,
     JSON.stringify(payload),
     subscriptionsMatching(event.type),
+    event.excludeWebhookId ?? null,
   ])) as FannedOutDelivery[];
   return rows;
 }

@@ -7,17 +7,44 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsDateString,
   IsIn,
+  IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
+  Max,
   MaxLength,
+  Min,
   ValidateIf,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 
 export const MAX_EVENTS = 50;
 export const MAX_FIELD_SELECTION = 100;
+export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
+
+const HEADERS_DOC = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  nullable: true,
+  example: { 'X-Api-Key': 'abc123' },
+  description:
+    'request headers sent with every delivery; values are secrets (sealed at rest, shown as `********`; ' +
+    'send `********` back to keep a value while the URL host stays the same). `webhook-*`, `host`, ' +
+    '`content-length`, `content-type` and hop-by-hop names are refused; at most 20 headers',
+} as const;
+
+const RATE_LIMIT_DOC = {
+  type: Number,
+  nullable: true,
+  minimum: 1,
+  maximum: MAX_RATE_LIMIT_PER_SECOND,
+  example: 10,
+  description:
+    'deliveries to the endpoint go out no faster than this per second (across all workers); they wait their turn, none is dropped',
+} as const;
 
 /** Present (even as null) in the body: validated, so `null` is refused where a field cannot be cleared. */
 const present = (field: string) => (o: object) => (o as Record<string, unknown>)[field] !== undefined;
@@ -42,7 +69,7 @@ export class CreateWebhookDto {
     type: [String],
     example: ['orders.on_update', 'customers.*', 'execution.failed'],
     description:
-      '`<entity>.<type>`, `<entity>.*`, `*`, or a system event type (execution.succeeded, execution.failed, alert.created, call.started, call.ended)',
+      '`<entity>.<type>`, `<entity>.*`, `*`, or a system event type (execution.succeeded, execution.failed, alert.created, call.started, call.ended, endpoint.disabled, delivery.exhausted)',
   })
   @IsArray()
   @ArrayMinSize(1)
@@ -87,6 +114,18 @@ export class CreateWebhookDto {
   @IsString()
   @MaxLength(10_000)
   transform?: string | null;
+
+  @ApiPropertyOptional(HEADERS_DOC)
+  @IsOptional()
+  @IsObject()
+  headers?: Record<string, string> | null;
+
+  @ApiPropertyOptional(RATE_LIMIT_DOC)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RATE_LIMIT_PER_SECOND)
+  rateLimitPerSecond?: number | null;
 }
 
 /** Any field; `null` clears description, fieldSelection, payloadTemplate and transform. */
@@ -143,6 +182,18 @@ export class UpdateWebhookDto {
   @IsString()
   @MaxLength(10_000)
   transform?: string | null;
+
+  @ApiPropertyOptional({ ...HEADERS_DOC, description: `${HEADERS_DOC.description}; \`null\` removes them all` })
+  @IsOptional()
+  @IsObject()
+  headers?: Record<string, string> | null;
+
+  @ApiPropertyOptional({ ...RATE_LIMIT_DOC, description: `${RATE_LIMIT_DOC.description}; \`null\` removes the limit` })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RATE_LIMIT_PER_SECOND)
+  rateLimitPerSecond?: number | null;
 }
 
 export class TestWebhookDto {
@@ -239,4 +290,57 @@ export class DeliveryPageDto {
 
   @ApiProperty({ type: String, nullable: true })
   nextCursor: string | null;
+}
+
+export class RecoverWebhookDto {
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-11-28T00:00:00Z',
+    description: 'deliveries created at or after this',
+  })
+  @IsDateString({ strict: true })
+  since: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'deliveries created before this (default: now)' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  until?: string;
+}
+
+export class RecoverResultDto {
+  @ApiProperty({ example: 3, description: 'how many failed deliveries were sent again (at most 1000 per call)' })
+  count: number;
+}
+
+export class WebhookStatsQueryDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'count deliveries created since (default: 24 h ago)' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  since?: string;
+}
+
+export class WebhookStatsDto {
+  @ApiProperty({ example: 120 })
+  success: number;
+
+  @ApiProperty({ example: 2 })
+  failed: number;
+
+  @ApiProperty({ example: 0 })
+  pending: number;
+
+  @ApiProperty({ example: 1 })
+  retrying: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 85,
+    description:
+      "median `durationMs` of the window's delivery attempts (request sent to answer, or to the error); null without attempts",
+  })
+  p50LatencyMs: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 640, description: '99th percentile of the same' })
+  p99LatencyMs: number | null;
 }
