@@ -8,6 +8,8 @@ interface AuditRow {
   resourceId: string | null;
   apiKeyId: string | null;
   details: Record<string, unknown>;
+  ip: string | null;
+  userAgent: string | null;
   createdAt: string;
 }
 
@@ -100,6 +102,33 @@ describe('audit logs', () => {
     expect(del!.details).toMatchObject({ method: 'DELETE', path: '/v1/rules/:id' });
     // Summaries only: no body values beyond the name.
     expect(JSON.stringify(create!.details)).not.toContain('orders');
+  });
+
+  it("records the caller's ip (X-Forwarded-For, as the gateway trusts its proxy) and a bounded userAgent", async () => {
+    const res = await sys.http
+      .post('/v1/rules')
+      .set(as(keyA))
+      .set('X-Forwarded-For', '203.0.113.7, 10.0.0.2')
+      .set('User-Agent', 'ruleflow-audit-test/1.0')
+      .send({
+        name: 'from afar',
+        entity: 'orders',
+        trigger: { type: 'on_create' },
+        actions: [{ type: 'delay', config: { duration: '1s' } }],
+      });
+    expect(res.status).toBe(201);
+    const [row] = await logs(keyA, { resourceId: res.body.id });
+    expect(row).toMatchObject({ ip: '203.0.113.7', userAgent: 'ruleflow-audit-test/1.0' });
+
+    const long = await sys.http
+      .patch(`/v1/rules/${res.body.id}`)
+      .set(as(keyA))
+      .set('User-Agent', `agent-${'x'.repeat(3000)}`)
+      .send({ priority: 2 });
+    expect(long.status).toBe(200);
+    const [update] = await logs(keyA, { resourceId: res.body.id, action: 'update' });
+    expect(update!.userAgent).toHaveLength(512);
+    expect(update!.ip).toEqual(expect.any(String));
   });
 
   it('the request id of the call is the one recorded', async () => {

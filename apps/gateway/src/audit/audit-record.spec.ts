@@ -1,5 +1,5 @@
 import type { AuditedRequest } from './audit-record';
-import { describeChange } from './audit-record';
+import { describeCaller, describeChange, MAX_USER_AGENT } from './audit-record';
 
 const req = (
   method: string,
@@ -88,5 +88,14 @@ describe('describeChange', () => {
     const record = describeChange(req('POST', '/v1/rules'), { id: 42, name: { x: 1 } });
     expect(record.resourceId).toBeNull();
     expect(record.details).not.toHaveProperty('name');
+  });
+});
+
+describe('describeCaller', () => {
+  it('keeps the address and a bounded User-Agent', () => {
+    expect(describeCaller('203.0.113.7', 'curl/8.5.0')).toEqual({ ip: '203.0.113.7', userAgent: 'curl/8.5.0' });
+    expect(describeCaller('::1', 'x'.repeat(2000)).userAgent).toHaveLength(MAX_USER_AGENT);
+    expect(describeCaller(undefined, undefined)).toEqual({ ip: null, userAgent: null });
+    expect(describeCaller('10.0.0.1', ['first', 'second'])).toEqual({ ip: '10.0.0.1', userAgent: 'first' });
   });
 });

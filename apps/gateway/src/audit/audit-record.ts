@@ -19,6 +19,27 @@ export interface AuditDetails {
   name?: string;
 }
 
+/** Where an audited request came from. */
+export interface AuditCaller {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A User-Agent is client-chosen text: at most this many characters are kept. */
+export const MAX_USER_AGENT = 512;
+
+/**
+ * The caller of a request: Express's `req.ip` (which follows the app's `trust proxy` setting, so behind a
+ * proxy it is the client the proxy reports) and the User-Agent, cut to MAX_USER_AGENT characters.
+ */
+export function describeCaller(ip: string | undefined, userAgent: string | string[] | undefined): AuditCaller {
+  const agent = Array.isArray(userAgent) ? userAgent[0] : userAgent;
+  return {
+    ip: ip ? ip.slice(0, 100) : null,
+    userAgent: agent ? agent.slice(0, MAX_USER_AGENT) : null,
+  };
+}
+
 export interface AuditedRequest {
   method: string;
   /** Route pattern, e.g. `/v1/rules/:id/activate`. */

@@ -5,7 +5,7 @@ import { Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { concatMap } from 'rxjs';
 import type { AuthedRequest } from '../auth/auth-context';
-import { describeChange } from './audit-record';
+import { describeCaller, describeChange } from './audit-record';
 import { AuditService } from './audit.service';
 import { NOT_AUDITED_KEY } from './not-audited.decorator';
 
@@ -56,7 +56,7 @@ export class AuditInterceptor implements NestInterceptor {
             },
             response,
           );
-          await this.audit.record(auth, record);
+          await this.audit.record(auth, record, describeCaller(req.ip, req.headers['user-agent']));
         } catch (err) {
           // The change is already committed: failing the request now would invite a retry of a change
           // that happened. Log loudly and answer as the handler did.

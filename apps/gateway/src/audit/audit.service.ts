@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import type { Page } from '../common/pagination';
 import { fetchPage } from '../common/pagination';
-import type { AuditRecord } from './audit-record';
+import type { AuditCaller, AuditRecord } from './audit-record';
 import type { AuditLogDto, ListAuditLogsQueryDto } from './dto/audit-log.dto';
 
 function toAuditLogDto(row: AuditLogEntity): AuditLogDto {
@@ -15,6 +15,8 @@ function toAuditLogDto(row: AuditLogEntity): AuditLogDto {
     resourceId: row.resourceId,
     apiKeyId: row.apiKeyId,
     details: row.details,
+    ip: row.ip,
+    userAgent: row.userAgent,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -23,8 +25,8 @@ function toAuditLogDto(row: AuditLogEntity): AuditLogDto {
 export class AuditService {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  /** Store one change, in the tenant of the key that made it. */
-  async record(auth: AuthContext, record: AuditRecord): Promise<void> {
+  /** Store one change, in the tenant of the key that made it, with where the request came from. */
+  async record(auth: AuthContext, record: AuditRecord, caller: AuditCaller): Promise<void> {
     await this.db.getRepository(AuditLogEntity).insert({
       tenantId: auth.tenantId,
       apiKeyId: auth.apiKeyId,
@@ -32,6 +34,8 @@ export class AuditService {
       resourceType: record.resourceType,
       resourceId: record.resourceId,
       details: { ...record.details },
+      ip: caller.ip,
+      userAgent: caller.userAgent,
     });
   }
 

@@ -64,6 +64,17 @@ export class AuditLogDto {
   })
   details: Record<string, unknown>;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '203.0.113.7',
+    description: "the caller's address (behind a proxy: the client it reports in X-Forwarded-For)",
+  })
+  ip: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "the caller's User-Agent, at most 512 characters" })
+  userAgent: string | null;
+
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 }
