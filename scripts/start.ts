@@ -24,6 +24,7 @@ import {
   spawnService,
   startEmbeddedPostgres,
   startTemporalDevServer,
+  FILE_BACKED_SQLITE_PRAGMAS,
   stopService,
   temporalCliHelp,
 } from '@ruleflow/local-stack';
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
       ? startTemporalDevServer({
           cliPath: cliPath!,
           dbFile: path.join(config.dataDir, 'temporal.db'),
+          sqlitePragmas: FILE_BACKED_SQLITE_PRAGMAS,
           port: config.temporal.devPort,
           uiPort: config.temporal.uiPort,
           namespace: config.temporal.namespace,

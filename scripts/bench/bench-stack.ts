@@ -1,6 +1,6 @@
 /**
  * The throw-away services a benchmark runs on: an embedded PostgreSQL (migrated, fsync off) and a
- * Temporal dev server, with a production-like config pointed at them, and a seeding connection in the
+ * Temporal dev server (by default file-backed with the settings `npm start` uses), with a production-like config pointed at them, and a seeding connection in the
  * system scope of row-level security.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { loadConfig } from '@ruleflow/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
 import { runMigrations } from '@ruleflow/entities';
 import {
+  FILE_BACKED_SQLITE_PRAGMAS,
   findTemporalCli,
   freePort,
   startEmbeddedPostgres,
@@ -22,6 +23,8 @@ import { Client as PgClient } from 'pg';
 
 export interface BenchStack {
   config: RuleflowConfig;
+  /** How the dev server keeps its state. */
+  temporalDb: TemporalDbMode;
   /** The gateway's port in `config`. */
   port: number;
   /** Seeding connection: writes every tenant's rows. */
@@ -31,7 +34,28 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(env: Record<string, string> = {}): Promise<BenchStack> {
+/**
+ * How the benchmark's Temporal dev server keeps its state: `file` is what `npm start` runs (a SQLite file
+ * with {@link FILE_BACKED_SQLITE_PRAGMAS}), `file-sqlite-defaults` the same file on SQLite's own settings
+ * (rollback journal, fsync at every commit), `memory` the in-memory server (fast, loses everything on exit).
+ */
+export const TEMPORAL_DB_MODES = ['file', 'file-sqlite-defaults', 'memory'] as const;
+export type TemporalDbMode = (typeof TEMPORAL_DB_MODES)[number];
+
+/** `--temporal-db file|file-sqlite-defaults|memory` from the command line; `file` (npm start's) by default. */
+export function benchTemporalDb(argv: string[] = process.argv.slice(2)): TemporalDbMode {
+  const at = argv.findIndex((a) => a === '--temporal-db' || a.startsWith('--temporal-db='));
+  if (at < 0) return 'file';
+  const raw = argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1];
+  const mode = TEMPORAL_DB_MODES.find((m) => m === raw);
+  if (!mode) throw new Error(`--temporal-db must be one of ${TEMPORAL_DB_MODES.join(', ')}`);
+  return mode;
+}
+
+export async function startBenchStack(
+  env: Record<string, string> = {},
+  temporalDb: TemporalDbMode = benchTemporalDb(),
+): Promise<BenchStack> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ruleflow-bench-'));
   chmodSync(tmp, 0o755);
   const cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
@@ -42,6 +66,8 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
     port: await freePort(),
     uiPort: await freePort(),
     headless: true,
+    ...(temporalDb === 'memory' ? {} : { dbFile: path.join(tmp, 'temporal.db') }),
+    ...(temporalDb === 'file' ? { sqlitePragmas: FILE_BACKED_SQLITE_PRAGMAS } : {}),
     namespace: 'default',
     searchAttributes: SEARCH_ATTRIBUTE_NAMES,
   });
@@ -60,6 +86,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
   await db.connect();
   await db.query(`SELECT set_config('ruleflow.scope', 'system', false)`);
   return {
+    temporalDb,
     config,
     port,
     db,

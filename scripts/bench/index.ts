@@ -8,7 +8,8 @@ import { runDeliveriesBench } from './deliveries.bench';
 import type { IngestResult } from './ingest.bench';
 import { runIngestBench } from './ingest.bench';
 import type { IvrBenchResult } from './ivr.bench';
-import { ivrBenchCalls, runIvrBench } from './ivr.bench';
+import { ivrBenchCalls, ivrBenchThink, runIvrBench } from './ivr.bench';
+import { benchTemporalDb } from './bench-stack';
 
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
@@ -47,8 +48,12 @@ async function deliveries(): Promise<void> {
 
 async function ivr(): Promise<void> {
   const calls = ivrBenchCalls();
-  console.log(`\n## IVR: ${calls} concurrent calls walking a menu tree (digit → answer), beside a plain Update`);
-  const results = await runIvrBench(calls);
+  const think = ivrBenchThink();
+  const pauses = think.maxMs > 0 ? `callers pausing ${think.minMs}-${think.maxMs} ms before each press` : 'no pauses';
+  console.log(
+    `\n## IVR: ${calls} concurrent calls walking a menu tree (digit → answer), ${pauses}, beside a plain Update; Temporal dev server: ${benchTemporalDb()}`,
+  );
+  const results = await runIvrBench(calls, think);
   console.table(results);
   const [http, direct, plain] = results as [IvrBenchResult, IvrBenchResult, IvrBenchResult];
   const ok = http.errors === 0 && http.digitP99Ms <= 150;

@@ -8,7 +8,13 @@
  * a hand-written workflow with one Update handler that answers at once (scripts/bench/plain-update.workflow.ts)
  * driven the same way, so the cost of each layer is visible.
  *
- *   npm run bench -- ivr [--calls 200]      (or node dist/scripts/bench/ivr.bench.js [--calls 200])
+ * Callers behave like callers (`--think-ms 2000-6000`, the default): each listens to its prompt for a random
+ * 2–6 s before pressing, and the calls arrive spread over the first 6 s, so all N are on the line at once;
+ * `--think-ms 0` instead presses back to back as fast as answers come (a saturation test: its latency is
+ * queueing, N callers / throughput). Random draws are seeded, so every path gets the same schedule.
+ * The dev server is file-backed as under `npm start` (`--temporal-db` changes that: see bench-stack.ts).
+ *
+ *   npm run bench -- ivr [--calls 200] [--think-ms 2000-6000]
  */
 import { randomUUID } from 'node:crypto';
 import { ivrBackUpdate, ivrInputUpdate, ivrSessionWorkflowId } from '@ruleflow/contract';
@@ -23,6 +29,10 @@ import { plainPress } from './plain-update.workflow';
 export interface IvrBenchResult {
   path: string;
   calls: number;
+  /** The pause before each press, e.g. `2000-6000 ms` or `none`. */
+  think: string;
+  /** The most calls in progress at once. */
+  peakCalls: number;
   startsPerSecond: number;
   startP50Ms: number;
   startP99Ms: number;
@@ -47,31 +57,76 @@ interface Driver {
   press(handle: string, key: Press): Promise<void>;
 }
 
+/** The pause before each press: a uniform draw from [min, max] ms (0–0: none). */
+export interface ThinkTime {
+  minMs: number;
+  maxMs: number;
+}
+
+/** `--think-ms MIN-MAX` (or one number, or 0) from the command line; 2000-6000 by default. */
+export function ivrBenchThink(argv: string[] = process.argv.slice(2)): ThinkTime {
+  const at = argv.findIndex((a) => a === '--think-ms' || a.startsWith('--think-ms='));
+  const raw = at < 0 ? '2000-6000' : argv[at]!.includes('=') ? argv[at]!.split('=')[1]! : (argv[at + 1] ?? '');
+  const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(raw);
+  const minMs = Number(match?.[1]);
+  const maxMs = Number(match?.[2] ?? match?.[1]);
+  if (!match || maxMs < minMs) throw new Error('--think-ms must be MIN-MAX in ms (e.g. 2000-6000), or one number');
+  return { minMs, maxMs };
+}
+
+/** A small seeded generator (mulberry32): every path is driven with the same pauses. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pause = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
 const quantile = (sorted: number[], q: number) =>
   Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * 10) / 10;
 
-/** `calls` callers at once, each starting its call and pressing the keys one after the other. */
-async function drive(driver: Driver, calls: number): Promise<IvrBenchResult> {
+/**
+ * `calls` callers, each starting its call and pressing the keys one after the other, pausing `think`
+ * before each press; with a think time the calls arrive spread over the longest pause.
+ */
+async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<IvrBenchResult> {
   const starts: number[] = [];
   const digits: number[] = [];
   let errors = 0;
   let lastStartAt = 0;
+  let live = 0;
+  let peakCalls = 0;
+  const random = seeded(calls);
+  const draw = () => think.minMs + random() * (think.maxMs - think.minMs);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
+      const arrival = random() * think.maxMs;
+      const pauses = IVR_BENCH_PRESSES.map(draw);
+      await pause(arrival);
       let handle: string;
       const s0 = performance.now();
+      live++;
+      peakCalls = Math.max(peakCalls, live);
       try {
         handle = await driver.start(i);
       } catch (err) {
         errors++;
+        live--;
         if (errors === 1) console.error(`${driver.name}: start failed: ${(err as Error).message}`);
         return;
       }
       const s1 = performance.now();
       starts.push(s1 - s0);
       lastStartAt = Math.max(lastStartAt, s1);
-      for (const key of IVR_BENCH_PRESSES) {
+      for (const [n, key] of IVR_BENCH_PRESSES.entries()) {
+        await pause(pauses[n]!);
         const d0 = performance.now();
         try {
           await driver.press(handle, key);
@@ -80,11 +135,13 @@ async function drive(driver: Driver, calls: number): Promise<IvrBenchResult> {
           // for: its time counts, so failures cannot flatter the percentiles; the call stops there.
           digits.push(performance.now() - d0);
           errors++;
+          live--;
           if (errors === 1) console.error(`${driver.name}: press ${key} failed: ${(err as Error).message}`);
           return;
         }
         digits.push(performance.now() - d0);
       }
+      live--;
     }),
   );
   const wall = performance.now() - t0;
@@ -93,6 +150,8 @@ async function drive(driver: Driver, calls: number): Promise<IvrBenchResult> {
   return {
     path: driver.name,
     calls,
+    think: think.maxMs > 0 ? `${think.minMs}-${think.maxMs} ms` : 'none',
+    peakCalls,
     startsPerSecond: Math.round((starts.length / ((lastStartAt - t0) / 1000)) * 10) / 10,
     startP50Ms: quantile(starts, 0.5),
     startP99Ms: quantile(starts, 0.99),
@@ -109,7 +168,7 @@ async function drive(driver: Driver, calls: number): Promise<IvrBenchResult> {
  * Runs on a throw-away PostgreSQL and Temporal dev server with the gateway and the Ruleflow worker in
  * this process (as `npm start` runs them), plus a second worker for the plain workflow.
  */
-export async function runIvrBench(calls = 200): Promise<IvrBenchResult[]> {
+export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink()): Promise<IvrBenchResult[]> {
   const stack = await startBenchStack({ TEMPORAL_TASK_QUEUE: 'bench-ivr' });
   const { config, port } = stack;
   const { key } = await stack.seedTenant('bench');
@@ -204,9 +263,9 @@ export async function runIvrBench(calls = 200): Promise<IvrBenchResult[]> {
     };
     const drivers = [ruleflowHttp, ruleflowDirect, plain];
     // Warm-up: JIT, pools, the workflow bundles and caches.
-    for (const driver of drivers) await drive(driver, 10);
+    for (const driver of drivers) await drive(driver, 10, { minMs: 0, maxMs: 0 });
     const results: IvrBenchResult[] = [];
-    for (const driver of drivers) results.push(await drive(driver, calls));
+    for (const driver of drivers) results.push(await drive(driver, calls, think));
     return results;
   } finally {
     await app.close();

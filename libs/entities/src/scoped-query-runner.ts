@@ -14,6 +14,18 @@ import type { DbScope } from './db-scope';
 import { currentDbScope, scopeSettings } from './db-scope';
 
 const DECLARE_SCOPE = `SELECT set_config('ruleflow.scope', $1, true), set_config('ruleflow.tenant_id', $2, true)`;
+const SCOPES: ReadonlySet<string> = new Set(['', 'system', 'tenant']);
+const UUID_OR_EMPTY = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i;
+
+/**
+ * `START TRANSACTION` and the scope declaration as one simple-protocol query: one round trip instead of
+ * two for every transaction. The values are inlined, so they are checked to be exactly the closed set
+ * they can be (a scope kind, a UUID or nothing); anything else is refused rather than quoted.
+ */
+function beginWithScope([scope, tenantId]: [string, string]): string {
+  if (!SCOPES.has(scope) || !UUID_OR_EMPTY.test(tenantId)) throw new Error('refusing to declare a malformed scope');
+  return `START TRANSACTION; SELECT set_config('ruleflow.scope', '${scope}', true), set_config('ruleflow.tenant_id', '${tenantId}', true)`;
+}
 
 export class ScopedQueryRunner extends PostgresQueryRunner {
   constructor(
@@ -25,12 +37,27 @@ export class ScopedQueryRunner extends PostgresQueryRunner {
     super(driver, mode);
   }
 
+  /** The scope that the next `START TRANSACTION` (sent by `super.startTransaction`) declares with it. */
+  private scopeWithBegin: [string, string] | undefined;
+
   override async startTransaction(isolationLevel?: IsolationLevel): Promise<void> {
     const outermost = this.transactionDepth === 0;
+    const settings = scopeSettings(currentDbScope() ?? this.fallbackScope);
+    if (outermost && !isolationLevel) {
+      // The common case: declared in the same round trip as the BEGIN (see `query`).
+      this.scopeWithBegin = settings;
+      try {
+        await super.startTransaction();
+      } finally {
+        this.scopeWithBegin = undefined;
+      }
+      return;
+    }
     await super.startTransaction(isolationLevel);
+    // An isolation level must be set before any other statement, so the scope follows it.
     if (outermost) {
       try {
-        await super.query(DECLARE_SCOPE, scopeSettings(currentDbScope() ?? this.fallbackScope));
+        await super.query(DECLARE_SCOPE, settings);
       } catch (err) {
         await this.rollbackTransaction().catch(() => undefined);
         throw err;
@@ -39,6 +66,11 @@ export class ScopedQueryRunner extends PostgresQueryRunner {
   }
 
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<unknown> {
+    if (query === 'START TRANSACTION' && this.scopeWithBegin) {
+      const settings = this.scopeWithBegin;
+      this.scopeWithBegin = undefined;
+      return super.query(beginWithScope(settings), undefined, useStructuredResult);
+    }
     if (this.isTransactionActive) return super.query(query, parameters, useStructuredResult);
     await this.startTransaction();
     let result: unknown;

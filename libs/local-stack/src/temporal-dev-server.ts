@@ -12,6 +12,8 @@ export interface TemporalDevServerOptions {
   cliPath: string;
   /** SQLite file for persistent state; in-memory when omitted. */
   dbFile?: string;
+  /** `--sqlite-pragma NAME=VALUE` settings of the SQLite file (only with `dbFile`). */
+  sqlitePragmas?: Readonly<Record<string, string>>;
   port: number;
   uiPort: number;
   headless?: boolean;
@@ -33,6 +35,18 @@ export interface TemporalDevServer {
   pid: number;
   stop(): Promise<void>;
 }
+
+/**
+ * The SQLite settings of the file-backed dev server that `npm start` runs (and the benchmarks measure):
+ * write-ahead logging, synced at checkpoints rather than at every commit. A killed process (even kill -9)
+ * loses nothing, since committed transactions are in the WAL file; a power loss or OS crash can lose the
+ * transactions of the last moments (never corrupts the file). About 1.3–1.4× the throughput of SQLite's
+ * defaults (rollback journal, fsync on every commit) here: see README "Benchmarks".
+ */
+export const FILE_BACKED_SQLITE_PRAGMAS: Readonly<Record<string, string>> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
+};
 
 /**
  * With a persistent db file, the server pid is kept beside it: after the launcher was killed, a
@@ -71,6 +85,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   if (dbFile) args.push('--db-filename', dbFile);
+  if (dbFile)
+    for (const [name, value] of Object.entries(options.sqlitePragmas ?? {})) {
+      args.push('--sqlite-pragma', `${name}=${value}`);
+    }
   // "default" always exists; --namespace adds others.
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const name of options.searchAttributes) args.push('--search-attribute', `${name}=Keyword`);

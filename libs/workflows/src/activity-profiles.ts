@@ -16,7 +16,7 @@ import type {
 import type { RetrySpec } from '@ruleflow/rules';
 import { toRetryPolicy as toRetryMs } from '@ruleflow/rules';
 import type { RetryPolicy } from '@temporalio/common';
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 
 /**
  * The retry policy of short, idempotent PostgreSQL work: from half a second up to every 30 s, without
@@ -164,6 +164,18 @@ export const endpointDeliveryWrite = proxyActivities<Pick<EndpointDeliveryActivi
  * idempotent PostgreSQL write guarded by the session's revision, retried patiently like `dbWrite`.
  */
 export const ivrSessionWrite = proxyActivities<IvrSessionActivities>({
+  startToCloseTimeout: '30s',
+  retry: PATIENT_RETRY,
+  summary: 'mirror the session into ivr_sessions',
+});
+
+/**
+ * The same mirror write as a local activity: run by the worker inside the workflow task that took the
+ * key press, recorded as a marker, so an Update is answered after one workflow task instead of a task,
+ * an activity round trip through the server and a second task. Idempotent and revision-guarded, so a
+ * retry after a lost workflow task writes nothing twice.
+ */
+export const ivrSessionLocalWrite = proxyLocalActivities<IvrSessionActivities>({
   startToCloseTimeout: '30s',
   retry: PATIENT_RETRY,
   summary: 'mirror the session into ivr_sessions',

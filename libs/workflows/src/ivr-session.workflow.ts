@@ -6,10 +6,11 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
-import { ivrSessionWrite } from './activity-profiles';
+import { ivrSessionLocalWrite, ivrSessionWrite } from './activity-profiles';
 import type { IvrSessionInput, IvrSessionResult, IvrSessionView } from './contract';
 import {
   IVR_CONTINUE_AS_NEW_AFTER,
@@ -25,6 +26,12 @@ import {
   ivrSessionQuery,
   ivrTimeoutUpdate,
 } from './contract';
+
+/**
+ * Guards the mirror as a local activity (one workflow task per key press): sessions recorded with the
+ * mirror as a regular activity replay down that path.
+ */
+export const IVR_LOCAL_MIRROR_PATCH = 'ivr-local-mirror';
 
 function endedFailure(): ApplicationFailure {
   return ApplicationFailure.create({
@@ -90,7 +97,8 @@ class IvrSession {
   /** Write the state as it is now into `ivr_sessions` (a newer write wins whatever order they land in). */
   async mirror(event: 'call.started' | 'call.ended' | null = null): Promise<void> {
     const { state } = this;
-    await ivrSessionWrite.mirrorIvrSession({
+    const write = patched(IVR_LOCAL_MIRROR_PATCH) ? ivrSessionLocalWrite : ivrSessionWrite;
+    await write.mirrorIvrSession({
       tenantId: this.input.tenantId,
       sessionId: this.input.sessionId,
       revision: this.revision,

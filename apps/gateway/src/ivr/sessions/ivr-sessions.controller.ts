@@ -14,6 +14,7 @@ import type { IvrTurn } from '@ruleflow/contract';
 import type { AuthContext } from '../../auth/auth-context';
 import { Auth } from '../../auth/auth-context';
 import { RequireScope } from '../../auth/scopes';
+import { NotAudited } from '../../audit/not-audited.decorator';
 import { CreateIvrSessionDto, IvrInputDto, ListIvrSessionsQueryDto } from './dto/ivr-session.dto';
 import { IvrSessionsService } from './ivr-sessions.service';
 
@@ -56,6 +57,7 @@ export class IvrSessionsController {
   }
 
   @Post(':id/input')
+  @NotAudited() // caller input, not a change of configuration: the session's history records every press
   @HttpCode(200)
   @RequireScope('ivr:write')
   @ApiOperation({ summary: 'The caller pressed a key; answered after the workflow took it' })
@@ -67,6 +69,7 @@ export class IvrSessionsController {
   }
 
   @Post(':id/back')
+  @NotAudited() // caller input, like a key press
   @HttpCode(200)
   @RequireScope('ivr:write')
   @ApiOperation({ summary: 'Back to the previous menu' })
