@@ -470,6 +470,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'PUT /v1/inventory/items/{sku}': () => ({ quantityOnHand: 5 }),
     'PATCH /v1/webhooks/{id}': () => ({ description: 'changed by B', enabled: true }),
     'POST /v1/webhooks/{id}/test': () => ({ payload: { from: 'B' } }),
+    'POST /v1/webhooks/{id}/recover': () => ({ since: '2020-01-01T00:00:00Z' }),
     'PATCH /v1/ivr/menus/{id}': () => ({ name: 'changed by B' }),
     'POST /v1/ivr/sessions/{id}/input': () => ({ digit: '1' }),
     'PATCH /v1/ivr/lines/{id}': () => ({ name: 'changed by B' }),

@@ -560,6 +560,206 @@ describe('webhook endpoints and deliveries API', () => {
     });
   });
 
+  describe('headers, rateLimitPerSecond, recover and stats', () => {
+    it('refuses reserved, malformed, oversized or masked-with-nothing-stored headers with a 400 naming them, writing nothing', async () => {
+      const before = await webhookCount();
+      const cases: Array<[unknown, RegExp]> = [
+        [{ 'webhook-id': 'x' }, /headers\.webhook-id: is reserved/],
+        [{ 'Webhook-Signature': 'x' }, /headers\.Webhook-Signature: is reserved/],
+        [{ Host: 'evil.example' }, /headers\.Host: is reserved/],
+        [{ 'Content-Length': '1' }, /headers\.Content-Length: is reserved/],
+        [{ 'transfer-encoding': 'chunked' }, /headers\.transfer-encoding: is reserved/],
+        [{ Connection: 'close' }, /headers\.Connection: is reserved/],
+        [{ 'X-Bad': 'top-secret-value\r\nInjected: 1' }, /headers\.X-Bad: must not contain CR, LF/],
+        [{ 'Bad Name': 'x' }, /headers\.Bad Name: is not a valid header name/],
+        [{ 'X-Num': 123 }, /headers\.X-Num: must be a string/],
+        [{ 'X-Key': '********' }, /headers\.X-Key: is the mask/],
+        [{ 'X-A': 'a', 'x-a': 'b' }, /headers\.x-a: is given twice/],
+        [Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v'])), /headers: at most 20/],
+        [{ 'X-Big': 'v'.repeat(5000) }, /headers\.X-Big: must be at most 4096/],
+        [['X-A'], /headers must be an object/],
+      ];
+      for (const [headers, message] of cases) {
+        const res = await sys.http
+          .post('/v1/webhooks')
+          .set(sys.auth)
+          .send({ name: 'bad headers', url: URL_OK, events: ['orders.on_update'], headers });
+        expect({ headers, status: res.status }).toEqual({ headers, status: 400 });
+        expect(JSON.stringify(res.body.message)).toMatch(message);
+        expect(JSON.stringify(res.body)).not.toContain('top-secret-value');
+      }
+      for (const rateLimitPerSecond of [0, 1.5, 'x', 10_001]) {
+        const res = await sys.http
+          .post('/v1/webhooks')
+          .set(sys.auth)
+          .send({ name: 'bad rate', url: URL_OK, events: ['orders.on_update'], rateLimitPerSecond });
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(res.body.message)).toContain('rateLimitPerSecond');
+      }
+      expect(await webhookCount()).toBe(before);
+    });
+
+    it('masked header values are kept on PATCH only while the URL host stays the same', async () => {
+      const hook = await create({ headers: { 'X-Key': 'value-one' }, rateLimitPerSecond: 3 });
+      expect(hook).toMatchObject({ headers: { 'X-Key': '********' }, rateLimitPerSecond: 3 });
+      const sealed = (await row(hook.id)).headers as Record<string, string>;
+      expect(sealed['X-Key']).toMatch(/^enc:v1:/);
+      const patch = (body: object) => sys.http.patch(`/v1/webhooks/${hook.id}`).set(sys.auth).send(body);
+      const OTHER_HOST = 'http://localhost:9/hook';
+
+      const moved = await patch({ url: OTHER_HOST });
+      expect(moved.status).toBe(400);
+      expect(JSON.stringify(moved.body.message)).toMatch(/headers: the URL's host changed/);
+      const movedMasked = await patch({ url: OTHER_HOST, headers: { 'X-Key': '********' } });
+      expect(movedMasked.status).toBe(400);
+      expect(JSON.stringify(movedMasked.body.message)).toMatch(/headers\.X-Key: the URL's host changed/);
+      const bad = await patch({ headers: { Host: 'x' } });
+      expect(bad.status).toBe(400);
+      expect(await row(hook.id)).toMatchObject({ url: URL_OK, headers: sealed });
+
+      // Same origin, another path; the name matched regardless of case: the stored value stays.
+      const kept = await patch({ url: 'http://127.0.0.1:9/other', headers: { 'x-key': '********', 'X-New': 'n' } });
+      expect(kept.status).toBe(200);
+      expect(kept.body.headers).toEqual({ 'x-key': '********', 'X-New': '********' });
+      expect(((await row(hook.id)).headers as Record<string, string>)['x-key']).toBe(sealed['X-Key']);
+
+      const given = await patch({ url: OTHER_HOST, headers: { 'X-Key': 'value-two' }, rateLimitPerSecond: null });
+      expect(given.status).toBe(200);
+      expect(given.body).toMatchObject({ url: OTHER_HOST, headers: { 'X-Key': '********' }, rateLimitPerSecond: null });
+      expect(JSON.stringify(given.body)).not.toContain('value-two');
+      const cleared = await patch({ headers: null });
+      expect(cleared.body.headers).toEqual({});
+      expect((await row(hook.id)).headers).toBeNull();
+    });
+
+    /** A delivery of `hook` written directly, created `agoMs` ago. */
+    async function insertDelivery(
+      hook: Record<string, any>,
+      tenantId: string,
+      status: string,
+      agoMs: number,
+      durations: number[] = [],
+    ): Promise<string> {
+      const id = randomUUID();
+      const attempts = durations.map((durationMs, i) => ({
+        attemptNumber: i + 1,
+        statusCode: 500,
+        error: 'HTTP 500',
+        durationMs,
+        responseBody: null,
+        at: new Date().toISOString(),
+      }));
+      await sys.db.query(
+        `INSERT INTO deliveries (id, tenant_id, webhook_id, source, event_type, event_key, url, status, payload, attempts,
+                                 created_at, dispatched_at)
+         VALUES ($1, $2, $3, 'endpoint', 'orders.on_update', $9, $4, $5, $6::jsonb, $7::jsonb,
+                 now() - ($8::int * interval '1 millisecond'), now())`,
+        [
+          id,
+          tenantId,
+          hook.id,
+          hook.url,
+          status,
+          JSON.stringify({ type: 'orders.on_update', timestamp: new Date().toISOString(), data: { n: 1 } }),
+          JSON.stringify(attempts),
+          agoMs,
+          `key-${id}`,
+        ],
+      );
+      return id;
+    }
+
+    it('recover redelivers the failed deliveries of the window once and starts them; bad windows are 400', async () => {
+      const t = await tenantWithKey('wh-recover');
+      const hook = await create({}, t.auth);
+      const HOUR = 3_600_000;
+      const inWindow = [
+        await insertDelivery(hook, t.tenantId, 'failed', 2 * HOUR),
+        await insertDelivery(hook, t.tenantId, 'failed', 3 * HOUR),
+      ];
+      await insertDelivery(hook, t.tenantId, 'failed', 30 * HOUR); // before the window
+      await insertDelivery(hook, t.tenantId, 'success', 2 * HOUR); // not failed
+      const since = new Date(Date.now() - 4 * HOUR).toISOString();
+      const until = new Date(Date.now() - HOUR).toISOString();
+      const recover = (body: object, auth: Auth = t.auth) =>
+        sys.http.post(`/v1/webhooks/${hook.id}/recover`).set(auth).send(body);
+
+      for (const [body, field] of [
+        [{}, 'since'],
+        [{ since: 'yesterday' }, 'since'],
+        [{ since, until: '2026-13-01T00:00:00Z' }, 'until'],
+        [{ since: until, until: since }, 'until'],
+        [{ since, extra: 1 }, 'extra'],
+      ] as Array<[object, string]>) {
+        const res = await recover(body);
+        expect({ body, status: res.status }).toEqual({ body, status: 400 });
+        expect(JSON.stringify(res.body.message)).toContain(field);
+      }
+      expect((await sys.http.post(`/v1/webhooks/${randomUUID()}/recover`).set(t.auth).send({ since })).status).toBe(
+        404,
+      );
+      const count = async () =>
+        (
+          (await sys.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1`, [hook.id])) as Array<{
+            n: number;
+          }>
+        )[0]!.n;
+      expect(await count()).toBe(4);
+
+      const res = await recover({ since, until });
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual({ count: 2 });
+      const copies = (await sys.db.query(
+        `SELECT id, redelivery_of, status, url FROM deliveries WHERE webhook_id = $1 AND redelivery_of IS NOT NULL`,
+        [hook.id],
+      )) as Array<{ id: string; redelivery_of: string; status: string; url: string }>;
+      expect(copies.map((c) => c.redelivery_of).sort()).toEqual([...inWindow].sort());
+      expect(copies.every((c) => c.status === 'pending' && c.url === hook.url)).toBe(true);
+      for (const c of copies) {
+        const described = await eventually(() => workflowOf(c.id).catch(() => undefined));
+        expect(described.type).toBe(WEBHOOK_DELIVERY_WORKFLOW);
+      }
+      // Already redelivered: a second call finds nothing; since alone runs to now.
+      expect((await recover({ since, until })).body).toEqual({ count: 0 });
+      expect((await recover({ since })).body).toEqual({ count: 0 });
+
+      await sys.http.patch(`/v1/webhooks/${hook.id}`).set(t.auth).send({ enabled: false }).expect(200);
+      expect((await recover({ since })).status).toBe(409);
+    });
+
+    it('stats count deliveries by status since a time (default 24 h) with attempt latency percentiles', async () => {
+      const t = await tenantWithKey('wh-stats');
+      const hook = await create({}, t.auth);
+      const HOUR = 3_600_000;
+      await insertDelivery(hook, t.tenantId, 'success', HOUR, [100]);
+      await insertDelivery(hook, t.tenantId, 'success', HOUR, [300]);
+      await insertDelivery(hook, t.tenantId, 'failed', HOUR, [200, 400]);
+      await insertDelivery(hook, t.tenantId, 'retrying', HOUR, [1000]);
+      await insertDelivery(hook, t.tenantId, 'pending', HOUR);
+      await insertDelivery(hook, t.tenantId, 'failed', 48 * HOUR, [9000]); // before the default window
+
+      const res = await sys.http.get(`/v1/webhooks/${hook.id}/stats`).set(t.auth);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        success: 2,
+        failed: 1,
+        pending: 1,
+        retrying: 1,
+        p50LatencyMs: 300,
+        p99LatencyMs: 976,
+      });
+      const wide = await sys.http
+        .get(`/v1/webhooks/${hook.id}/stats`)
+        .query({ since: new Date(Date.now() - 72 * HOUR).toISOString() })
+        .set(t.auth);
+      expect(wide.body).toMatchObject({ failed: 2, p50LatencyMs: 350 });
+      const bad = await sys.http.get(`/v1/webhooks/${hook.id}/stats?since=soon`).set(t.auth);
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body.message)).toContain('since');
+      expect((await sys.http.get(`/v1/webhooks/${randomUUID()}/stats`).set(t.auth)).status).toBe(404);
+    });
+  });
+
   describe('tenancy', () => {
     it('another tenant gets 404 on every route naming an endpoint or delivery, and an empty list', async () => {
       const owner = await tenantWithKey('wh-owner');
@@ -579,6 +779,12 @@ describe('webhook endpoints and deliveries API', () => {
         ['deliveries', () => sys.http.get(`/v1/webhooks/${hook.id}/deliveries`).set(other.auth)],
         ['delivery', () => sys.http.get(`/v1/deliveries/${deliveryId}`).set(other.auth)],
         ['redeliver', () => sys.http.post(`/v1/deliveries/${deliveryId}/redeliver`).set(other.auth).send()],
+        [
+          'recover',
+          () =>
+            sys.http.post(`/v1/webhooks/${hook.id}/recover`).set(other.auth).send({ since: '2020-01-01T00:00:00Z' }),
+        ],
+        ['stats', () => sys.http.get(`/v1/webhooks/${hook.id}/stats`).set(other.auth)],
       ];
       for (const [what, call] of calls) {
         const res = await call();
