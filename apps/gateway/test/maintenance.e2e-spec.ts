@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpReceiver } from '@ruleflow/testing';
-import { insertIvrSessionRow, ivrSessionRowExists, startHttpReceiver } from '@ruleflow/testing';
+import { agedRows, insertIvrSessionRow, ivrSessionRowExists, startHttpReceiver } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
@@ -99,13 +99,17 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect(await deliveriesOf(executionId)).toBe(1);
 
     // Ended just now: kept.
-    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0, ivrSessions: 0 });
+    expect((await cleanup({ olderThan: '30d' })).body).toMatchObject({
+      deleted: 0,
+      endpointDeliveries: 0,
+      ivrSessions: 0,
+    });
     expect(await exists(executionId)).toBe(true);
 
     await sys.db.query(`UPDATE executions SET completed_at = now() - interval '31 days' WHERE id = $1`, [executionId]);
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
+    expect(res.body).toMatchObject({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
     expect(await deliveriesOf(executionId)).toBe(0);
     expect((await sys.http.get(`/v1/executions/${executionId}`).set(sys.auth)).status).toBe(404);
   });
@@ -124,7 +128,7 @@ describe('maintenance: execution cleanup (end to end)', () => {
 
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 4, endpointDeliveries: 0, ivrSessions: 0 });
+    expect(res.body).toMatchObject({ deleted: 4, endpointDeliveries: 0, ivrSessions: 0 });
     for (const id of Object.values(old)) {
       expect(await exists(id)).toBe(false);
       expect(await deliveriesOf(id)).toBe(0);
@@ -134,7 +138,11 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect(await deliveriesOf(foreign)).toBe(1);
 
     // Nothing left to delete: the same call again deletes nothing.
-    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0, ivrSessions: 0 });
+    expect((await cleanup({ olderThan: '30d' })).body).toMatchObject({
+      deleted: 0,
+      endpointDeliveries: 0,
+      ivrSessions: 0,
+    });
   });
 
   it('honours status and integer-millisecond durations', async () => {
@@ -142,10 +150,10 @@ describe('maintenance: execution cleanup (end to end)', () => {
     const success = await execution('success', 3);
     const res = await cleanup({ olderThan: 2 * 86_400_000, status: 'failed' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
+    expect(res.body).toMatchObject({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
     expect(await exists(failed)).toBe(false);
     expect(await exists(success)).toBe(true);
-    expect((await cleanup({ olderThan: '2d', status: 'success' })).body).toEqual({
+    expect((await cleanup({ olderThan: '2d', status: 'success' })).body).toMatchObject({
       deleted: 1,
       endpointDeliveries: 0,
       ivrSessions: 0,
@@ -176,12 +184,12 @@ describe('maintenance: execution cleanup (end to end)', () => {
       await endpointDelivery('failed', 40, otherTenantId),
     ];
     // `partial` runs have no delivery counterpart: no endpoint delivery goes.
-    expect((await cleanup({ olderThan: '30d', status: 'partial' })).body).toEqual({
+    expect((await cleanup({ olderThan: '30d', status: 'partial' })).body).toMatchObject({
       deleted: 0,
       endpointDeliveries: 0,
       ivrSessions: 0,
     });
-    expect((await cleanup({ olderThan: '30d', status: 'failed' })).body).toEqual({
+    expect((await cleanup({ olderThan: '30d', status: 'failed' })).body).toMatchObject({
       deleted: 0,
       endpointDeliveries: 1,
       ivrSessions: 0,
@@ -190,7 +198,7 @@ describe('maintenance: execution cleanup (end to end)', () => {
     expect(await deliveryExists(old.success)).toBe(true);
     const res = await cleanup({ olderThan: '30d' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ deleted: 0, endpointDeliveries: 1, ivrSessions: 0 });
+    expect(res.body).toMatchObject({ deleted: 0, endpointDeliveries: 1, ivrSessions: 0 });
     expect(await deliveryExists(old.success)).toBe(false);
     for (const id of kept) expect(await deliveryExists(id)).toBe(true);
   });
@@ -203,16 +211,89 @@ describe('maintenance: execution cleanup (end to end)', () => {
     const kept = [await session(5), await session(null), await session(40, otherTenantId)];
     expect((await cleanup({ olderThan: '30d', status: 'success' })).body).toMatchObject({ ivrSessions: 0 });
     expect(await sessionExists(old)).toBe(true);
-    expect((await cleanup({ olderThan: '30d' })).body).toEqual({ deleted: 0, endpointDeliveries: 0, ivrSessions: 1 });
+    expect((await cleanup({ olderThan: '30d' })).body).toMatchObject({
+      deleted: 0,
+      endpointDeliveries: 0,
+      ivrSessions: 1,
+    });
     expect(await sessionExists(old)).toBe(false);
     for (const id of kept) expect(await sessionExists(id)).toBe(true);
+  });
+
+  it("without status, also removes the tenant's old events no run refers to, notifications, ended alerts and key usage; never audit logs; counts per table", async () => {
+    const rows = agedRows(sys.db);
+    const run = await rows.execution(tenantId, 'success', 40, 'evt-of-old-run');
+    const keptRun = await rows.execution(tenantId, 'success', 5, 'evt-of-kept-run');
+    const key = await rows.apiKey(tenantId);
+    const gone = {
+      executions: [run],
+      deliveries: [await rows.deliveryLog(tenantId, run), await rows.endpointDelivery(tenantId, 'failed', 40)],
+      events: [await rows.event(tenantId, 40), await rows.event(tenantId, 40, 'evt-of-old-run')],
+      notifications: [await rows.notification(tenantId, 40)],
+      alerts: [await rows.alert(tenantId, 'resolved', 40), await rows.alert(tenantId, 'dismissed', 40)],
+      api_key_usage: [await rows.apiKeyUsage(key, 40)],
+      ivr_sessions: [await insertIvrSessionRow(sys.db, tenantId, 40)],
+    };
+    const kept = {
+      executions: [keptRun],
+      events: [
+        await rows.event(tenantId, 5),
+        await rows.event(tenantId, 40, 'evt-of-kept-run'),
+        await rows.event(otherTenantId, 40),
+      ],
+      notifications: [await rows.notification(tenantId, 5), await rows.notification(otherTenantId, 40)],
+      alerts: [await rows.alert(tenantId, 'active', 40), await rows.alert(otherTenantId, 'resolved', 40)],
+      audit_logs: [await rows.auditLog(tenantId, 400)],
+      api_key_usage: [await rows.apiKeyUsage(key, 5), await rows.apiKeyUsage(await rows.apiKey(otherTenantId), 40)],
+    };
+
+    // A run status narrows the cleanup to runs and deliveries.
+    const narrowed = await cleanup({ olderThan: '30d', status: 'cancelled' });
+    expect(narrowed.body.tables).toEqual({
+      executions: 0,
+      deliveries: 0,
+      events: 0,
+      notifications: 0,
+      alerts: 0,
+      audit_logs: 0,
+      api_key_usage: 0,
+      ivr_sessions: 0,
+    });
+    for (const id of gone.events) expect(await rows.exists('events', id)).toBe(true);
+
+    const res = await cleanup({ olderThan: '30d' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      deleted: 1,
+      endpointDeliveries: 1,
+      ivrSessions: 1,
+      tables: {
+        executions: 1,
+        deliveries: 2,
+        events: 2,
+        notifications: 1,
+        alerts: 2,
+        audit_logs: 0,
+        api_key_usage: 1,
+        ivr_sessions: 1,
+      },
+    });
+    const exists = (table: string, id: string) =>
+      table === 'ivr_sessions' ? ivrSessionRowExists(sys.db, id) : rows.exists(table, id);
+    for (const [table, ids] of Object.entries(gone)) {
+      for (const id of ids)
+        expect({ table, id, exists: await exists(table, id) }).toEqual({ table, id, exists: false });
+    }
+    for (const [table, ids] of Object.entries(kept)) {
+      for (const id of ids) expect({ table, id, exists: await exists(table, id) }).toEqual({ table, id, exists: true });
+    }
   });
 
   it("an admin of another tenant cleans only that tenant's runs", async () => {
     const ours = await execution('success', 40);
     const theirs = await execution('failed', 40, { tenant: otherTenantId });
     const res = await cleanup({ olderThan: '1d' }, await keyWithScopes(['admin'], otherTenantId));
-    expect(res.body).toEqual({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
+    expect(res.body).toMatchObject({ deleted: 1, endpointDeliveries: 0, ivrSessions: 0 });
     expect(await exists(theirs)).toBe(false);
     expect(await exists(ours)).toBe(true);
   });
@@ -241,6 +322,19 @@ describe('maintenance: execution cleanup (end to end)', () => {
       deleted: { type: 'number' },
       endpointDeliveries: { type: 'number' },
     });
+    expect(JSON.stringify(doc.body.components.schemas.CleanupResultDto.properties.tables)).toContain(
+      '#/components/schemas/CleanupTablesDto',
+    );
+    expect(Object.keys(doc.body.components.schemas.CleanupTablesDto.properties).sort()).toEqual([
+      'alerts',
+      'api_key_usage',
+      'audit_logs',
+      'deliveries',
+      'events',
+      'executions',
+      'ivr_sessions',
+      'notifications',
+    ]);
   });
 
   it('needs the admin scope: 403 for other keys, 401 without a key', async () => {

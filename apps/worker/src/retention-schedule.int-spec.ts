@@ -1,11 +1,15 @@
 import type { RetentionSummary } from '@ruleflow/contract';
+import { RETENTION_CLEANUP_WORKFLOW } from '@ruleflow/contract';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@ruleflow/config';
 import { createDataSource } from '@ruleflow/entities';
-import type { TestDatabase } from '@ruleflow/testing';
+import type { AgedRows, TestDatabase } from '@ruleflow/testing';
 import {
+  agedRows,
   connectTestClient,
   createTestDatabase,
+  insertIvrSessionRow,
+  ivrSessionRowExists,
   testTemporalAddress,
   uniqueTaskQueue,
   workflowBundle,
@@ -18,7 +22,8 @@ import { createRuleflowWorker } from './worker';
 
 /**
  * The daily retention schedule as the worker sets it up at start-up, fired on the real dev server
- * against the real worker (real activities, real PostgreSQL).
+ * against the real worker (real activities, real PostgreSQL), and the retention workflow it starts
+ * run over aged rows of every table.
  */
 describe('retention schedule', () => {
   let database: TestDatabase;
@@ -30,6 +35,9 @@ describe('retention schedule', () => {
   let client: Awaited<ReturnType<typeof connectTestClient>>;
   let taskQueue: string;
   let tenantId: string;
+  let rows: AgedRows;
+  let a: string;
+  let b: string;
   const scheduleIds: string[] = [];
 
   beforeAll(async () => {
@@ -54,10 +62,12 @@ describe('retention schedule', () => {
     });
     running = worker.run();
     client = await connectTestClient();
-    const rows: Array<{ id: string }> = await db.query(`INSERT INTO tenants (name) VALUES ($1) RETURNING id`, [
-      `t-${randomUUID()}`,
-    ]);
-    tenantId = rows[0]!.id;
+    const tenants: Array<{ id: string }> = await db.query(
+      `INSERT INTO tenants (name) VALUES ($1), ($2), ($3) RETURNING id`,
+      [`t-${randomUUID()}`, `a-${randomUUID()}`, `b-${randomUUID()}`],
+    );
+    [tenantId, a, b] = tenants.map((t) => t.id) as [string, string, string];
+    rows = agedRows(db);
   });
   afterAll(async () => {
     for (const id of scheduleIds)
@@ -95,26 +105,46 @@ describe('retention schedule', () => {
 
   it('takes its settings from RETENTION_* with the documented defaults', () => {
     const defaults = loadConfig({});
-    expect(defaults.retention).toEqual({
+    const periods = {
       successDays: 30,
       failedDays: 7,
       ivrSessionDays: 30,
-      scheduleCron: '15 3 * * *',
-    });
-    expect(retentionScheduleOptions(defaults)).toEqual({
-      taskQueue: 'ruleflow',
-      cron: '15 3 * * *',
-      policy: { successDays: 30, failedDays: 7, ivrSessionDays: 30 },
-    });
+      deliveryDays: 90,
+      eventDays: 30,
+      notificationDays: 90,
+      alertDays: 90,
+      auditLogDays: 365,
+      apiKeyUsageDays: 90,
+    };
+    expect(defaults.retention).toEqual({ ...periods, scheduleCron: '15 3 * * *' });
+    expect(retentionScheduleOptions(defaults)).toEqual({ taskQueue: 'ruleflow', cron: '15 3 * * *', policy: periods });
     const custom = loadConfig({
       RETENTION_SUCCESS_DAYS: '90',
       RETENTION_FAILED_DAYS: '14',
       RETENTION_IVR_SESSION_DAYS: '5',
+      RETENTION_DELIVERY_DAYS: '10',
+      RETENTION_EVENT_DAYS: '11',
+      RETENTION_NOTIFICATION_DAYS: '12',
+      RETENTION_ALERT_DAYS: '13',
+      RETENTION_AUDIT_LOG_DAYS: '700',
+      RETENTION_API_KEY_USAGE_DAYS: '15',
       RETENTION_SCHEDULE_CRON: '0 4 * * 0',
     });
-    expect(custom.retention).toEqual({ successDays: 90, failedDays: 14, ivrSessionDays: 5, scheduleCron: '0 4 * * 0' });
+    expect(custom.retention).toEqual({
+      successDays: 90,
+      failedDays: 14,
+      ivrSessionDays: 5,
+      deliveryDays: 10,
+      eventDays: 11,
+      notificationDays: 12,
+      alertDays: 13,
+      auditLogDays: 700,
+      apiKeyUsageDays: 15,
+      scheduleCron: '0 4 * * 0',
+    });
     expect(() => loadConfig({ RETENTION_FAILED_DAYS: '0' })).toThrow(/RETENTION_FAILED_DAYS/);
     expect(() => loadConfig({ RETENTION_IVR_SESSION_DAYS: 'x' })).toThrow(/RETENTION_IVR_SESSION_DAYS/);
+    expect(() => loadConfig({ RETENTION_AUDIT_LOG_DAYS: '0' })).toThrow(/RETENTION_AUDIT_LOG_DAYS/);
     expect(() => loadConfig({ RETENTION_SCHEDULE_CRON: '* * *' })).toThrow(/RETENTION_SCHEDULE_CRON/);
   });
 
@@ -187,5 +217,142 @@ describe('retention schedule', () => {
       scheduleId: newScheduleId(),
     });
     expect(result).toEqual({ error: expect.any(String) });
+  });
+
+  const policy = retentionScheduleOptions(loadConfig({ LOG_LEVEL: 'silent' })).policy;
+  const runRetention = () =>
+    client.client.workflow.execute(RETENTION_CLEANUP_WORKFLOW, {
+      workflowId: `retention-all-${randomUUID()}`,
+      taskQueue,
+      args: [policy],
+    }) as Promise<RetentionSummary>;
+
+  /*
+   * Nothing grows without bound: rows of every table the retention sweeps, aged past (and short of)
+   * their default periods, then RetentionCleanupWorkflow run for real with the policy the schedule
+   * carries by default.
+   */
+  it('removes what outlived its period from every table, keeps the rest, and counts per table', async () => {
+    expect(policy).toEqual({
+      successDays: 30,
+      failedDays: 7,
+      ivrSessionDays: 30,
+      deliveryDays: 90,
+      eventDays: 30,
+      notificationDays: 90,
+      alertDays: 90,
+      auditLogDays: 365,
+      apiKeyUsageDays: 90,
+    });
+    const keyA = await rows.apiKey(a);
+    const keyB = await rows.apiKey(b);
+    const oldRun = await rows.execution(a, 'success', 31, 'evt-of-old-run');
+    const gone: Record<string, string[]> = {
+      executions: [oldRun, await rows.execution(b, 'failed', 8)],
+      deliveries: [
+        await rows.deliveryLog(a, oldRun),
+        await rows.deliveryLog(a, oldRun),
+        await rows.endpointDelivery(a, 'success', 91),
+        await rows.endpointDelivery(b, 'failed', 91),
+      ],
+      events: [
+        await rows.event(a, 31),
+        await rows.event(b, 400),
+        // Its run goes first in the same cleanup, so nothing keeps it.
+        await rows.event(a, 40, 'evt-of-old-run'),
+      ],
+      notifications: [await rows.notification(a, 91), await rows.notification(b, 200)],
+      alerts: [await rows.alert(a, 'resolved', 91), await rows.alert(b, 'dismissed', 91)],
+      audit_logs: [await rows.auditLog(a, 366)],
+      api_key_usage: [await rows.apiKeyUsage(keyA, 91), await rows.apiKeyUsage(keyB, 120)],
+      ivr_sessions: [await insertIvrSessionRow(db, a, 31)],
+    };
+    const keptRun = await rows.execution(a, 'success', 29, 'evt-of-kept-run');
+    const kept: Record<string, string[]> = {
+      executions: [keptRun, await rows.execution(b, 'failed', 6), await rows.execution(a, 'running', 100)],
+      deliveries: [
+        await rows.deliveryLog(a, keptRun),
+        await rows.endpointDelivery(a, 'success', 89),
+        await rows.endpointDelivery(b, 'retrying', 200),
+        await rows.endpointDelivery(a, 'pending', 200),
+      ],
+      events: [
+        await rows.event(a, 29),
+        // Older than any period, but a kept run still refers to it.
+        await rows.event(a, 400, 'evt-of-kept-run'),
+      ],
+      notifications: [await rows.notification(a, 89)],
+      alerts: [
+        await rows.alert(a, 'active', 400),
+        await rows.alert(b, 'acknowledged', 400),
+        await rows.alert(a, 'resolved', 89),
+      ],
+      audit_logs: [await rows.auditLog(a, 364), await rows.auditLog(b, 10)],
+      api_key_usage: [await rows.apiKeyUsage(keyA, 89), await rows.apiKeyUsage(keyB, 0)],
+      ivr_sessions: [await insertIvrSessionRow(db, b, 29), await insertIvrSessionRow(db, a, null)],
+    };
+    const exists = (table: string, id: string) =>
+      table === 'ivr_sessions' ? ivrSessionRowExists(db, id) : rows.exists(table, id);
+    const childrenOf = async (alertIds: string[]) =>
+      (
+        (await db.query(
+          `SELECT (SELECT count(*) FROM alert_recipients WHERE alert_id = ANY($1::uuid[]))::int
+                + (SELECT count(*) FROM alert_acknowledgments WHERE alert_id = ANY($1::uuid[]))::int AS n`,
+          [alertIds],
+        )) as Array<{ n: number }>
+      )[0]!.n;
+    expect(await childrenOf(gone.alerts!)).toBe(4);
+
+    const summary = await runRetention();
+
+    expect(summary.tables).toEqual({
+      executions: 2,
+      deliveries: 4,
+      events: 3,
+      notifications: 2,
+      alerts: 2,
+      audit_logs: 1,
+      api_key_usage: 2,
+      ivr_sessions: 1,
+    });
+    // The counts the summary had before per-table ones stay as they were.
+    expect(summary).toMatchObject({
+      policy,
+      deleted: { success: 1, failed: 1, partial: 0, cancelled: 0 },
+      total: 2,
+      deliveries: 2,
+      endpointDeliveries: 2,
+      ivrSessions: 1,
+    });
+    for (const [table, ids] of Object.entries(gone)) {
+      for (const id of ids)
+        expect({ table, id, exists: await exists(table, id) }).toEqual({ table, id, exists: false });
+    }
+    for (const [table, ids] of Object.entries(kept)) {
+      for (const id of ids) expect({ table, id, exists: await exists(table, id) }).toEqual({ table, id, exists: true });
+    }
+    expect(await childrenOf(gone.alerts!)).toBe(0);
+    expect(await childrenOf(kept.alerts!)).toBe(6);
+
+    // Nothing left to delete: a second run counts zeros.
+    const again = await runRetention();
+    expect(Object.values(again.tables!).every((n) => n === 0)).toBe(true);
+  });
+
+  it('goes through a backlog larger than one batch (500 rows per statement)', async () => {
+    await db.query(
+      `INSERT INTO audit_logs (tenant_id, action, resource_type, created_at)
+       SELECT $1, 'rule.updated', 'rule', now() - interval '400 days' FROM generate_series(1, 1201)`,
+      [a],
+    );
+    await db.query(
+      `INSERT INTO events (tenant_id, event_key, entity, type, data, occurred_at, response, received_at)
+       SELECT $1, 'bulk-' || n, 'orders', 'on_create', '{}', now(), '{}', now() - interval '60 days'
+         FROM generate_series(1, 700) AS n`,
+      [b],
+    );
+    const summary = await runRetention();
+    expect(summary.tables).toMatchObject({ audit_logs: 1201, events: 700 });
+    expect(await rows.count('audit_logs')).toBe(2); // the two kept by the first test
   });
 });

@@ -22,8 +22,31 @@ export function retentionScheduleOptions(config: RuleflowConfig): RetentionSched
       successDays: config.retention.successDays,
       failedDays: config.retention.failedDays,
       ivrSessionDays: config.retention.ivrSessionDays,
+      deliveryDays: config.retention.deliveryDays,
+      eventDays: config.retention.eventDays,
+      notificationDays: config.retention.notificationDays,
+      alertDays: config.retention.alertDays,
+      auditLogDays: config.retention.auditLogDays,
+      apiKeyUsageDays: config.retention.apiKeyUsageDays,
     },
   };
+}
+
+/** The schedule's summary: each period the policy sets, in days. */
+function retentionSummaryText(policy: RetentionPolicy): string {
+  const periods: Array<[string, number | undefined]> = [
+    ['success/cancelled runs', policy.successDays],
+    ['failed/partial runs', policy.failedDays],
+    ['ended deliveries', policy.deliveryDays],
+    ['events', policy.eventDays],
+    ['notifications', policy.notificationDays],
+    ['ended alerts', policy.alertDays],
+    ['audit logs', policy.auditLogDays],
+    ['key usage', policy.apiKeyUsageDays],
+    ['ended IVR sessions', policy.ivrSessionDays],
+  ];
+  const set = periods.filter(([, days]) => days !== undefined).map(([what, days]) => `${what} ${days}d`);
+  return `Retention cleanup: ${set.join(', ')}`;
 }
 
 function scheduleSettings(
@@ -39,9 +62,7 @@ function scheduleSettings(
       workflowId: options.scheduleId ?? RETENTION_SCHEDULE_ID,
       taskQueue: options.taskQueue,
       args: [policy] as never,
-      staticSummary:
-        `Retention cleanup: success/cancelled runs after ${policy.successDays}d, ` +
-        `failed/partial after ${policy.failedDays}d, ended IVR sessions after ${policy.ivrSessionDays ?? 30}d`,
+      staticSummary: retentionSummaryText(policy),
     },
     // A cleanup still going when the next day comes (a huge backlog): let it finish, skip the new one.
     policies: { overlap: 'SKIP', catchupWindow: '1 hour' },

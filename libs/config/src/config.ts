@@ -80,11 +80,20 @@ const envSchema = z.object({
   RETENTION_SUCCESS_DAYS: z.coerce.number().int().min(1).max(36500).default(30),
   RETENTION_FAILED_DAYS: z.coerce.number().int().min(1).max(36500).default(7),
   RETENTION_IVR_SESSION_DAYS: z.coerce.number().int().min(1).max(36500).default(30),
+  RETENTION_DELIVERY_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
+  RETENTION_EVENT_DAYS: z.coerce.number().int().min(1).max(36500).default(30),
+  RETENTION_NOTIFICATION_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
+  RETENTION_ALERT_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
+  RETENTION_AUDIT_LOG_DAYS: z.coerce.number().int().min(1).max(36500).default(365),
+  RETENTION_API_KEY_USAGE_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
   RETENTION_SCHEDULE_CRON: z
     .string()
     .trim()
     .default('15 3 * * *')
     .refine((v) => v.split(/\s+/).length === 5, 'must be a 5-field cron expression (minute hour day month weekday)'),
+
+  /** The worker's Prometheus `/metrics` port (on HOST); 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export type RawEnv = z.input<typeof envSchema>;
@@ -138,7 +147,21 @@ export interface RuleflowConfig {
   telephony: { twilioApiUrl: string };
   outbox: { pollMs: number };
   /** How long ended executions are kept (days) and when the daily cleanup runs (cron, UTC). */
-  retention: { successDays: number; failedDays: number; ivrSessionDays: number; scheduleCron: string };
+  retention: {
+    successDays: number;
+    failedDays: number;
+    ivrSessionDays: number;
+    /** Ended endpoint deliveries; events no execution refers to; notifications; resolved/dismissed alerts; audit logs; key usage counters. */
+    deliveryDays: number;
+    eventDays: number;
+    notificationDays: number;
+    alertDays: number;
+    auditLogDays: number;
+    apiKeyUsageDays: number;
+    scheduleCron: string;
+  };
+  /** The worker's Prometheus endpoint (`GET /metrics` on host:port); port 0 means none. */
+  workerMetrics: { host: string; port: number };
 }
 
 export class ConfigError extends Error {
@@ -229,8 +252,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       successDays: e.RETENTION_SUCCESS_DAYS,
       failedDays: e.RETENTION_FAILED_DAYS,
       ivrSessionDays: e.RETENTION_IVR_SESSION_DAYS,
+      deliveryDays: e.RETENTION_DELIVERY_DAYS,
+      eventDays: e.RETENTION_EVENT_DAYS,
+      notificationDays: e.RETENTION_NOTIFICATION_DAYS,
+      alertDays: e.RETENTION_ALERT_DAYS,
+      auditLogDays: e.RETENTION_AUDIT_LOG_DAYS,
+      apiKeyUsageDays: e.RETENTION_API_KEY_USAGE_DAYS,
       scheduleCron: e.RETENTION_SCHEDULE_CRON,
     },
+    workerMetrics: { host: e.HOST, port: e.WORKER_METRICS_PORT },
   };
 }
 

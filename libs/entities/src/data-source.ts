@@ -29,6 +29,7 @@ import { IvrLines1764460800002 } from './migrations/1764460800002-ivr-lines';
 import { IvrCalls1764460800003 } from './migrations/1764460800003-ivr-calls';
 import { EventSource1764547200000 } from './migrations/1764547200000-event-source';
 import { AuditCaller1764547200001 } from './migrations/1764547200001-audit-caller';
+import { RetentionIndexes1764547200010 } from './migrations/1764547200010-retention-indexes';
 import { EndpointHeadersAndThrottle1764547200020 } from './migrations/1764547200020-endpoint-headers-and-throttle';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
@@ -88,6 +89,7 @@ export const MIGRATIONS = [
   IvrCalls1764460800003,
   EventSource1764547200000,
   AuditCaller1764547200001,
+  RetentionIndexes1764547200010,
   EndpointHeadersAndThrottle1764547200020,
 ];
 

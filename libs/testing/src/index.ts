@@ -8,3 +8,4 @@ export * from './capturing-logger';
 export * from './ts-register';
 export * from './gateway-process';
 export * from './ivr-sessions';
+export * from './retention-rows';

@@ -62,6 +62,38 @@ describe('RetentionCleanupWorkflow', () => {
     await recordHistory(handle, 'success');
   });
 
+  it('returns per-table counts and describes them in its details', async () => {
+    const policy = { successDays: 30, failedDays: 7, eventDays: 30, auditLogDays: 365 };
+    const summary: RetentionSummary = {
+      policy,
+      ranAt: '2026-11-29T03:15:00.000Z',
+      deleted: { success: 5, failed: 2, partial: 1, cancelled: 0 },
+      total: 8,
+      deliveries: 11,
+      endpointDeliveries: 3,
+      ivrSessions: 1,
+      tables: {
+        executions: 8,
+        deliveries: 14,
+        events: 20,
+        notifications: 4,
+        alerts: 2,
+        audit_logs: 7,
+        api_key_usage: 30,
+        ivr_sessions: 1,
+      },
+    };
+    cleanup = async () => summary;
+    const handle = await start(policy);
+    expect(await handle.result()).toEqual(summary);
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(metadata.currentDetails).toBe(
+      'Deleted 86 row(s): executions 8, deliveries 14, events 20, notifications 4, alerts 2, audit_logs 7, ' +
+        'api_key_usage 30, ivr_sessions 1; executions by status: 5 success, 0 cancelled, 2 failed, 1 partial',
+    );
+    await recordHistory(handle, 'per-table');
+  });
+
   it('fails when the cleanup fails for good (no silent success)', async () => {
     cleanup = async () => {
       throw ApplicationFailure.create({ type: 'InvalidRetentionPolicy', nonRetryable: true, message: 'bad policy' });

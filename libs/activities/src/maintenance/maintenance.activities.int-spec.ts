@@ -49,7 +49,7 @@ describe('cleanupExecutions activity (real PostgreSQL)', () => {
     const { cleanupExecutions } = createMaintenanceActivities({ retention: new RetentionRepository(db, 1) });
     const gone = [await execution('failed', 8), await execution('success', 31)];
     const kept = await execution('failed', 6);
-    const oldDelivery = await endpointDelivery('success', 31);
+    const oldDelivery = await endpointDelivery('success', 91); // deliveryDays: 90 when the policy does not say
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
@@ -70,6 +70,8 @@ describe('cleanupExecutions activity (real PostgreSQL)', () => {
     { successDays: 30, failedDays: 1.5 },
     { successDays: 30 },
     { successDays: 30, failedDays: 7, ivrSessionDays: 0 },
+    { successDays: 30, failedDays: 7, auditLogDays: 0 },
+    { successDays: 30, failedDays: 7, eventDays: '30' },
   ])('refuses a policy that would delete the wrong history (%j), for good', async (policy) => {
     const { cleanupExecutions } = createMaintenanceActivities({ retention: new RetentionRepository(db) });
     const id = await execution('success', 1);

@@ -7,23 +7,37 @@ export interface MaintenanceActivityDeps {
   retention: RetentionRepository;
 }
 
+/** The periods a policy may leave out (schedules made before they existed); set, they must be valid too. */
+const OPTIONAL_PERIODS = [
+  'ivrSessionDays',
+  'deliveryDays',
+  'eventDays',
+  'notificationDays',
+  'alertDays',
+  'auditLogDays',
+  'apiKeyUsageDays',
+] as const satisfies ReadonlyArray<keyof RetentionPolicy>;
+
 function validDays(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+}
+
+function validPolicy(policy: RetentionPolicy | undefined): boolean {
+  if (!validDays(policy?.successDays) || !validDays(policy?.failedDays)) return false;
+  return OPTIONAL_PERIODS.every((key) => policy![key] === undefined || validDays(policy![key]));
 }
 
 /** Activities behind `RetentionCleanupWorkflow`. */
 export function createMaintenanceActivities({ retention }: MaintenanceActivityDeps) {
   return {
     /**
-     * Delete ended executions, ended endpoint deliveries and ended IVR sessions (all tenants) older
-     * than the policy allows; heartbeats after every batch.
+     * Apply the retention policy to every tenant: ended executions (with their delivery logs),
+     * ended endpoint deliveries, ended IVR sessions, unreferenced events, notifications, ended
+     * alerts, audit logs and key usage counters older than their periods; heartbeats after every
+     * batch (each batch one short statement), so a retry after a lost worker just goes on.
      */
     async cleanupExecutions(policy: RetentionPolicy): Promise<RetentionSummary> {
-      if (
-        !validDays(policy?.successDays) ||
-        !validDays(policy?.failedDays) ||
-        (policy.ivrSessionDays !== undefined && !validDays(policy.ivrSessionDays))
-      ) {
+      if (!validPolicy(policy)) {
         // A bad policy would delete the wrong history: refuse at once rather than retry.
         throw ApplicationFailure.create({
           type: 'InvalidRetentionPolicy',
@@ -32,13 +46,7 @@ export function createMaintenanceActivities({ retention }: MaintenanceActivityDe
         });
       }
       const summary = await retention.applyPolicy(policy, new Date(), (progress) => heartbeat(progress));
-      log.info('retention cleanup done', {
-        ...summary.deleted,
-        total: summary.total,
-        deliveries: summary.deliveries,
-        endpointDeliveries: summary.endpointDeliveries,
-        ivrSessions: summary.ivrSessions,
-      });
+      log.info('retention cleanup done', { ...summary.deleted, total: summary.total, tables: summary.tables });
       return summary;
     },
   };

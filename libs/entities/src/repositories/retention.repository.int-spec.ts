@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { insertIvrSessionRow, insertTenants, ivrSessionRowExists, openTestDataSource } from '@ruleflow/testing';
+import {
+  agedRows,
+  insertIvrSessionRow,
+  insertTenants,
+  ivrSessionRowExists,
+  openTestDataSource,
+} from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
 import type { CleanupProgress, CleanupResult, EndedDeliveryStatus, EndedExecutionStatus } from './retention.repository';
 import { ENDED_EXECUTION_STATUSES, RetentionRepository } from './retention.repository';
@@ -212,7 +218,7 @@ describe('RetentionRepository (real PostgreSQL)', () => {
     });
   });
 
-  it('applies the policy across tenants: success/cancelled after successDays, failed/partial after failedDays', async () => {
+  it('applies the policy across tenants: success/cancelled after successDays, failed/partial after failedDays, endpoint deliveries after deliveryDays', async () => {
     const retention = new RetentionRepository(db);
     const tenDays = {
       success: await execution('success', 10),
@@ -227,12 +233,12 @@ describe('RetentionRepository (real PostgreSQL)', () => {
     const endpoint = {
       gone: [
         await endpointDelivery('success', 31),
-        await endpointDelivery('failed', 8, { tenant: otherTenantId }),
+        await endpointDelivery('failed', 21, { tenant: otherTenantId }),
         await endpointDelivery('failed', 31),
       ],
       kept: [
-        await endpointDelivery('success', 10),
-        await endpointDelivery('failed', 6),
+        await endpointDelivery('success', 19),
+        await endpointDelivery('failed', 8),
         await endpointDelivery('retrying', 40),
         await endpointDelivery('pending', 40, { tenant: otherTenantId }),
       ],
@@ -242,15 +248,25 @@ describe('RetentionRepository (real PostgreSQL)', () => {
       kept: [await ivrSession(29), await ivrSession(null), await ivrSession(null, otherTenantId)],
     };
     const now = new Date();
-    const summary = await retention.applyPolicy({ successDays: 30, failedDays: 7 }, now);
+    const summary = await retention.applyPolicy({ successDays: 30, failedDays: 7, deliveryDays: 20 }, now);
     expect(summary).toEqual({
-      policy: { successDays: 30, failedDays: 7 },
+      policy: { successDays: 30, failedDays: 7, deliveryDays: 20 },
       ranAt: now.toISOString(),
       deleted: { success: 1, cancelled: 1, failed: 1, partial: 1 },
       total: 4,
       deliveries: 4,
       endpointDeliveries: 3,
       ivrSessions: 2,
+      tables: {
+        executions: 4,
+        deliveries: 7,
+        events: 0,
+        notifications: 0,
+        alerts: 0,
+        audit_logs: 0,
+        api_key_usage: 0,
+        ivr_sessions: 2,
+      },
     });
     for (const id of ivr.gone) expect(await ivrExists(id)).toBe(false);
     for (const id of ivr.kept) expect(await ivrExists(id)).toBe(true);
@@ -288,5 +304,38 @@ describe('RetentionRepository (real PostgreSQL)', () => {
     expect(await retention.deleteEndedIvrSessions({ endedBefore: new Date(), tenantId })).toEqual({ ivrSessions: 2 });
     expect(await ivrExists(mine)).toBe(false);
     expect(await ivrExists(other)).toBe(true);
+  });
+
+  it('sweeps a table by age in batches, one tenant or all, reporting progress after each batch', async () => {
+    const rows = agedRows(db);
+    const retention = new RetentionRepository(db, 2);
+    const mine = [await rows.notification(tenantId, 10), await rows.notification(tenantId, 11)];
+    mine.push(await rows.notification(tenantId, 12));
+    const theirs = await rows.notification(otherTenantId, 10);
+    const young = await rows.notification(tenantId, 1);
+    const progress: CleanupProgress[] = [];
+    const deleted = await retention.deleteOld('notifications', { before: before(5), tenantId }, (p) => {
+      progress.push(p);
+    });
+    expect(deleted).toBe(3);
+    expect(progress).toEqual([
+      { table: 'notifications', deleted: 2 },
+      { table: 'notifications', deleted: 3 },
+    ]);
+    for (const id of mine) expect(await rows.exists('notifications', id)).toBe(false);
+    expect(await rows.exists('notifications', theirs)).toBe(true);
+    expect(await rows.exists('notifications', young)).toBe(true);
+    expect(await retention.deleteOld('notifications', { before: before(5) })).toBe(1);
+    expect(await rows.exists('notifications', theirs)).toBe(false);
+  });
+
+  it("sweeps one tenant's key usage counters through its keys", async () => {
+    const rows = agedRows(db);
+    const retention = new RetentionRepository(db);
+    const mine = await rows.apiKeyUsage(await rows.apiKey(tenantId), 100);
+    const theirs = await rows.apiKeyUsage(await rows.apiKey(otherTenantId), 100);
+    expect(await retention.deleteOld('api_key_usage', { before: before(90), tenantId })).toBe(1);
+    expect(await rows.exists('api_key_usage', mine)).toBe(false);
+    expect(await rows.exists('api_key_usage', theirs)).toBe(true);
   });
 });

@@ -19,10 +19,47 @@ export interface RetentionDays {
   failedDays: number;
   /** For ended IVR sessions (`RETENTION_IVR_SESSION_DAYS`); DEFAULT_IVR_SESSION_DAYS when absent (older schedules). */
   ivrSessionDays?: number;
+  /** For ended endpoint deliveries (success or failed); absent in older schedules: DEFAULT_RETENTION_DAYS. */
+  deliveryDays?: number;
+  /** For events no remaining execution refers to. */
+  eventDays?: number;
+  notificationDays?: number;
+  /** For resolved or dismissed alerts (judged by `updated_at`, when they ended). */
+  alertDays?: number;
+  auditLogDays?: number;
+  apiKeyUsageDays?: number;
 }
 
 /** How long ended IVR sessions are kept when a policy does not say. */
 export const DEFAULT_IVR_SESSION_DAYS = 30;
+
+/** The periods a policy may leave out (schedules made before they existed), with API.md's defaults. */
+export const DEFAULT_RETENTION_DAYS = {
+  ivrSessionDays: DEFAULT_IVR_SESSION_DAYS,
+  deliveryDays: 90,
+  eventDays: 30,
+  notificationDays: 90,
+  alertDays: 90,
+  auditLogDays: 365,
+  apiKeyUsageDays: 90,
+} as const satisfies Required<Omit<RetentionDays, 'successDays' | 'failedDays'>>;
+
+/** The tables the retention cleans (the contract's `RETENTION_TABLES`). */
+export const RETENTION_TABLE_NAMES = [
+  'executions',
+  'deliveries',
+  'events',
+  'notifications',
+  'alerts',
+  'audit_logs',
+  'api_key_usage',
+  'ivr_sessions',
+] as const;
+export type RetentionTableName = (typeof RETENTION_TABLE_NAMES)[number];
+export type RetentionTableCounts = Record<RetentionTableName, number>;
+
+/** Tables swept by age alone (one statement per batch each, see SWEEP_SQL). */
+export type SweptTable = 'events' | 'notifications' | 'alerts' | 'audit_logs' | 'api_key_usage';
 
 /** What one application of the retention days deleted. */
 export interface RetentionReport {
@@ -38,6 +75,8 @@ export interface RetentionReport {
   endpointDeliveries: number;
   /** Ended IVR sessions deleted. */
   ivrSessions: number;
+  /** Rows deleted per table (`deliveries`: delivery logs of the runs plus endpoint deliveries). */
+  tables: RetentionTableCounts;
 }
 
 /** Which ended executions to delete. */
@@ -75,7 +114,8 @@ export interface EndpointDeliveryCleanupResult {
 }
 
 /** Progress after each batch (the activity heartbeats it). */
-export type CleanupProgress = CleanupResult | EndpointDeliveryCleanupResult | { ivrSessions: number };
+export type CleanupProgress =
+  CleanupResult | EndpointDeliveryCleanupResult | { ivrSessions: number } | { table: SweptTable; deleted: number };
 
 const DAY_MS = 86_400_000;
 
@@ -125,6 +165,74 @@ const DELETE_ENDPOINT_DELIVERIES_BATCH_SQL = `
     DELETE FROM deliveries WHERE id IN (SELECT id FROM doomed) RETURNING 1
   )
   SELECT (SELECT count(*) FROM gone)::int AS n`;
+
+/**
+ * The batch statement for a table with an `id` and a `tenant_id`: the oldest rows by `age` before
+ * the cut-off that also match `where`, the rows of `children` (table, column naming the parent)
+ * first, then them.
+ */
+function sweepById(
+  table: string,
+  age: string,
+  options: { where?: string; children?: Array<[table: string, column: string]> } = {},
+): string {
+  const children = (options.children ?? []).map(
+    ([child, column], i) => `, gone_child_${i} AS (DELETE FROM ${child} WHERE ${column} IN (SELECT id FROM doomed))`,
+  );
+  return `
+    WITH doomed AS (
+      SELECT id FROM ${table}
+       WHERE ${age} < $1 AND ($2::uuid IS NULL OR tenant_id = $2::uuid)${options.where ? ` AND ${options.where}` : ''}
+       ORDER BY ${age}
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+    )${children.join('')}, gone AS (
+      DELETE FROM ${table} WHERE id IN (SELECT id FROM doomed) RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone)::int AS n`;
+}
+
+/**
+ * One batch of a table swept by age, in one short statement: $1 the cut-off, $2 one tenant or null
+ * (every tenant), $3 the batch size; returns `n`, the rows deleted. Rows another transaction holds
+ * are skipped (the next run takes them). Each reads an index of migration 1764547200010.
+ */
+const SWEEP_SQL: Record<SweptTable, string> = {
+  // Kept while any execution (of any age or status) names the event: its run still shows its trigger.
+  events: sweepById('events', 'received_at', {
+    where: `NOT EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = events.tenant_id AND x.event_id = events.event_key)`,
+  }),
+  notifications: sweepById('notifications', 'created_at'),
+  // Only ended alerts, aged from when they ended; their recipients and acknowledgments go first.
+  alerts: sweepById('alerts', 'updated_at', {
+    where: `status IN ('resolved', 'dismissed')`,
+    children: [
+      ['alert_recipients', 'alert_id'],
+      ['alert_acknowledgments', 'alert_id'],
+    ],
+  }),
+  audit_logs: sweepById('audit_logs', 'created_at'),
+  // Hourly counters, keyed (api_key_id, window_start); the tenant is the key's.
+  api_key_usage: `
+    WITH doomed AS (
+      SELECT u.api_key_id, u.window_start FROM api_key_usage u
+       WHERE u.window_start < $1
+         AND ($2::uuid IS NULL OR u.api_key_id IN (SELECT k.id FROM api_keys k WHERE k.tenant_id = $2::uuid))
+       ORDER BY u.window_start
+       LIMIT $3
+       FOR UPDATE OF u SKIP LOCKED
+    ), gone AS (
+      DELETE FROM api_key_usage u USING doomed d
+       WHERE u.api_key_id = d.api_key_id AND u.window_start = d.window_start
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone)::int AS n`,
+};
+
+/** Per-table counts with nothing deleted yet. */
+export function emptyRetentionTableCounts(): RetentionTableCounts {
+  return Object.fromEntries(RETENTION_TABLE_NAMES.map((t) => [t, 0])) as RetentionTableCounts;
+}
 
 /**
  * Deletes ended executions and their delivery logs, and ended endpoint deliveries, in batches so no statement holds many locks
@@ -202,9 +310,33 @@ export class RetentionRepository {
   }
 
   /**
-   * Apply the retention policy across all tenants relative to `now`: executions status by status,
-   * then endpoint deliveries (`success` after successDays, `failed` after failedDays), then ended
-   * IVR sessions (after ivrSessionDays).
+   * Delete rows of a table swept by age (see SWEEP_SQL for what each keeps) older than `before`,
+   * of every tenant or one, batch by batch, each batch its own statement.
+   */
+  async deleteOld(
+    table: SweptTable,
+    criteria: { before: Date; tenantId?: string },
+    onBatch?: (progress: { table: SweptTable; deleted: number }) => void | Promise<void>,
+  ): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const rows: Array<{ n: number }> = await this.db.query(SWEEP_SQL[table], [
+        criteria.before,
+        criteria.tenantId ?? null,
+        this.batchSize,
+      ]);
+      const n = rows[0]?.n ?? 0;
+      deleted += n;
+      if (onBatch) await onBatch({ table, deleted });
+      if (n < this.batchSize) return deleted;
+    }
+  }
+
+  /**
+   * Apply the retention policy across all tenants relative to `now`: executions status by status
+   * (with their delivery logs), ended endpoint deliveries (after deliveryDays), ended IVR sessions,
+   * then events no remaining execution names, notifications, ended alerts (with their children),
+   * audit logs and key usage counters. Periods a policy leaves out take DEFAULT_RETENTION_DAYS.
    */
   async applyPolicy(
     policy: RetentionDays,
@@ -225,7 +357,10 @@ export class RetentionRepository {
       deliveries: 0,
       endpointDeliveries: 0,
       ivrSessions: 0,
+      tables: emptyRetentionTableCounts(),
     };
+    const period = { ...DEFAULT_RETENTION_DAYS, ...definedDays(policy) };
+    const cutOff = (days: number) => new Date(now.getTime() - days * DAY_MS);
     for (const status of ENDED_EXECUTION_STATUSES) {
       const result = await this.deleteEnded(
         { statuses: [status], completedBefore: new Date(now.getTime() - days[status] * DAY_MS) },
@@ -235,16 +370,31 @@ export class RetentionRepository {
       summary.total += result.executions;
       summary.deliveries += result.deliveries;
     }
-    for (const status of ENDED_DELIVERY_STATUSES) {
-      const result = await this.deleteEndedEndpointDeliveries(
-        { statuses: [status], endedBefore: new Date(now.getTime() - days[status] * DAY_MS) },
-        onBatch,
-      );
-      summary.endpointDeliveries += result.endpointDeliveries;
-    }
-    const ivrDays = policy.ivrSessionDays ?? DEFAULT_IVR_SESSION_DAYS;
-    const ivr = await this.deleteEndedIvrSessions({ endedBefore: new Date(now.getTime() - ivrDays * DAY_MS) }, onBatch);
+    const endpoint = await this.deleteEndedEndpointDeliveries(
+      { statuses: ENDED_DELIVERY_STATUSES, endedBefore: cutOff(period.deliveryDays) },
+      onBatch,
+    );
+    summary.endpointDeliveries = endpoint.endpointDeliveries;
+    const ivr = await this.deleteEndedIvrSessions({ endedBefore: cutOff(period.ivrSessionDays) }, onBatch);
     summary.ivrSessions = ivr.ivrSessions;
+    const swept: Record<SweptTable, number> = {
+      events: period.eventDays,
+      notifications: period.notificationDays,
+      alerts: period.alertDays,
+      audit_logs: period.auditLogDays,
+      api_key_usage: period.apiKeyUsageDays,
+    };
+    for (const [table, tableDays] of Object.entries(swept) as Array<[SweptTable, number]>) {
+      summary.tables[table] = await this.deleteOld(table, { before: cutOff(tableDays) }, onBatch);
+    }
+    summary.tables.executions = summary.total;
+    summary.tables.deliveries = summary.deliveries + summary.endpointDeliveries;
+    summary.tables.ivr_sessions = summary.ivrSessions;
     return summary;
   }
+}
+
+/** The policy's periods that are set (an absent or undefined one keeps its default). */
+function definedDays(policy: RetentionDays): Partial<RetentionDays> {
+  return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) as Partial<RetentionDays>;
 }

@@ -30,7 +30,36 @@ export interface RetentionPolicy {
   failedDays: number;
   /** For ended IVR sessions (`RETENTION_IVR_SESSION_DAYS`); 30 when absent (schedules made before). */
   ivrSessionDays?: number;
+  /*
+   * The periods below came later: a schedule made before them leaves them out, and the defaults
+   * (RETENTION_* in .env.example) apply.
+   */
+  /** Ended endpoint deliveries (`RETENTION_DELIVERY_DAYS`, 90). */
+  deliveryDays?: number;
+  /** Events no kept execution refers to (`RETENTION_EVENT_DAYS`, 30). */
+  eventDays?: number;
+  /** Notifications (`RETENTION_NOTIFICATION_DAYS`, 90). */
+  notificationDays?: number;
+  /** Resolved or dismissed alerts (`RETENTION_ALERT_DAYS`, 90). */
+  alertDays?: number;
+  /** Audit log entries (`RETENTION_AUDIT_LOG_DAYS`, 365). */
+  auditLogDays?: number;
+  /** API-key usage counters (`RETENTION_API_KEY_USAGE_DAYS`, 90). */
+  apiKeyUsageDays?: number;
 }
+
+/** The tables the retention cleans, as named in `RetentionSummary.tables`. */
+export const RETENTION_TABLES = [
+  'executions',
+  'deliveries',
+  'events',
+  'notifications',
+  'alerts',
+  'audit_logs',
+  'api_key_usage',
+  'ivr_sessions',
+] as const;
+export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /** What one application of the retention policy deleted. */
 export interface RetentionSummary {
@@ -49,4 +78,9 @@ export interface RetentionSummary {
   endpointDeliveries: number;
   /** Ended IVR sessions deleted. Absent in summaries recorded before they were cleaned up. */
   ivrSessions?: number;
+  /**
+   * Rows deleted per table (`deliveries`: the runs' delivery logs and the endpoint deliveries;
+   * `alerts`: their recipients and acknowledgments go with them). Absent in older summaries.
+   */
+  tables?: Record<RetentionTable, number>;
 }
