@@ -243,10 +243,13 @@ async function list(client: Client, cmd: Extract<KeysCommand, { command: 'list' 
 async function revoke(client: Client, cmd: Extract<KeysCommand, { command: 'revoke' }>): Promise<void> {
   const rows = await inSystemTransaction(client, async () => {
     const res = await client.query<{ name: string; was: boolean }>(
-      `SELECT name, enabled AS was FROM api_keys WHERE id = $1 FOR UPDATE`,
+      `SELECT name, revoked_at IS NULL AS was FROM api_keys WHERE id = $1 FOR UPDATE`,
       [cmd.keyId],
     );
-    if (res.rows[0]?.was) await client.query(`UPDATE api_keys SET enabled = false WHERE id = $1`, [cmd.keyId]);
+    // Final, as DELETE /v1/api-keys/:id: a disabled key may be enabled again, a revoked one never.
+    if (res.rows[0]?.was) {
+      await client.query(`UPDATE api_keys SET enabled = false, revoked_at = now() WHERE id = $1`, [cmd.keyId]);
+    }
     return res.rows;
   });
   if (!rows[0]) throw new CliError(`there is no API key with id ${cmd.keyId}`);

@@ -40,6 +40,10 @@ export class ApiKeyEntity {
   @Column({ type: 'boolean', default: true })
   enabled: boolean;
 
+  /** Set by a revocation, which is final (a disabled key may be enabled again, a revoked one never). */
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

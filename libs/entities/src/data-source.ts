@@ -29,6 +29,7 @@ import { IvrLines1764460800002 } from './migrations/1764460800002-ivr-lines';
 import { IvrCalls1764460800003 } from './migrations/1764460800003-ivr-calls';
 import { EventSource1764547200000 } from './migrations/1764547200000-event-source';
 import { AuditCaller1764547200001 } from './migrations/1764547200001-audit-caller';
+import { ApiKeyRevocation1764547200002 } from './migrations/1764547200002-api-key-revocation';
 import { RetentionIndexes1764547200010 } from './migrations/1764547200010-retention-indexes';
 import { EndpointHeadersAndThrottle1764547200020 } from './migrations/1764547200020-endpoint-headers-and-throttle';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
@@ -89,6 +90,7 @@ export const MIGRATIONS = [
   IvrCalls1764460800003,
   EventSource1764547200000,
   AuditCaller1764547200001,
+  ApiKeyRevocation1764547200002,
   RetentionIndexes1764547200010,
   EndpointHeadersAndThrottle1764547200020,
 ];

@@ -29,7 +29,10 @@ export class ApiKeysService {
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
   ) {}
 
-  /** Resolve a presented key: unknown, disabled and expired keys are refused alike. Usage is counted. */
+  /**
+   * Resolve a presented key: unknown, disabled, revoked and expired keys are refused alike (read on every
+   * request, so a key disabled or revoked a moment ago is refused at once). Usage is counted.
+   */
   async authenticate(presented: string): Promise<KeyCheck> {
     const refused: KeyCheck = { ok: false, status: 401, reason: INVALID_API_KEY };
     if (!presented.startsWith('rf_') || presented.length > 200) return refused;
@@ -38,34 +41,34 @@ export class ApiKeysService {
     // The lookup is by hash; the constant-time compare guards against any index/collation surprise.
     if (!key || !constantTimeEqual(key.keyHash, hash)) return refused;
     if (!key.enabled || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return refused;
-    if (key.rateLimitPerHour !== null) {
-      // A fixed hourly window counted in PostgreSQL: every gateway process sees the same count.
-      const rows: Array<{ count: number; retry_after: number }> = await this.db.query(
-        `INSERT INTO api_key_usage (api_key_id, window_start, count) VALUES ($1, date_trunc('hour', now()), 1)
+    // One statement per request: the hourly counter (which `GET /v1/api-keys/:id/usage` reports and the
+    // rate limit reads; a fixed window in PostgreSQL, so every gateway process sees the same count) and,
+    // when the request is within the rate limit, the key's usage count, only while under its quota (so
+    // concurrent requests cannot overshoot it).
+    const rows: Array<{ count: number; retry_after: number; counted: boolean }> = await this.db.query(
+      `WITH hour AS (
+         INSERT INTO api_key_usage (api_key_id, window_start, count) VALUES ($1, date_trunc('hour', now()), 1)
          ON CONFLICT (api_key_id, window_start) DO UPDATE SET count = api_key_usage.count + 1
-         RETURNING count, GREATEST(1, ceil(extract(epoch FROM (window_start + interval '1 hour' - now()))))::int AS retry_after`,
-        [key.id],
-      );
-      const window = rows[0]!;
-      if (window.count > key.rateLimitPerHour) {
-        return {
-          ok: false,
-          status: 429,
-          reason: `rate limit of ${key.rateLimitPerHour} requests per hour exceeded`,
-          retryAfterSeconds: window.retry_after,
-        };
-      }
-    }
-    // Counted only while under the quota, in one statement, so concurrent requests cannot overshoot it.
-    const counted: unknown = await this.db.query(
-      `UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = now()
-        WHERE id = $1 AND (usage_quota IS NULL OR usage_count < usage_quota)
-        RETURNING id`,
-      [key.id],
+         RETURNING count, GREATEST(1, ceil(extract(epoch FROM (window_start + interval '1 hour' - now()))))::int AS retry_after
+       ), counted AS (
+         UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = now()
+          WHERE id = $1 AND (usage_quota IS NULL OR usage_count < usage_quota)
+            AND ($2::int IS NULL OR (SELECT count FROM hour) <= $2::int)
+          RETURNING id
+       )
+       SELECT hour.count, hour.retry_after, EXISTS (SELECT 1 FROM counted) AS counted FROM hour`,
+      [key.id, key.rateLimitPerHour],
     );
-    const updated =
-      Array.isArray(counted) && Array.isArray(counted[0]) ? (counted[0] as unknown[]) : (counted as unknown[]);
-    if (updated.length === 0) {
+    const window = rows[0]!;
+    if (key.rateLimitPerHour !== null && window.count > key.rateLimitPerHour) {
+      return {
+        ok: false,
+        status: 429,
+        reason: `rate limit of ${key.rateLimitPerHour} requests per hour exceeded`,
+        retryAfterSeconds: window.retry_after,
+      };
+    }
+    if (!window.counted) {
       return {
         ok: false,
         status: 429,
@@ -94,7 +97,7 @@ export class ApiKeysService {
       `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, enabled)
        VALUES ($1, 'admin (RULEFLOW_ADMIN_KEY)', $2, $3, '{admin}', true)
        ON CONFLICT (key_hash) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, scopes = '{admin}', enabled = true,
-         expires_at = NULL`,
+         expires_at = NULL, revoked_at = NULL`,
       [tenant.id, apiKeyPrefix(key), hashApiKey(key)],
     );
     this.logger.log('RULEFLOW_ADMIN_KEY is an admin key of the default tenant');
