@@ -110,6 +110,8 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       ['inventory item', `/v1/inventory/items/${a.sku}`],
       ['allocation', `/v1/inventory/allocations/${a.allocationKey}`],
       ['api keys', '/v1/api-keys'],
+      ['event', `/v1/events/${a.eventKey}`],
+      ['events', '/v1/events?limit=200'],
       ['webhook', `/v1/webhooks/${a.webhookId}`],
       ['webhooks', '/v1/webhooks'],
       ['webhook deliveries', `/v1/webhooks/${a.webhookId}/deliveries`],
@@ -450,6 +452,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     inbox: { recipientId: () => a.recipientId, id: () => a.notificationId },
     inventory: { sku: () => a.sku, idempotencyKey: () => a.allocationKey },
     'api-keys': { id: () => a.apiKeyId },
+    events: { id: () => a.eventKey },
     hooks: { token: () => a.hookToken },
     webhooks: { id: () => a.webhookId },
     deliveries: { id: () => a.deliveryId },
@@ -474,6 +477,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'PATCH /v1/ivr/menus/{id}': () => ({ name: 'changed by B' }),
     'POST /v1/ivr/sessions/{id}/input': () => ({ digit: '1' }),
     'PATCH /v1/ivr/lines/{id}': () => ({ name: 'changed by B' }),
+    'PATCH /v1/api-keys/{id}': () => ({ name: 'changed by B', enabled: false }),
     // Routes without path parameters: their bodies name A's things instead.
     'POST /v1/rules': () => ({
       name: 'B borrows a template',
@@ -674,7 +678,10 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       recipientId: () => a.recipientId,
       recipientType: () => 'user',
       resourceId: () => a.ruleId,
+      tenantId: () => A.tenantId,
     };
+    /** Lists only the operator (an admin key of `default`) may read, wholly or with this filter: 403 to B. */
+    const operatorOnly = (url: string) => url.startsWith('/v1/tenants') || url.includes('tenantId=');
     const failures: string[] = [];
     let lists = 0;
     for (const route of routes().filter((r) => r.method === 'get' && r.params.length === 0)) {
@@ -688,8 +695,9 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       for (const url of urls) {
         const res = await sys.http.get(url).set(B.auth);
         lists++;
-        if (res.status !== 200)
-          failures.push(`GET ${url}: expected 200, got ${res.status} ${JSON.stringify(res.body)}`);
+        const expected = operatorOnly(url) ? 403 : 200;
+        if (res.status !== expected)
+          failures.push(`GET ${url}: expected ${expected}, got ${res.status} ${JSON.stringify(res.body)}`);
         const leaked = leaks(res.body, decodeURIComponent(url));
         if (leaked.length) failures.push(`GET ${url}: answer to B contains A's ${leaked.join(', ')}`);
       }
