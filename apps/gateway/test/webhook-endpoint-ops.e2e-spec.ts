@@ -222,4 +222,29 @@ describe('webhook endpoints: headers, throttling, recover, stats, operational ev
     )) as Array<{ about: string; webhook_id: string }>;
     expect(offered.every((o) => o.about === gone.id && o.webhook_id !== gone.id)).toBe(true);
   });
+
+  it('the OpenAPI document describes headers, rateLimitPerSecond, recover and stats', async () => {
+    const doc = (await sys.http.get('/docs-json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> };
+    };
+    expect(Object.keys(doc.paths['/v1/webhooks/{id}/recover'] ?? {})).toEqual(['post']);
+    expect(Object.keys(doc.paths['/v1/webhooks/{id}/stats'] ?? {})).toEqual(['get']);
+    const { schemas } = doc.components;
+    expect(schemas.CreateWebhookDto!.properties.headers).toMatchObject({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+    });
+    expect(schemas.UpdateWebhookDto!.properties.rateLimitPerSecond).toMatchObject({ type: 'number', minimum: 1 });
+    expect(Object.keys(schemas.RecoverWebhookDto!.properties)).toEqual(['since', 'until']);
+    expect(Object.keys(schemas.WebhookStatsDto!.properties)).toEqual([
+      'success',
+      'failed',
+      'pending',
+      'retrying',
+      'p50LatencyMs',
+      'p99LatencyMs',
+    ]);
+    expect(String(schemas.WebhookStatsDto!.properties.p50LatencyMs!.description)).toContain('durationMs');
+  });
 });
