@@ -207,3 +207,46 @@ describe('event history (GET /v1/events)', () => {
     expect((await sys.http.get('/v1/events/ev-order-1').set(reader)).body).toMatchObject({ entity: 'ev_orders' });
   });
 });
+
+/** A scheduled rule's fire, run by the real worker: its event is stored with source "schedule". */
+describe('event history of scheduled fires (real worker and Temporal Schedule)', () => {
+  let sys: TestSystem;
+  beforeAll(async () => {
+    sys = await startTestSystem();
+  });
+  afterAll(async () => {
+    await sys?.close();
+  });
+
+  it('a fire stores its event, which lists the run it started', async () => {
+    const created = await sys.http
+      .post('/v1/rules')
+      .set(sys.auth)
+      .send({
+        name: 'ev nightly',
+        entity: 'ev_reports',
+        // Never due during the test: only trigger() fires it.
+        trigger: { type: 'scheduled', cron: '0 0 1 1 *' },
+        actions: [{ type: 'delay', config: { duration: '10ms' } }],
+      });
+    expect(created.status).toBe(201);
+    await sys.temporal.schedule.getHandle(`rule-schedule-${created.body.id}`).trigger();
+
+    const event = await eventually(async () => {
+      const res = await sys.http.get('/v1/events?source=schedule').set(sys.auth);
+      const found = res.body.items?.[0];
+      return found?.executions?.[0]?.status === 'success' ? found : undefined;
+    }, 30_000);
+    expect(event).toMatchObject({
+      entity: 'ev_reports',
+      type: 'scheduled',
+      data: {},
+      previous: null,
+      source: 'schedule',
+      executions: [{ ruleId: created.body.id, status: 'success' }],
+    });
+    expect(event.id).toBe(`schedule-${event.occurredAt}`);
+    const runs = await sys.http.get(`/v1/executions?eventId=${encodeURIComponent(event.id)}`).set(sys.auth);
+    expect(runs.body.items.map((r: { id: string }) => r.id)).toEqual([event.executions[0].executionId]);
+  });
+});
