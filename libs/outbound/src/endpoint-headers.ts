@@ -33,7 +33,8 @@ export function endpointHeaderNameProblem(name: string): string | null {
   if (name.length === 0 || name.length > MAX_HEADER_NAME_LENGTH) {
     return `header names must be 1 to ${MAX_HEADER_NAME_LENGTH} characters`;
   }
-  if (!TOKEN.test(name)) return 'is not a valid header name';
+  // `__proto__` is a token, but as an object key it would not stay a header.
+  if (!TOKEN.test(name) || name === '__proto__') return 'is not a valid header name';
   if (isReservedEndpointHeader(name)) {
     return 'is reserved (webhook-*, host, content-length, content-type and hop-by-hop headers are set by Ruleflow)';
   }
