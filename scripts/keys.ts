@@ -141,11 +141,12 @@ interface KeyRow {
   usage_count: number;
   last_used_at: Date | null;
   enabled: boolean;
+  revoked_at: Date | null;
   created_at: Date;
 }
 
 const KEY_COLUMNS = `id, tenant_id, name, prefix, scopes, expires_at, rate_limit_per_hour, usage_quota, usage_count,
-  last_used_at, enabled, created_at`;
+  last_used_at, enabled, revoked_at, created_at`;
 
 /** The API's shape of a key (`GET /v1/api-keys`), never the key itself. */
 function keyView(k: KeyRow) {
@@ -161,6 +162,7 @@ function keyView(k: KeyRow) {
     usageCount: k.usage_count,
     lastUsedAt: k.last_used_at?.toISOString() ?? null,
     enabled: k.enabled,
+    revokedAt: k.revoked_at?.toISOString() ?? null,
     createdAt: k.created_at.toISOString(),
   };
 }
@@ -191,7 +193,7 @@ async function create(client: Client, cmd: Extract<KeysCommand, { command: 'crea
     );
     return { tenant: tenantId, created: inserted.rows.length > 0, row: keys.rows[0]! };
   });
-  const { usageCount: _u, lastUsedAt: _l, enabled: _e, ...shown } = keyView(row);
+  const { usageCount: _u, lastUsedAt: _l, enabled: _e, revokedAt: _r, ...shown } = keyView(row);
   if (cmd.json) {
     process.stdout.write(`${JSON.stringify({ ...shown, key, tenantName: cmd.tenant, tenantCreated: created })}\n`);
     return;
@@ -232,7 +234,13 @@ async function list(client: Client, cmd: Extract<KeysCommand, { command: 'list' 
     return;
   }
   for (const k of views) {
-    const state = !k.enabled ? 'revoked' : k.expiresAt && Date.parse(k.expiresAt) <= Date.now() ? 'expired' : 'enabled';
+    const state = k.revokedAt
+      ? 'revoked'
+      : !k.enabled
+        ? 'disabled'
+        : k.expiresAt && Date.parse(k.expiresAt) <= Date.now()
+          ? 'expired'
+          : 'enabled';
     process.stdout.write(
       `${k.id}  ${k.prefix}…  ${state.padEnd(7)}  ${JSON.stringify(k.name)}  scopes=${k.scopes.join(',')}` +
         `  used=${k.usageCount}  created=${k.createdAt}${k.expiresAt ? `  expires=${k.expiresAt}` : ''}\n`,
