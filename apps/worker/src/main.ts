@@ -11,6 +11,7 @@ import { createDataSource, rowLevelSecurityBypass } from '@ruleflow/entities';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
+import { metricsBindAddress, workerTelemetryOptions } from './metrics';
 import { ensureRetentionSchedule, retentionScheduleOptions } from './retention-schedule';
 import { createRuleflowWorker, ensureSearchAttributes } from './worker';
 
@@ -24,12 +25,17 @@ async function main(): Promise<void> {
   const encryption = resolveEncryptionKeys(config);
   log.info({ keyId: encryptionKeyId(encryption.current), source: encryption.source }, 'secrets encryption key');
 
+  // Once per process, before any connection: the runtime carries the Prometheus exporter (metrics.ts).
   Runtime.install({
     logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'INFO', (entry) => {
       const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
       log[level]({ ...entry.meta, component: 'temporal' }, entry.message);
     }),
+    telemetryOptions: workerTelemetryOptions(config.workerMetrics),
   });
+  if (config.workerMetrics.port) {
+    log.info({ address: metricsBindAddress(config.workerMetrics) }, 'worker metrics at GET /metrics');
+  }
 
   const dataSource = createDataSource({
     url: config.database.url,

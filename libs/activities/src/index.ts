@@ -35,6 +35,7 @@ export * from './execution/execution.activities';
 export * from './inventory';
 export * from './ivr';
 export * from './maintenance';
+export * from './metrics';
 export * from './notifications';
 export * from './scheduling';
 export * from './telephony';

@@ -19,6 +19,7 @@ import { applyTransform, TransformSandboxUnavailableError } from '@ruleflow/outb
 import type { RetrySchedule } from '@ruleflow/rules';
 import { nextRetryDelayMs, shapeData } from '@ruleflow/rules';
 import type { WebhookRequest } from '@ruleflow/outbound';
+import { countDelivery } from '../metrics/run-metrics';
 import type { SecretOpener, WebhookExchange } from '../webhook-action/webhook.activities';
 import {
   exchangeWebhook,
@@ -101,6 +102,7 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
         ? 'endpoint deleted'
         : `endpoint disabled: ${endpoint.disabledReason ?? 'disabled by a user'}`;
       await store.finish(tenantId, deliveryId, error);
+      countDelivery('failed');
       return offeredIfEnded(input, { outcome: 'abandoned', statusCode: null, error });
     }
     // A throttled endpoint: wait for this delivery's turn (never an attempt, never a failure).
@@ -186,6 +188,7 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
       // next_attempt_at (and error) first: a crash between the two re-sends (at least once), never skips the log.
       await store.setNextAttempt(tenantId, deliveryId, nextAt, endpoint.url, deliveryError);
       await deps.deliveries.recordAttempt(ref, entry, status);
+      countDelivery(status);
     };
   }
 
@@ -257,6 +260,7 @@ export function createEndpointDeliveryActivities(deps: EndpointDeliveryActivityD
 
   async function finishEndpointDelivery(input: FinishEndpointDeliveryInput): Promise<void> {
     await store.finish(input.tenantId, input.deliveryId, input.error);
+    countDelivery('failed');
     await store.offerExhausted(input.tenantId, input.deliveryId);
   }
 

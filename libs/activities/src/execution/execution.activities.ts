@@ -1,5 +1,6 @@
 import type { ActionStatus, ExecutionStatus, ExecutionStore } from '@ruleflow/entities';
 import { ApplicationFailure } from '@temporalio/common';
+import { countRun, observeAction } from '../metrics/run-metrics';
 
 export interface ExecutionActivityDeps {
   executions: ExecutionStore;
@@ -44,7 +45,9 @@ export function createExecutionActivities({ executions }: ExecutionActivityDeps)
       error?: string | null;
     }): Promise<void> {
       const { executionId, actionName, tenantId: _tenant, ...patch } = input;
-      if (!(await executions.recordActionResult(executionId, actionName, patch))) notFound(executionId);
+      const recorded = await executions.recordActionResult(executionId, actionName, patch);
+      if (!recorded) notFound(executionId);
+      if (recorded.action) observeAction(recorded.action);
     },
     async completeExecution(input: {
       tenantId: string;
@@ -55,6 +58,7 @@ export function createExecutionActivities({ executions }: ExecutionActivityDeps)
     }): Promise<void> {
       const { executionId, tenantId: _tenant, ...result } = input;
       if (!(await executions.complete(executionId, result))) notFound(executionId);
+      countRun(result.status);
     },
   };
 }

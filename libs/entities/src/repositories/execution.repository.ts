@@ -1,4 +1,4 @@
-import type { ActionStatus, ExecutionStatus } from '../execution.entity';
+import type { ActionStatus, ExecutionActionRecord, ExecutionStatus } from '../execution.entity';
 import type { DataSource } from 'typeorm';
 import { fanOutEvent } from './fan-out';
 import { returnedRows } from './query-result';
@@ -15,7 +15,12 @@ export interface ExecutionStore {
   /** The execution's status after the call (`running`, or `cancelled` when cancelled before it started); null when it does not exist. */
   markRunning(executionId: string, runId: string): Promise<ExecutionStatus | null>;
   markActionStarted(executionId: string, actionName: string): Promise<boolean>;
-  recordActionResult(executionId: string, actionName: string, patch: ActionResultPatch): Promise<boolean>;
+  /** The action as recorded (`action` null when the run has none of that name); null when there is no such execution. */
+  recordActionResult(
+    executionId: string,
+    actionName: string,
+    patch: ActionResultPatch,
+  ): Promise<{ action: ExecutionActionRecord | null } | null>;
   /**
    * Sets the final status once; pending actions become `skipped`; updates the rule's stats; offers
    * `execution.succeeded` / `execution.failed` to the tenant's subscribed endpoints.
@@ -95,13 +100,22 @@ export class ExecutionRepository implements ExecutionStore {
     return returnedRows(rows).length > 0;
   }
 
-  async recordActionResult(executionId: string, actionName: string, patch: ActionResultPatch): Promise<boolean> {
+  async recordActionResult(
+    executionId: string,
+    actionName: string,
+    patch: ActionResultPatch,
+  ): Promise<{ action: ExecutionActionRecord | null } | null> {
     const record: Record<string, unknown> = { status: patch.status, completedAt: new Date().toISOString() };
     if (patch.attempts !== undefined) record.attempts = patch.attempts;
     if (patch.output !== undefined) record.output = patch.output;
     if (patch.error !== undefined) record.error = patch.error;
-    const rows: unknown = await this.db.query(PATCH_ACTION_SQL, [executionId, actionName, JSON.stringify(record)]);
-    return returnedRows(rows).length > 0;
+    // The patched action comes back (its type and start: the worker's action duration metric).
+    const rows: unknown = await this.db.query(
+      `${PATCH_ACTION_SQL}, (SELECT a FROM jsonb_array_elements(actions) AS a WHERE a->>'name' = $2 LIMIT 1) AS action`,
+      [executionId, actionName, JSON.stringify(record)],
+    );
+    const row = returnedRows<{ action: ExecutionActionRecord | null }>(rows)[0];
+    return row ? { action: row.action } : null;
   }
 
   async complete(
