@@ -9,9 +9,9 @@ import {
 import { TransformSandbox } from '@ruleflow/outbound';
 import { createDataSource, rowLevelSecurityBypass } from '@ruleflow/entities';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
-import { metricsBindAddress, workerTelemetryOptions } from './metrics';
+import { installWorkerRuntime, metricsBindAddress } from './metrics';
 import { ensureRetentionSchedule, retentionScheduleOptions } from './retention-schedule';
 import { createRuleflowWorker, ensureSearchAttributes } from './worker';
 
@@ -26,15 +26,23 @@ async function main(): Promise<void> {
   log.info({ keyId: encryptionKeyId(encryption.current), source: encryption.source }, 'secrets encryption key');
 
   // Once per process, before any connection: the runtime carries the Prometheus exporter (metrics.ts).
-  Runtime.install({
-    logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'INFO', (entry) => {
-      const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
-      log[level]({ ...entry.meta, component: 'temporal' }, entry.message);
-    }),
-    telemetryOptions: workerTelemetryOptions(config.workerMetrics),
-  });
-  if (config.workerMetrics.port) {
-    log.info({ address: metricsBindAddress(config.workerMetrics) }, 'worker metrics at GET /metrics');
+  const runtime = installWorkerRuntime(
+    {
+      logger: new DefaultLogger(config.logLevel === 'debug' ? 'DEBUG' : 'INFO', (entry) => {
+        const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
+        log[level]({ ...entry.meta, component: 'temporal' }, entry.message);
+      }),
+    },
+    config.workerMetrics,
+  );
+  const metricsAddress = metricsBindAddress(config.workerMetrics);
+  if (runtime.metricsError) {
+    log.warn(
+      { address: metricsAddress, error: runtime.metricsError },
+      'no worker metrics: the exporter could not start (set WORKER_METRICS_PORT to a free port, or 0)',
+    );
+  } else if (config.workerMetrics.port) {
+    log.info({ address: metricsAddress }, 'worker metrics at GET /metrics');
   }
 
   const dataSource = createDataSource({

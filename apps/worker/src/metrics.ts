@@ -1,5 +1,6 @@
 import { ACTION_DURATION_BUCKETS, ACTION_DURATION_SECONDS } from '@ruleflow/activities';
 import type { RuntimeOptions } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 
 /** Where the worker serves Prometheus metrics (config `workerMetrics`: HOST and WORKER_METRICS_PORT). */
 export interface WorkerMetricsSettings {
@@ -34,4 +35,27 @@ export function workerTelemetryOptions(settings: WorkerMetricsSettings): Runtime
       },
     },
   };
+}
+
+/**
+ * Install the process's Temporal runtime with the metrics exporter. A port another process holds
+ * makes the exporter fail: the runtime is then installed without it and the error returned, so a
+ * busy metrics port costs the metrics, never the worker (two `npm start` stacks on one machine).
+ */
+export function installWorkerRuntime(
+  options: Omit<RuntimeOptions, 'telemetryOptions'>,
+  settings: WorkerMetricsSettings,
+): { metricsError?: string } {
+  const telemetryOptions = workerTelemetryOptions(settings);
+  if (!telemetryOptions) {
+    Runtime.install(options);
+    return {};
+  }
+  try {
+    Runtime.install({ ...options, telemetryOptions });
+    return {};
+  } catch (err) {
+    Runtime.install(options);
+    return { metricsError: (err as Error).message };
+  }
 }
