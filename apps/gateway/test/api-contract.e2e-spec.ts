@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TestSystem } from './test-system';
 import { startTestSystem } from './test-system';
+import { KeyUsageCounter } from '../src/auth/key-usage-counter';
 
 const validRule = {
   name: 'r',
@@ -124,12 +125,43 @@ describe('gateway API contract', () => {
       expect(denied.body.message).toContain('rules:write');
       expect((await sys.http.post('/v1/events').set('Authorization', `Bearer ${reader}`).send({})).status).toBe(403);
       expect((await sys.http.get('/v1/executions').set('Authorization', `Bearer ${reader}`)).status).toBe(403);
+      // A key without limits is counted in the background, within a second; writing now shows it.
+      await sys.app.get(KeyUsageCounter).flush();
       const usage: Array<{ usage_count: number; last_used_at: Date | null }> = await sys.db.query(
         `SELECT usage_count, last_used_at FROM api_keys WHERE key_hash = $1`,
         [createHash('sha256').update(reader).digest('hex')],
       );
       expect(usage[0]!.usage_count).toBe(4);
       expect(usage[0]!.last_used_at).not.toBeNull();
+    });
+  });
+
+  describe('usage of keys without limits (counted in the background)', () => {
+    it('shows every request in GET /v1/api-keys and its hourly usage right after, and in the database within a second', async () => {
+      const created = await sys.http
+        .post('/v1/api-keys')
+        .set(sys.auth)
+        .send({ name: 'unlimited', scopes: ['rules:read'] });
+      expect(created.status).toBe(201);
+      const key = created.body.key as string;
+      for (let i = 0; i < 5; i++) {
+        expect((await sys.http.get('/v1/rules').set('Authorization', `Bearer ${key}`)).status).toBe(200);
+      }
+      const listed = await sys.http.get('/v1/api-keys').set(sys.auth);
+      const mine = (listed.body.items as Array<{ id: string; usageCount: number; lastUsedAt: string | null }>).find(
+        (k) => k.id === created.body.id,
+      );
+      expect(mine).toMatchObject({ usageCount: 5, lastUsedAt: expect.any(String) });
+      const usage = await sys.http.get(`/v1/api-keys/${created.body.id}/usage`).set(sys.auth);
+      expect(usage.body.items.reduce((n: number, h: { count: number }) => n + h.count, 0)).toBe(5);
+      // Without a read in between: the background write lands within its interval.
+      expect((await sys.http.get('/v1/rules').set('Authorization', `Bearer ${key}`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const rows: Array<{ usage_count: number }> = await sys.db.query(
+        `SELECT usage_count FROM api_keys WHERE id = $1`,
+        [created.body.id],
+      );
+      expect(rows[0]!.usage_count).toBe(6);
     });
   });
 

@@ -5,6 +5,7 @@ import { ApiKeyEntity, TenantEntity } from '@ruleflow/entities';
 import { DataSource } from 'typeorm';
 import { RULEFLOW_CONFIG } from '../common/tokens';
 import { apiKeyPrefix, hashApiKey } from './api-key-codec';
+import { KeyUsageCounter } from './key-usage-counter';
 import type { AuthContext } from './auth-context';
 
 export const DEFAULT_TENANT = 'default';
@@ -26,6 +27,7 @@ export class ApiKeysService {
 
   constructor(
     private readonly db: DataSource,
+    private readonly usage: KeyUsageCounter,
     @Inject(RULEFLOW_CONFIG) private readonly config: RuleflowConfig,
   ) {}
 
@@ -41,6 +43,12 @@ export class ApiKeysService {
     // The lookup is by hash; the constant-time compare guards against any index/collation surprise.
     if (!key || !constantTimeEqual(key.keyHash, hash)) return refused;
     if (!key.enabled || (key.expiresAt && key.expiresAt.getTime() <= Date.now())) return refused;
+    const ok: KeyCheck = { ok: true, auth: { apiKeyId: key.id, tenantId: key.tenantId, scopes: key.scopes } };
+    // Without a limit nothing depends on the exact count now: counted in the background, in batches.
+    if (key.rateLimitPerHour === null && key.usageQuota === null) {
+      this.usage.count(key.id);
+      return ok;
+    }
     // One statement per request: the hourly counter (which `GET /v1/api-keys/:id/usage` reports and the
     // rate limit reads; a fixed window in PostgreSQL, so every gateway process sees the same count) and,
     // when the request is within the rate limit, the key's usage count, only while under its quota (so
@@ -76,7 +84,7 @@ export class ApiKeysService {
         retryAfterSeconds: QUOTA_RETRY_AFTER_SECONDS,
       };
     }
-    return { ok: true, auth: { apiKeyId: key.id, tenantId: key.tenantId, scopes: key.scopes } };
+    return ok;
   }
 
   /** The `default` tenant, created when missing. */

@@ -5,6 +5,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../auth/api-key-codec';
 import { DEFAULT_TENANT } from '../auth/api-keys.service';
 import type { AuthContext } from '../auth/auth-context';
+import { KeyUsageCounter } from '../auth/key-usage-counter';
 import type { PageQueryDto } from '../common/pagination';
 import { fetchPage } from '../common/pagination';
 import { isUuid } from '../common/uuid';
@@ -57,7 +58,10 @@ function toTenantDto(t: TenantEntity): TenantDto {
  */
 @Injectable()
 export class TenancyService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly usage: KeyUsageCounter,
+  ) {}
 
   async createTenant(auth: AuthContext, dto: CreateTenantDto) {
     await this.requireOperator(auth, `${OPERATOR_ONLY} creates tenants`);
@@ -117,6 +121,7 @@ export class TenancyService {
 
   /** The caller's tenant's keys, or (operator only) those of `tenantId`; newest first. */
   async listKeys(auth: AuthContext, query: ListApiKeysQueryDto) {
+    await this.usage.flush(); // this process's latest counts, so a client sees its own requests
     const tenantId = query.tenantId ?? auth.tenantId;
     const list = () =>
       fetchPage(
@@ -164,6 +169,7 @@ export class TenancyService {
   /** Requests made with a key, per hour (UTC), oldest first; hours without a request are left out. */
   async keyUsage(auth: AuthContext, id: string, query: ApiKeyUsageQueryDto): Promise<ApiKeyUsageDto> {
     const since = query.since ? new Date(query.since) : new Date(Date.now() - DAY_MS);
+    await this.usage.flush();
     return this.onKey(auth, id, async (tx, key) => {
       const rows: Array<{ hour: Date; count: number }> = await tx.query(
         `SELECT window_start AS hour, count FROM api_key_usage
