@@ -87,6 +87,19 @@ describe('rule webhook action posting to a registered endpoint', () => {
     ]);
   });
 
+  it("sends the endpoint's custom headers (opened from their sealed form) beside the action's own", async () => {
+    const endpoint = await createEndpoint({ headers: { 'X-Erp-Token': 'erp-secret-token', 'X-Tenant': 'acme' } });
+    const rule = await ruleWith('orders_hdr', { webhookId: endpoint.id, headers: { 'X-Tenant': 'override' } });
+    expect(rule.status).toBe(201);
+    const execution = await fire('orders_hdr', 'hdr-1', { id: 8 });
+    expect(execution.status).toBe('success');
+    const req = receiver.requests[0]!;
+    expect(req.headers['x-erp-token']).toBe('erp-secret-token');
+    expect(req.headers['x-tenant']).toBe('override');
+    // What the run recorded shows the value masked, never in the clear.
+    expect(JSON.stringify(execution)).not.toContain('erp-secret-token');
+  });
+
   it('retries under the action policy and signs with both secrets during a rotation', async () => {
     const endpoint = await createEndpoint({});
     const rotated = await sys.http.post(`/v1/webhooks/${endpoint.id}/rotate-secret`).set(sys.auth).send({});

@@ -23,6 +23,8 @@ export interface ResolvedEndpoint {
   url: string;
   /** Sealed; opened by `deliverWebhook` right before signing. */
   secrets: string[];
+  /** The endpoint's custom headers, values sealed; opened by `deliverWebhook` right before sending. */
+  headers?: Record<string, string>;
   /** The shaped envelope, when one was given. */
   body?: DeliveryPayload;
 }
@@ -57,6 +59,7 @@ export function createEndpointResolverActivities(deps: {
       });
     }
     const resolved: ResolvedEndpoint = { url: endpoint.url, secrets: endpointSigningSecrets(endpoint, now()) };
+    if (endpoint.headers && Object.keys(endpoint.headers).length > 0) resolved.headers = endpoint.headers;
     if (input.envelope) {
       const { type, timestamp } = input.envelope;
       let data = shapeData(input.envelope.data, { type, timestamp }, endpoint);
