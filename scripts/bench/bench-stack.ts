@@ -10,7 +10,12 @@ import path from 'node:path';
 import type { RuleflowConfig } from '@ruleflow/config';
 import { loadConfig } from '@ruleflow/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
-import { runMigrations } from '@ruleflow/entities';
+import { createDataSource, runMigrations } from '@ruleflow/entities';
+import { Client, Connection } from '@temporalio/client';
+import type { WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createGatewayApp } from '../../apps/gateway/src/app.factory';
+import { createRuleflowWorker } from '../../apps/worker/src/worker';
 import {
   FILE_BACKED_SQLITE_PRAGMAS,
   findTemporalCli,
@@ -106,6 +111,60 @@ export async function startBenchStack(
       await temporal.stop();
       await pg.stop();
       rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The system a benchmark drives: the gateway and the Ruleflow worker in this process, and a plain worker beside. */
+export interface BenchSystem {
+  /** A Temporal client of its own (the plain paths start and update workflows with it). */
+  client: Client;
+  /** POSTs JSON with the tenant's key; returns the parsed answer, or throws on another status. */
+  post(path: string, body: unknown, expected: number): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the gateway and the Ruleflow worker on `stack` (as `npm start` runs them, but in this process)
+ * and a worker for the hand-written alternative on `plain.taskQueue`, sharing one native connection.
+ */
+export async function startBenchSystem(
+  stack: BenchStack,
+  key: string,
+  plain: Pick<WorkerOptions, 'taskQueue' | 'workflowsPath' | 'activities'>,
+): Promise<BenchSystem> {
+  const { config, port } = stack;
+  const workerDb = createDataSource({ url: config.database.url!, poolSize: 10, applicationName: 'bench-worker' });
+  await workerDb.initialize();
+  const native = await NativeConnection.connect({ address: config.temporal.address! });
+  const worker = await createRuleflowWorker({ config, dataSource: workerDb, connection: native });
+  const plainWorker = await Worker.create({ connection: native, ...plain });
+  const runs = [worker.run(), plainWorker.run()];
+  const app = await createGatewayApp(config);
+  await app.listen(port, '127.0.0.1');
+  const connection = await Connection.connect({ address: config.temporal.address! });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
+  return {
+    client,
+    async post(path, body, expected) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.status !== expected) throw new Error(`POST ${path}: ${res.status} ${text.slice(0, 300)}`);
+      return JSON.parse(text) as Record<string, unknown>;
+    },
+    async close() {
+      await app.close();
+      await connection.close();
+      worker.shutdown();
+      plainWorker.shutdown();
+      await Promise.all(runs.map((r) => r.catch(() => undefined)));
+      await workerDb.destroy();
+      await native.close();
     },
   };
 }

@@ -7,12 +7,15 @@
  *   npm run bench -- deliveries      (or node dist/scripts/bench/deliveries.bench.js)
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createDataSource } from '@ruleflow/entities';
 import { NativeConnection } from '@temporalio/worker';
 import { createGatewayApp } from '../../apps/gateway/src/app.factory';
 import { createRuleflowWorker } from '../../apps/worker/src/worker';
 import { startBenchStack } from './bench-stack';
+import type { Receiver } from './bench-http';
+import { pool, quantile, startReceiver } from './bench-http';
+
+const HOOK = '/hook';
 
 export interface DeliveryBenchResult {
   path: string;
@@ -23,73 +26,11 @@ export interface DeliveryBenchResult {
   p99Ms: number;
 }
 
-interface Receiver {
-  url: string;
-  /** Resolves when `n` requests have arrived since the last reset. */
-  waitFor(n: number, timeoutMs: number): Promise<void>;
-  /** Arrival time (performance.now) of each request by its `x-bench-id`. */
-  arrivals: Map<string, number>;
-  reset(): void;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const arrivals = new Map<string, number>();
-  let waiter: { n: number; resolve: () => void } | undefined;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { benchId?: string } };
-      const id = body.data?.benchId ?? String(arrivals.size);
-      if (!arrivals.has(id)) arrivals.set(id, performance.now());
-      res.writeHead(204).end();
-      if (waiter && arrivals.size >= waiter.n) waiter.resolve();
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    arrivals,
-    reset: () => arrivals.clear(),
-    waitFor: (n, timeoutMs) =>
-      new Promise<void>((resolve, reject) => {
-        if (arrivals.size >= n) return resolve();
-        const timer = setTimeout(
-          () => reject(new Error(`only ${arrivals.size}/${n} deliveries after ${timeoutMs / 1000} s`)),
-          timeoutMs,
-        );
-        waiter = {
-          n,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        };
-      }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 const envelope = (benchId: string, i: number) => ({
   type: 'orders.on_create',
   timestamp: new Date().toISOString(),
   data: { benchId, id: i, total: 150, customer: { email: `c${i}@example.test` } },
 });
-
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
 
 function summarise(
   name: string,
@@ -99,8 +40,7 @@ function summarise(
   latencies: number[],
 ): DeliveryBenchResult {
   latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
+  const at = (q: number) => quantile(latencies, q);
   return {
     path: name,
     deliveries: count,
@@ -122,7 +62,7 @@ async function plainClient(receiver: Receiver, count: number, concurrency: numbe
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
       const req = http.request(
-        receiver.url,
+        `${receiver.base}${HOOK}`,
         { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
         (res) => {
           res.resume();
@@ -166,7 +106,7 @@ export async function runDeliveriesBench(count = 300, concurrency = 8): Promise<
     const created = await fetch(`${api}/v1/webhooks`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ name: 'bench receiver', url: receiver.url, events: ['orders.*'] }),
+      body: JSON.stringify({ name: 'bench receiver', url: `${receiver.base}${HOOK}`, events: ['orders.*'] }),
     });
     if (created.status !== 201) throw new Error(`creating the endpoint: ${created.status} ${await created.text()}`);
 
@@ -185,15 +125,15 @@ export async function runDeliveriesBench(count = 300, concurrency = 8): Promise<
     // Warm-up: JIT, pools, the workflow cache.
     receiver.reset();
     await ingest('warm', 30, new Map());
-    await receiver.waitFor(30, 120_000);
+    await receiver.waitFor(HOOK, 30, 120_000);
 
     receiver.reset();
     const sentAt = new Map<string, number>();
     const started = performance.now();
     await ingest('run', count, sentAt);
-    await receiver.waitFor(count, 600_000);
+    await receiver.waitFor(HOOK, count, 600_000);
     const elapsed = performance.now() - started;
-    const latencies = [...receiver.arrivals].map(([id, at]) => at - (sentAt.get(id) ?? at));
+    const latencies = [...receiver.arrivals(HOOK)].map(([id, at]) => at - (sentAt.get(id) ?? at));
     const ruleflow = summarise('Ruleflow (event → durable signed delivery)', count, concurrency, elapsed, latencies);
     const plain = await plainClient(receiver, count, concurrency);
     return [ruleflow, plain];

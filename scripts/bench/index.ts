@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- conditions|ingest|deliveries|ivr] [--calls N]`: the benchmarks behind the speed targets. Speed is checked
+ * `npm run bench [-- conditions|ingest|deliveries|ivr|pipeline|memory] [options]`: the benchmarks behind the speed targets. Speed is checked
  * here, never in timed tests. Prints a table per benchmark and each target with its verdict.
  */
 import { runConditionsBench } from './conditions.bench';
@@ -10,6 +10,9 @@ import { runIngestBench } from './ingest.bench';
 import type { IvrBenchResult } from './ivr.bench';
 import { ivrBenchCalls, ivrBenchThink, runIvrBench } from './ivr.bench';
 import { benchTemporalDb } from './bench-stack';
+import { memoryBenchRuns, runMemoryBench } from './memory.bench';
+import type { PipelineBenchResult } from './pipeline.bench';
+import { baseline, pipelineBenchOptions, runPipelineBench } from './pipeline.bench';
 
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
@@ -69,7 +72,41 @@ async function ivr(): Promise<void> {
   );
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { conditions, ingest, deliveries, ivr };
+async function pipeline(): Promise<void> {
+  const options = pipelineBenchOptions();
+  console.log(
+    `\n## Event → webhook: Ruleflow beside a hand-written Temporal workflow (${options.events} messages, ${options.concurrency} at a time; Temporal dev server: ${benchTemporalDb()})`,
+  );
+  const results = await runPipelineBench(options);
+  console.table(results);
+  const line = (ours: PipelineBenchResult, plain: PipelineBenchResult, target: boolean) => {
+    const ratio = ours.perSecond / plain.perSecond;
+    const p99 = ours.p99Ms / plain.p99Ms;
+    const verdicts = target
+      ? ` — throughput ≥ 0.85×: ${verdict(ratio >= 0.85)}; p99 ≤ 1.5×: ${verdict(p99 <= 1.5)}`
+      : '';
+    console.log(
+      `${ours.path}: ${ratio.toFixed(2)}× the hand-written throughput (${ours.perSecond} vs ${plain.perSecond}/s), p99 ${p99.toFixed(2)}× (${ours.p99Ms} vs ${plain.p99Ms} ms)${verdicts}`,
+    );
+  };
+  if (!results.some((r) => r.path.startsWith('hand-written'))) return;
+  const plain = baseline(results);
+  for (const [i, which] of options.paths.entries()) {
+    if (which === 'one' || which === 'endpoint') line(results[i]!, plain, true);
+    if (which === 'three') line(results[i]!, plain, false);
+  }
+}
+
+async function memory(): Promise<void> {
+  const runs = memoryBenchRuns();
+  console.log(`\n## Worker memory with ${runs} rule runs open at once (each waiting in a delay)`);
+  const result = await runMemoryBench(runs);
+  console.table([result]);
+  const gib = result.rssWithRunsOpenMiB / 1024;
+  console.log(`target worker RSS ≤ 1 GiB at ${runs} open runs: ${gib.toFixed(2)} GiB — ${verdict(gib <= 1)}`);
+}
+
+const BENCHES: Record<string, () => Promise<void>> = { conditions, ingest, deliveries, ivr, pipeline, memory };
 
 async function main(): Promise<void> {
   // Options and their values (`--calls 200`) are not benchmark names.

@@ -17,13 +17,10 @@
  *   npm run bench -- ivr [--calls 200] [--think-ms 2000-6000]
  */
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ivrBackUpdate, ivrInputUpdate, ivrSessionWorkflowId } from '@ruleflow/contract';
-import { createDataSource } from '@ruleflow/entities';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createGatewayApp } from '../../apps/gateway/src/app.factory';
-import { createRuleflowWorker } from '../../apps/worker/src/worker';
-import { startBenchStack } from './bench-stack';
+import { quantile } from './bench-http';
+import { startBenchStack, startBenchSystem } from './bench-stack';
 import { plainPress } from './plain-update.workflow';
 
 export interface IvrBenchResult {
@@ -43,6 +40,9 @@ export interface IvrBenchResult {
   digitP99Ms: number;
   errors: number;
   wallSeconds: number;
+  /** How long callbacks of this process waited (the gateway and worker share it here). */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
 }
 
 /** Each call's presses after the start: repeat, into the submenu, back (POST /back), in again, back (item), agent. */
@@ -88,9 +88,6 @@ function seeded(seed: number): () => number {
 
 const pause = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
-const quantile = (sorted: number[], q: number) =>
-  Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * 10) / 10;
-
 /**
  * `calls` callers, each starting its call and pressing the keys one after the other, pausing `think`
  * before each press; with a think time the calls arrive spread over the longest pause.
@@ -104,6 +101,9 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
   let peakCalls = 0;
   const random = seeded(calls);
   const draw = () => think.minMs + random() * (think.maxMs - think.minMs);
+  // How long this process (gateway, worker and callers alike) kept callbacks waiting.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
@@ -145,6 +145,7 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
     }),
   );
   const wall = performance.now() - t0;
+  loop.disable();
   starts.sort((a, b) => a - b);
   digits.sort((a, b) => a - b);
   return {
@@ -161,6 +162,8 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
     digitP99Ms: quantile(digits, 0.99),
     errors,
     wallSeconds: Math.round(wall / 100) / 10,
+    eventLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
+    eventLoopDelayMaxMs: Math.round(loop.max / 1e5) / 10,
   };
 }
 
@@ -170,32 +173,14 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
  */
 export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink()): Promise<IvrBenchResult[]> {
   const stack = await startBenchStack({ TEMPORAL_TASK_QUEUE: 'bench-ivr' });
-  const { config, port } = stack;
   const { key } = await stack.seedTenant('bench');
 
-  const workerDb = createDataSource({ url: config.database.url!, poolSize: 10, applicationName: 'bench-worker' });
-  await workerDb.initialize();
-  const native = await NativeConnection.connect({ address: config.temporal.address! });
-  const worker = await createRuleflowWorker({ config, dataSource: workerDb, connection: native });
   const plainQueue = 'bench-ivr-plain';
-  const plainWorker = await Worker.create({
-    connection: native,
+  const system = await startBenchSystem(stack, key, {
     taskQueue: plainQueue,
     workflowsPath: require.resolve('./plain-update.workflow'),
   });
-  const runs = [worker.run(), plainWorker.run()];
-  const app = await createGatewayApp(config);
-  await app.listen(port, '127.0.0.1');
-  const connection = await Connection.connect({ address: config.temporal.address! });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const api = `http://127.0.0.1:${port}`;
-  const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
-  const post = async (path: string, body: unknown, expected: number): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${api}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
-    const text = await res.text();
-    if (res.status !== expected) throw new Error(`POST ${path}: ${res.status} ${text.slice(0, 200)}`);
-    return JSON.parse(text) as Record<string, unknown>;
-  };
+  const { client, post } = system;
   try {
     const sales = await post(
       '/v1/ivr/menus',
@@ -262,19 +247,14 @@ export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink(
       },
     };
     const drivers = [ruleflowHttp, ruleflowDirect, plain];
-    // Warm-up: JIT, pools, the workflow bundles and caches.
-    for (const driver of drivers) await drive(driver, 10, { minMs: 0, maxMs: 0 });
+    // Warm-up (JIT, pools, the workflow bundles and caches): 50 quick calls on every path, so the first
+    // path measured starts as warm as the last.
+    for (const driver of drivers) await drive(driver, Math.min(calls, 50), { minMs: 100, maxMs: 300 });
     const results: IvrBenchResult[] = [];
     for (const driver of drivers) results.push(await drive(driver, calls, think));
     return results;
   } finally {
-    await app.close();
-    await connection.close();
-    worker.shutdown();
-    plainWorker.shutdown();
-    await Promise.all(runs.map((r) => r.catch(() => undefined)));
-    await workerDb.destroy();
-    await native.close();
+    await system.close();
     await stack.stop();
   }
 }

@@ -146,7 +146,8 @@ describe('worker metrics (a real worker process)', () => {
       sample(metrics, 'temporal_workflow_completed', { workflow_type: 'RuleExecutionWorkflow' }),
     ).toBeGreaterThanOrEqual(1);
     expect(metrics).toMatch(/^temporal_workflow_task_schedule_to_start_latency_bucket\{/m);
-    expect(metrics).toMatch(/^temporal_activity_schedule_to_start_latency_bucket\{/m);
+    // The run's records and first attempts are local activities (no schedule-to-start: they run in the task).
+    expect(metrics).toMatch(/^temporal_local_activity_execution_latency_bucket\{/m);
     // Nothing a tenant named is a label value.
     for (const named of ['7f3a', 'tenant_action', 'tenant_entity']) expect(metrics).not.toContain(named);
   });

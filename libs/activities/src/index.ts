@@ -15,6 +15,7 @@ import { createChainingActivities } from './chaining/chaining.activities';
 import { createEndpointDeliveryActivities } from './endpoint-deliveries/endpoint-delivery.activities';
 import type { ExecutionActivityDeps } from './execution/execution.activities';
 import { createExecutionActivities } from './execution/execution.activities';
+import { createRunJournalActivities } from './execution/run-journal.activities';
 import type { MaintenanceActivityDeps } from './maintenance/maintenance.activities';
 import type { NotificationProviders } from './notifications/notification.activities';
 import { createNotificationActivities } from './notifications/notification.activities';
@@ -32,6 +33,7 @@ import { createWebhookActivities } from './webhook-action/webhook.activities';
 export * from './alerts';
 export * from './chaining';
 export * from './execution/execution.activities';
+export * from './execution/run-journal.activities';
 export * from './inventory';
 export * from './ivr';
 export * from './maintenance';
@@ -65,9 +67,12 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
 export function createActivities(deps: ActivityDeps) {
+  const execution = createExecutionActivities(deps);
+  const chaining = createChainingActivities(deps);
   return withTenantScopes(
     {
-      ...createExecutionActivities(deps),
+      ...execution,
+      ...createRunJournalActivities(execution, chaining),
       ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
       ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints, transforms: deps.transforms }),
       ...createEndpointDeliveryActivities({
@@ -81,7 +86,7 @@ export function createActivities(deps: ActivityDeps) {
       }),
       ...createSchedulingActivities(deps),
       ...createMaintenanceActivities(deps),
-      ...createChainingActivities(deps),
+      ...chaining,
       ...createInventoryActivities({ inventory: deps.inventory }),
       ...createNotificationActivities({ notifications: deps.notifications, providers: deps.notify }),
       ...createAlertActivities({ alerts: deps.alerts }),

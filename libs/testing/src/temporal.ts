@@ -49,13 +49,29 @@ export interface TestWorker {
  * Start a real worker running the bundled workflows with the given (often in-memory) activities,
  * for workflow tests on the real dev server.
  */
+/**
+ * Rule runs record themselves through the run journal (`recordRun`), which the worker composes from
+ * the execution and chaining activities: tests that fake those get the journal composed from their
+ * fakes the same way, so their calls are seen one by one.
+ */
+async function withRunJournal(activities: object): Promise<object> {
+  if (!('markExecutionRunning' in activities) || 'recordRun' in activities) return activities;
+  const { createRunJournalActivities } = await import('@ruleflow/activities');
+  return { ...activities, ...createRunJournalActivities(activities as never, activities as never) };
+}
+
 export async function startTestWorker(activities: object, prefix = 'wf'): Promise<TestWorker> {
   // Loaded lazily: global-setup imports this file and has no use for the native worker.
   const { NativeConnection, Worker } = await import('@temporalio/worker');
   const taskQueue = uniqueTaskQueue(prefix);
   const client = await connectTestClient();
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: workflowBundle(), activities });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: await withRunJournal(activities),
+  });
   const running = worker.run();
   return {
     taskQueue,

@@ -11,6 +11,7 @@ import type {
   IvrSessionActivities,
   MaintenanceActivities,
   RuleflowActivities,
+  RunJournalActivities,
   SchedulingActivities,
 } from '@ruleflow/activities';
 import type { RetrySpec } from '@ruleflow/rules';
@@ -34,6 +35,18 @@ export const dbWrite = proxyActivities<ExecutionActivities>({
   retry: PATIENT_RETRY,
 });
 
+/**
+ * A run's queued record writes (and, at the end, the chaining lookup) in one local activity: run by
+ * the worker inside the workflow task that needs them and recorded as a marker, instead of a round
+ * trip through the server and a workflow task per write. Short and idempotent, and retried as
+ * patiently as `dbWrite` (a lost workflow task runs it again, harmlessly).
+ */
+export const runJournal = proxyLocalActivities<RunJournalActivities>({
+  startToCloseTimeout: '30s',
+  retry: PATIENT_RETRY,
+  summary: 'record the run',
+});
+
 /** A rule's own retry spec as a Temporal retry policy. */
 export function toRetryPolicy(retry: RetrySpec): RetryPolicy {
   const ms = toRetryMs(retry);
@@ -53,6 +66,38 @@ export function webhookDelivery(retry: RetrySpec, summary: string) {
   return proxyActivities<Pick<RuleflowActivities, 'deliverWebhook'>>({
     startToCloseTimeout: '60s',
     retry: toRetryPolicy(retry),
+    summary,
+  });
+}
+
+/**
+ * The first attempt of a `webhook` action as a local activity: sent by the worker inside the workflow
+ * task that reached the action, so a webhook answered at once costs no activity round trip through
+ * the server. Never retried here: a retryable failure goes on as `webhookRetries` (a regular activity,
+ * its pending attempts and last failure visible in the Temporal UI) after the policy's first interval.
+ */
+export function webhookFirstAttempt(summary: string) {
+  return proxyLocalActivities<Pick<RuleflowActivities, 'deliverWebhook'>>({
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: 1 },
+    summary,
+  });
+}
+
+/**
+ * The attempts after a local first one: the action's policy shifted by one attempt, so the whole
+ * schedule (first interval, then growing by the coefficient) is the one the rule asked for.
+ */
+export function webhookRetries(retry: RetrySpec, summary: string) {
+  const policy = toRetryPolicy(retry);
+  const initial = Number(policy.initialInterval);
+  return proxyActivities<Pick<RuleflowActivities, 'deliverWebhook'>>({
+    startToCloseTimeout: '60s',
+    retry: {
+      ...policy,
+      maximumAttempts: retry.maximumAttempts > 0 ? retry.maximumAttempts - 1 : retry.maximumAttempts,
+      initialInterval: Math.min(initial * retry.backoffCoefficient, Number(policy.maximumInterval)),
+    },
     summary,
   });
 }
@@ -148,6 +193,21 @@ export function endpointDelivery(summary: string) {
   return proxyActivities<Pick<EndpointDeliveryActivities, 'attemptEndpointDelivery'>>({
     startToCloseTimeout: '3m',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+    summary,
+  });
+}
+
+/**
+ * An endpoint delivery's attempt as a local activity, tried first: sent by the worker inside the
+ * workflow task, so a delivery answered at once costs no activity round trip through the server. Its
+ * 60 s leave no time to wait for a throttled endpoint's turn (the activity then refuses at once), and
+ * it is never retried here: whatever stops it (a throttle, the database, a lost worker) hands the same
+ * attempt to `endpointDelivery`, which answers from the log if the local try got as far as sending.
+ */
+export function endpointFirstTry(summary: string) {
+  return proxyLocalActivities<Pick<EndpointDeliveryActivities, 'attemptEndpointDelivery'>>({
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: 1 },
     summary,
   });
 }

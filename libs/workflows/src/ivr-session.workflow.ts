@@ -3,12 +3,14 @@ import { goBack, hangUp, IvrSessionEndedError, pressDigit, startIvrSession, time
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
 } from '@temporalio/workflow';
 import { ivrSessionLocalWrite, ivrSessionWrite } from './activity-profiles';
 import type { IvrSessionInput, IvrSessionResult, IvrSessionView } from './contract';
@@ -32,6 +34,44 @@ import {
  * mirror as a regular activity replay down that path.
  */
 export const IVR_LOCAL_MIRROR_PATCH = 'ivr-local-mirror';
+
+/**
+ * Guards the wait for input as a standing timer (no timer commands on a key press; see `InputTimer`):
+ * sessions recorded with a timer restarted by every change replay down that path.
+ */
+export const IVR_STANDING_TIMER_PATCH = 'ivr-standing-timer';
+
+/**
+ * The wait for input without a new timer for every key press: one timer stands until the earliest
+ * deadline it must honour. A press that moves the deadline later keeps it (when it fires early the loop
+ * arms it again for the rest); only a deadline earlier than the standing timer's (a menu with a shorter
+ * timeout) replaces it. So a press costs the workflow task its Update needs, and no timer commands.
+ */
+class InputTimer {
+  private scope: CancellationScope | null = null;
+  private firesAt = Number.POSITIVE_INFINITY;
+  fired = false;
+
+  /** A timer fires by `deadline` (epoch ms, workflow time). */
+  arm(deadline: number): void {
+    if (this.scope && this.firesAt <= deadline) return;
+    this.scope?.cancel();
+    const scope = new CancellationScope();
+    this.scope = scope;
+    this.firesAt = deadline;
+    scope
+      .run(() => sleep(Math.max(1, deadline - Date.now())))
+      .then(
+        () => {
+          if (this.scope !== scope) return;
+          this.scope = null;
+          this.firesAt = Number.POSITIVE_INFINITY;
+          this.fired = true;
+        },
+        () => undefined, // replaced by an earlier one: cancelled
+      );
+  }
+}
 
 function endedFailure(): ApplicationFailure {
   return ApplicationFailure.create({
@@ -146,6 +186,11 @@ class IvrSession {
     );
   }
 
+  /** When the caller's time in this menu runs out (epoch ms, workflow time). */
+  deadline(): number {
+    return Date.parse(this.lastActivityAt) + this.timeoutMs();
+  }
+
   /** The wait for input: the menu's timeoutMs, or only a backstop when the provider times callers out. */
   timeoutMs(): number {
     const menuMs = this.tree.menus[this.state.menuId]?.timeoutMs ?? 10_000;
@@ -225,6 +270,7 @@ export async function IvrSessionWorkflow(input: IvrSessionInput): Promise<IvrSes
   }
 
   const limit = input.continueAsNewAfter ?? IVR_CONTINUE_AS_NEW_AFTER;
+  const standing = patched(IVR_STANDING_TIMER_PATCH) ? new InputTimer() : null;
   while (!session.ended) {
     if (session.inputsThisRun >= limit) {
       await condition(allHandlersFinished);
@@ -242,6 +288,17 @@ export async function IvrSessionWorkflow(input: IvrSessionInput): Promise<IvrSes
       break;
     }
     const seen = session.revision;
+    if (standing) {
+      if (Date.now() >= session.deadline()) {
+        session.apply((state, at) => timeOut(session.tree, state, at));
+        await session.changed();
+        continue;
+      }
+      standing.arm(session.deadline());
+      await condition(() => session.revision !== seen || session.ended || standing.fired);
+      standing.fired = false;
+      continue;
+    }
     const changed = await condition(() => session.revision !== seen || session.ended, session.timeoutMs());
     if (!changed) {
       session.apply((state, at) => timeOut(session.tree, state, at));

@@ -12,7 +12,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { chainedRuleWorkflowId } from './contract';
+import { WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH } from './actions/webhook.action';
 import { RULE_CHAINING_PATCH } from './rule-execution.workflow';
+import { RULE_RUN_JOURNAL_PATCH } from './run-records';
 import { RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './contract';
 import type { RuleExecutionInput } from './contract';
 import { RULE_EXECUTION_WORKFLOW } from './contract';
@@ -202,7 +204,7 @@ describe('RuleExecutionWorkflow chaining', () => {
     expect(sent.body).toEqual({ fromParent: 7, id: 42, parentRun: input.executionId, parentRule: 'parent' });
     expect(sent.url).toBe('http://h/child');
 
-    await recordHistory(handle, 'chained');
+    await recordHistory(handle, 'chained.run-journal');
   });
 
   it('a failed run starts no dependents', async () => {
@@ -261,15 +263,17 @@ describe('RuleExecutionWorkflow chaining', () => {
     ]);
   });
 
-  it('marks new runs with the chaining patch, so older histories replay without it', async () => {
+  it('marks new runs with the run-journal, webhook first-attempt and chaining patches, so older histories replay without them', async () => {
     const { handle: started } = start(snapshot('lonely', [webhook('x', 'http://h/lonely')]));
     const handle = await started;
     await handle.result();
     const history = await handle.fetchHistory();
-    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-    expect(markers).toHaveLength(1);
-    expect(JSON.stringify(markers[0]!.markerRecordedEventAttributes!.details)).toContain(
-      Buffer.from(JSON.stringify(RULE_CHAINING_PATCH)).toString('base64'),
-    );
+    const patches = history
+      .events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+      .map((e) => {
+        const payload = e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!;
+        return (JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { id: string }).id;
+      });
+    expect(patches).toEqual([RULE_RUN_JOURNAL_PATCH, WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH, RULE_CHAINING_PATCH]);
   });
 });

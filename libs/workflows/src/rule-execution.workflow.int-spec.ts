@@ -151,7 +151,7 @@ describe('RuleExecutionWorkflow', () => {
     });
     expect(firstDelivery.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
 
-    await recordHistory(handle, 'success');
+    await recordHistory(handle, 'success.run-journal');
   });
 
   it('a permanent failure after a success is partial: the run fails in Temporal and records the action', async () => {
@@ -173,7 +173,7 @@ describe('RuleExecutionWorkflow', () => {
     ]);
     const handle = await start(i);
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-    await recordHistory(handle, 'partial');
+    await recordHistory(handle, 'partial.run-journal');
     const results = calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input);
     expect(results).toEqual([
       expect.objectContaining({ actionName: 'ok', status: 'success' }),
@@ -216,7 +216,8 @@ describe('RuleExecutionWorkflow', () => {
     expect(calls.at(-1)!.input).toMatchObject({ status: 'partial', errorAction: 'huge' });
   });
 
-  it('retries a transient failure under the action retry policy and reports the attempts', async () => {
+  /** The webhook answers 503 twice, then 200; returns how many attempts were made. */
+  function failTwiceThenAnswer(): () => number {
     let n = 0;
     webhookBehaviour = async () => {
       n++;
@@ -228,6 +229,11 @@ describe('RuleExecutionWorkflow', () => {
         });
       return { statusCode: 200, body: 'ok', attempts: n, deliveryId: 'd' };
     };
+    return () => n;
+  }
+
+  it('retries a transient failure under the action retry policy and reports the attempts', async () => {
+    const attempts = failTwiceThenAnswer();
     const i = input([
       {
         name: 'flaky',
@@ -238,13 +244,55 @@ describe('RuleExecutionWorkflow', () => {
     ]);
     const handle = await start(i);
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-    expect(n).toBe(2); // maximumAttempts honoured
+    expect(attempts()).toBe(2); // maximumAttempts honoured
     expect(calls.at(-1)!.input).toMatchObject({
       status: 'failed',
       errorAction: 'flaky',
       error: 'webhook answered 503',
     });
     expect(calls.find((c) => c.name === 'recordActionResult')!.input).toMatchObject({ attempts: 2 });
+  });
+
+  it('sends the first attempt as a local activity and the retries as a regular one, numbered on, same delivery id', async () => {
+    failTwiceThenAnswer();
+    const i = input([
+      {
+        name: 'flaky',
+        type: 'webhook',
+        config: { url: 'http://h/1' },
+        retry: { maximumAttempts: 5, initialInterval: '50ms', backoffCoefficient: 2, maximumInterval: '1s' },
+      },
+    ]);
+    const handle = await start(i);
+    await expect(handle.result()).resolves.toMatchObject({ status: 'success' });
+    const sent = calls.filter((c) => c.name === 'deliverWebhook').map((c) => c.input as Record<string, unknown>);
+    expect(sent).toHaveLength(3);
+    expect(sent[0]!.firstAttempt).toBeUndefined();
+    expect(sent[1]!.firstAttempt).toBe(2);
+    expect(new Set(sent.map((x) => x.deliveryId)).size).toBe(1);
+    const history = await handle.fetchHistory();
+    const scheduled = history.events!.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverWebhook',
+    );
+    expect(scheduled).toHaveLength(1); // the retries: one regular activity (attempts 2 and 3)
+    const policy = scheduled[0]!.activityTaskScheduledEventAttributes!.retryPolicy!;
+    expect(policy.maximumAttempts).toBe(4); // 5 in all, one already made locally
+    const markers = history.events!.filter(
+      (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    );
+    // The run journal before the action, the first attempt, the journal with the result and the end.
+    expect(markers).toHaveLength(3);
+    await recordHistory(handle, 'webhook-retried.run-journal');
+  });
+
+  it('a run with an answered webhook takes no regular activity at all', async () => {
+    const handle = await start(
+      input([{ name: 'ok', type: 'webhook', config: { url: 'http://h/1' }, retry: DEFAULT_RETRY }]),
+    );
+    await expect(handle.result()).resolves.toMatchObject({ status: 'success' });
+    const history = await handle.fetchHistory();
+    expect(history.events!.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    expect(history.events!.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
   });
 
   it('a run cancelled through the API before it started runs no action', async () => {
@@ -274,6 +322,6 @@ describe('RuleExecutionWorkflow', () => {
     });
     const description = await handle.describe();
     expect(description.status.name).toBe('CANCELLED');
-    await recordHistory(handle, 'cancelled');
+    await recordHistory(handle, 'cancelled.run-journal');
   });
 });

@@ -21,7 +21,7 @@ import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from
 import { runIvrCall } from './actions/ivr-call.action';
 import { runSendNotification } from './actions/notification.action';
 import { runWebhook } from './actions/webhook.action';
-import { childRunWrite, dbWrite } from './activity-profiles';
+import { RunRecords } from './run-records';
 import { ruleRunSearchAttributes } from './contract';
 import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './contract';
 
@@ -51,39 +51,44 @@ interface RunEnding {
  * After a success, the rule's dependents (the rule DAG) start as child workflows.
  */
 export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<RuleExecutionResult> {
-  const { executionId, rule } = input;
+  const { executionId } = input;
   const steps: Record<string, unknown> = {};
-  let ending: RunEnding;
+  const records = new RunRecords(input);
+  let ending: RunEnding | 'cancelled before it started';
   try {
-    const started = await dbWrite.markExecutionRunning({
-      tenantId: rule.tenantId,
-      executionId,
-      runId: workflowInfo().runId,
-    });
-    // Cancelled through the API before this start got through: run nothing. (Older histories
-    // recorded no result here, so they replay down the normal path.)
-    if (started?.status === 'cancelled') {
-      setCurrentDetails('Cancelled before it started: no action ran');
-      return { executionId, status: 'cancelled', steps, error: 'cancelled before it started', errorAction: null };
-    }
-    ending = await runActions(input, steps);
+    // Older runs learn here whether the run was cancelled before it started; journal runs with the
+    // first action's start (the first write they send).
+    const status = await records.running(workflowInfo().runId);
+    ending = status === 'cancelled' ? 'cancelled before it started' : await runActions(input, steps, records);
   } catch (err) {
-    if (isCancellation(err)) await recordCancelledRun(input, steps);
+    if (isCancellation(err)) await recordCancelledRun(input, steps, records);
     throw err;
   }
-  return finishRun(input, steps, ending);
+  if (ending === 'cancelled before it started') {
+    // Cancelled through the API before this start got through: nothing ran.
+    setCurrentDetails('Cancelled before it started: no action ran');
+    return { executionId, status: 'cancelled', steps, error: ending, errorAction: null };
+  }
+  return finishRun(input, steps, ending, records);
 }
 
-/** Runs the actions in order until one fails, recording each one's start and result. */
-async function runActions(input: RuleExecutionInput, steps: Record<string, unknown>): Promise<RunEnding> {
-  // Carried into every record write, so the worker's database scope is this tenant's (row-level security).
-  const { executionId, rule } = input;
-  const tenantId = rule.tenantId;
+/**
+ * Runs the actions in order until one fails, recording each one's start (sent with what is queued
+ * before the action runs) and result; `cancelled before it started` when the first write finds the
+ * run cancelled through the API.
+ */
+async function runActions(
+  input: RuleExecutionInput,
+  steps: Record<string, unknown>,
+  records: RunRecords,
+): Promise<RunEnding | 'cancelled before it started'> {
+  const { rule } = input;
   let succeeded = 0;
   for (const action of rule.actions) {
     setCurrentDetails(`Running action **${action.name}** (${action.type})`);
     const context = templateContext(input, steps);
-    await dbWrite.recordActionStarted({ tenantId, executionId, actionName: action.name });
+    await records.actionStarted(action.name);
+    if ((await records.flush()) === 'cancelled') return 'cancelled before it started';
     try {
       // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
       // instead of failing the workflow task over and over. Rendering issues no command, so histories
@@ -92,9 +97,7 @@ async function runActions(input: RuleExecutionInput, steps: Record<string, unkno
       const outcome = await runAction(input, action, config);
       steps[action.name] = outcome.output;
       succeeded++;
-      await dbWrite.recordActionResult({
-        tenantId,
-        executionId,
+      await records.actionResult({
         actionName: action.name,
         status: 'success',
         attempts: outcome.attempts,
@@ -103,9 +106,7 @@ async function runActions(input: RuleExecutionInput, steps: Record<string, unkno
     } catch (err) {
       if (isCancellation(err)) throw err;
       const failure = describeFailure(err, action);
-      await dbWrite.recordActionResult({
-        tenantId,
-        executionId,
+      await records.actionResult({
         actionName: action.name,
         status: 'failed',
         attempts: failure.attempts,
@@ -131,18 +132,16 @@ function templateContext(input: RuleExecutionInput, steps: Record<string, unknow
 }
 
 /** A run cancelled while in flight: returns its stock and records it `cancelled`, even though cancelled. */
-async function recordCancelledRun(input: RuleExecutionInput, steps: Record<string, unknown>): Promise<void> {
-  const { executionId, rule } = input;
+async function recordCancelledRun(
+  input: RuleExecutionInput,
+  steps: Record<string, unknown>,
+  records: RunRecords,
+): Promise<void> {
   await releaseRunAllocations(input, steps);
-  await CancellationScope.nonCancellable(() =>
-    dbWrite.completeExecution({
-      tenantId: rule.tenantId,
-      executionId,
-      status: 'cancelled',
-      error: 'cancelled',
-      errorAction: null,
-    }),
-  );
+  await CancellationScope.nonCancellable(async () => {
+    await records.complete({ status: 'cancelled', error: 'cancelled', errorAction: null });
+    await records.flush();
+  });
 }
 
 /**
@@ -153,11 +152,19 @@ async function finishRun(
   input: RuleExecutionInput,
   steps: Record<string, unknown>,
   { status, error, errorAction }: RunEnding,
+  records: RunRecords,
 ): Promise<RuleExecutionResult> {
-  const { executionId, rule } = input;
-  // Compensation: a run that gave up returns the stock it reserved (schedules nothing without allocations).
-  if (status !== 'success') await releaseRunAllocations(input, steps);
-  await dbWrite.completeExecution({ tenantId: rule.tenantId, executionId, status, error, errorAction });
+  const { executionId } = input;
+  if (status !== 'success') {
+    // Compensation: a run that gave up returns the stock it reserved (schedules nothing without
+    // allocations); the failed action's result is written before.
+    await records.flush();
+    await releaseRunAllocations(input, steps);
+  }
+  await records.complete({ status, error, errorAction });
+  // A success chains below, sending the completion with the chaining lookup; anything else ends here.
+  const chains = status === 'success' && patched(RULE_CHAINING_PATCH);
+  if (!chains) await records.flush();
   setCurrentDetails(`Finished: **${status}**${errorAction ? ` (action ${errorAction}: ${error})` : ''}`);
   if (status !== 'success') {
     // Fail the Temporal run too, so the UI shows a failed rule run as failed; the record above keeps the detail.
@@ -168,7 +175,7 @@ async function finishRun(
       details: [{ executionId, status, steps, error, errorAction }],
     });
   }
-  if (patched(RULE_CHAINING_PATCH)) await startDependentRuns(input, steps);
+  if (chains) await startDependentRuns(input, steps, records);
   return { executionId, status, steps, error, errorAction };
 }
 
@@ -178,17 +185,15 @@ async function finishRun(
  * this run's outcome. Not cancellable: the run is already recorded as `success`, and a success
  * always chains.
  */
-async function startDependentRuns(input: RuleExecutionInput, steps: Record<string, unknown>): Promise<void> {
-  const { executionId, rule, event } = input;
+async function startDependentRuns(
+  input: RuleExecutionInput,
+  steps: Record<string, unknown>,
+  records: RunRecords,
+): Promise<void> {
+  const { executionId, rule } = input;
   await CancellationScope.nonCancellable(async () => {
     const parent: ParentContext = { executionId, ruleId: rule.id, ruleName: rule.name, steps };
-    const { runs, skipped } = await childRunWrite.prepareChildRuns({
-      parentExecutionId: executionId,
-      parentRuleId: rule.id,
-      tenantId: rule.tenantId,
-      event,
-      parent,
-    });
+    const { runs, skipped } = await records.chain(parent);
     if (runs.length === 0 && skipped.length === 0) return;
     // Started together: the start commands go out in priority order in one workflow task.
     await Promise.all(runs.map((run) => startDependentRun(input, run, parent)));

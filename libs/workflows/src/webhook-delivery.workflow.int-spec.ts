@@ -232,7 +232,11 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     const result = await handle.result();
 
     expect(result).toEqual({ deliveryId: id, status: 'success', attempts: 3, statusCode: 200, error: null });
-    await replays(handle, 'retried-then-delivered');
+    await replays(handle, 'retried-then-delivered.local-first-try');
+    // Every attempt was made inside a workflow task (local activities): no activity round trips.
+    const events = (await handle.fetchHistory()).events!;
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(3);
     const requests = at(endpoint.path);
     expect(requests).toHaveLength(3);
     const expectedBody = { type: 'orders.on_update', timestamp: '2030-01-02T03:04:05.000Z', data: ORDER };
@@ -321,7 +325,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     const handle = await start(id);
     const result = await failureOf(handle);
     expect(result).toMatchObject({ status: 'failed', attempts: 1, statusCode: 400, error: '400 Bad Request' });
-    await replays(handle, 'failed-4xx');
+    await replays(handle, 'failed-4xx.local-first-try');
     expect(at(endpoint.path)).toHaveLength(1);
     const row = await deliveryRow(id);
     expect(row.status).toBe('failed');
@@ -360,7 +364,7 @@ describe('WebhookDeliveryWorkflow (real Temporal, PostgreSQL and HTTP)', () => {
     const abandoned = await failureOf(handle);
     expect(abandoned).toMatchObject({ attempts: 1, statusCode: null });
     expect(abandoned.error).toBe('endpoint disabled: the receiver answered 410 Gone');
-    await replays(handle, 'endpoint-disabled');
+    await replays(handle, 'endpoint-disabled.local-first-try');
     expect(at(endpoint.path)).toHaveLength(1);
     const row = await deliveryRow(second);
     expect(row.status).toBe('failed');

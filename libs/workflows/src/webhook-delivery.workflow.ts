@@ -1,6 +1,28 @@
-import { ApplicationFailure, setCurrentDetails, sleep } from '@temporalio/workflow';
-import { endpointDelivery, endpointDeliveryWrite } from './activity-profiles';
+import { ApplicationFailure, isCancellation, patched, setCurrentDetails, sleep } from '@temporalio/workflow';
+import { endpointDelivery, endpointDeliveryWrite, endpointFirstTry } from './activity-profiles';
 import type { WebhookDeliveryInput } from './contract';
+
+/**
+ * Guards each attempt's first try as a local activity (the regular activity only when that try fails):
+ * deliveries recorded with regular activities only replay down that path.
+ */
+export const DELIVERY_LOCAL_FIRST_TRY_PATCH = 'delivery-local-first-try';
+
+type AttemptInput = Parameters<ReturnType<typeof endpointDelivery>['attemptEndpointDelivery']>[0];
+
+/** One attempt: tried in the workflow task first (see `endpointFirstTry`), else as a regular activity. */
+async function runAttempt(args: AttemptInput) {
+  const summary = `attempt ${args.attempt}`;
+  if (patched(DELIVERY_LOCAL_FIRST_TRY_PATCH)) {
+    try {
+      return await endpointFirstTry(summary).attemptEndpointDelivery(args);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // Throttled, the database away, the worker lost: the same attempt, durably.
+    }
+  }
+  return endpointDelivery(summary).attemptEndpointDelivery(args);
+}
 
 /** How a delivery ended. */
 export interface WebhookDeliveryResult {
@@ -36,8 +58,7 @@ export async function WebhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   for (;;) {
     attempt++;
     setCurrentDetails(`Attempt **${attempt}** of delivery ${deliveryId}`);
-    const { attemptEndpointDelivery } = endpointDelivery(`attempt ${attempt}`);
-    const result = await attemptEndpointDelivery({
+    const result = await runAttempt({
       deliveryId,
       tenantId,
       attempt,

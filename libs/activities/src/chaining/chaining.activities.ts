@@ -104,12 +104,15 @@ export function createChainingActivities({ childRuns, compileRegex = safeCompile
         { tenantId, executionId: parentExecutionId, eventId: event.id },
         rows,
       );
-      log.info('chained child runs recorded', {
-        parentExecutionId,
-        parentRuleId,
-        runs: runs.map((r) => r.workflowId),
-        skipped: skipped.map((s) => `${s.ruleId}: ${s.reason}`),
-      });
+      // Most rules have no dependents: nothing to say for them.
+      if (runs.length || skipped.length) {
+        log.info('chained child runs recorded', {
+          parentExecutionId,
+          parentRuleId,
+          runs: runs.map((r) => r.workflowId),
+          skipped: skipped.map((s) => `${s.ruleId}: ${s.reason}`),
+        });
+      }
       return { runs, skipped };
     },
   };

@@ -205,6 +205,22 @@ describe('deliverWebhook against a real local HTTP server', () => {
     expect(store.statuses).toEqual(['retrying']);
   });
 
+  it('numbers on from firstAttempt after a local first attempt, and records the last attempt by that number as failed', async () => {
+    handler = (_req, res) => {
+      res.writeHead(503);
+      res.end('down');
+    };
+    const { store, run } = setup();
+    // Temporal's attempt 1 of the regular activity is the action's attempt 2; with 3 in all, its attempt 2 is the last.
+    const retrying = await failureOf(run(1, { ...input(), maximumAttempts: 3, firstAttempt: 2 }));
+    expect(retrying.details).toEqual([{ attempt: 2, statusCode: 503 }]);
+    expect(retrying.nonRetryable).toBeFalsy();
+    const last = await failureOf(run(2, { ...input(), maximumAttempts: 3, firstAttempt: 2 }));
+    expect(last.details).toEqual([{ attempt: 3, statusCode: 503 }]);
+    expect(store.calls.map((c) => c.attempt.attemptNumber)).toEqual([2, 3]);
+    expect(store.statuses).toEqual(['retrying', 'failed']);
+  });
+
   it('honours Retry-After in seconds and as an HTTP date, capped at one hour', async () => {
     const fixed = new Date('2030-01-01T00:00:00Z');
     const { run } = setup({ now: () => fixed });

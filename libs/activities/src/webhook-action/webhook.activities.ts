@@ -31,6 +31,11 @@ export interface WebhookActionInput {
   secrets: string[];
   /** To know when an attempt is the last one (0 or less: unlimited, as in Temporal). */
   maximumAttempts: number;
+  /**
+   * The action's number for this activity's first attempt: 2 when the workflow made the first attempt
+   * as a local activity before scheduling this one (1 when absent), so the log counts on, never twice.
+   */
+  firstAttempt?: number;
 }
 
 export interface WebhookActionOutput {
@@ -99,7 +104,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
 
   async function deliverWebhook(input: WebhookActionInput): Promise<WebhookActionOutput> {
     const ctx = Context.current();
-    const attempt = ctx.info.attempt;
+    const attempt = (input.firstAttempt ?? 1) - 1 + ctx.info.attempt;
     const isLastAttempt = input.maximumAttempts > 0 && attempt >= input.maximumAttempts;
     const startedAt = now();
     const { exchange, response } = await exchangeWebhook(deps, startedAt, (reveal) =>

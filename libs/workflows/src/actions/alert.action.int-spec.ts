@@ -128,7 +128,7 @@ describe('RuleExecutionWorkflow: create_alert', () => {
     expect(webhookBodies).toEqual([{ alert: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa' }]);
 
     if (process.env.RECORD_HISTORIES === '1') {
-      const file = path.join(__dirname, '../../test/histories/rule-execution.create-alert.json');
+      const file = path.join(__dirname, '../../test/histories/rule-execution.create-alert.run-journal.json');
       writeFileSync(file, historyToJSON(await handle.fetchHistory()));
     }
   });

@@ -1,7 +1,24 @@
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
-import { uuid4 } from '@temporalio/workflow';
-import { endpointLookup, webhookDelivery } from '../activity-profiles';
+import { toRetryPolicy as toRetryMs } from '@ruleflow/rules';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  sleep,
+  TimeoutFailure,
+  uuid4,
+} from '@temporalio/workflow';
+import { endpointLookup, webhookDelivery, webhookFirstAttempt, webhookRetries } from '../activity-profiles';
 import type { RuleExecutionInput } from '../contract';
+
+/**
+ * Guards the first attempt of a `webhook` action as a local activity (retries as a regular activity):
+ * runs recorded with every attempt as a regular activity replay down that path.
+ */
+export const WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH = 'webhook-local-first-attempt';
+
+type DeliverWebhook = ReturnType<typeof webhookDelivery>['deliverWebhook'];
 
 /**
  * Runs a `webhook` action with its rendered config: to `config.url`, or to a registered endpoint
@@ -26,8 +43,8 @@ export async function runWebhook(
       : undefined;
   const url = endpoint ? endpoint.url : String(config.url);
   const method = typeof config.method === 'string' ? (config.method.toUpperCase() as 'POST') : 'POST';
-  const { deliverWebhook } = webhookDelivery(action.retry, `${action.name}: ${method} ${hostOf(url)}`);
-  const result = await deliverWebhook({
+  const summary = `${action.name}: ${method} ${hostOf(url)}`;
+  const request: Parameters<DeliverWebhook>[0] = {
     tenantId: rule.tenantId,
     executionId,
     actionName: action.name,
@@ -37,13 +54,42 @@ export async function runWebhook(
     eventType: envelope.type,
     url,
     method,
-    headers: (config.headers as Record<string, string> | undefined) ?? {},
+    // The endpoint's own headers (sealed) first; the action's may add to them or override them.
+    headers: { ...endpoint?.headers, ...(config.headers as Record<string, string> | undefined) },
     // Without an explicit body, send the same envelope as webhook endpoints get.
     body: config.body ?? endpoint?.body ?? envelope,
     secrets: endpoint ? endpoint.secrets : typeof config.secret === 'string' ? [config.secret] : [],
     maximumAttempts: action.retry.maximumAttempts,
-  });
+  };
+  const result = patched(WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH)
+    ? await deliverLocallyFirst(request, action.retry, summary)
+    : await webhookDelivery(action.retry, summary).deliverWebhook(request);
   return { output: { statusCode: result.statusCode, body: result.body }, attempts: result.attempts };
+}
+
+/**
+ * The first attempt inside the workflow task (a local activity); when it fails and may be retried, the
+ * rest as a regular activity after the policy's first interval (or the receiver's Retry-After), with
+ * the same delivery id, numbered on from 2.
+ */
+async function deliverLocallyFirst(
+  request: Parameters<DeliverWebhook>[0],
+  retry: RetrySpec,
+  summary: string,
+): ReturnType<DeliverWebhook> {
+  try {
+    return await webhookFirstAttempt(summary).deliverWebhook(request);
+  } catch (err) {
+    if (isCancellation(err) || retry.maximumAttempts === 1) throw err;
+    // A local activity's failure arrives unwrapped; a regular one's inside an ActivityFailure.
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const retryable = (cause instanceof ApplicationFailure && !cause.nonRetryable) || cause instanceof TimeoutFailure;
+    if (!retryable) throw err;
+    const wait =
+      (cause instanceof ApplicationFailure ? cause.nextRetryDelay : undefined) ?? toRetryMs(retry).initialIntervalMs;
+    await sleep(wait, { summary: `${summary}: wait before attempt 2` });
+    return webhookRetries(retry, summary).deliverWebhook({ ...request, firstAttempt: 2 });
+  }
 }
 
 /** The host of a URL for the activity's summary (the URL itself when it has none). */

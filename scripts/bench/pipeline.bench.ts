@@ -1,0 +1,216 @@
+/**
+ * Pipeline benchmark: event → webhook through Ruleflow beside a hand-written Temporal workflow, in one
+ * run, on the same dev server (file-backed as under `npm start`; `--temporal-db` changes that), the
+ * same local receiver and the same load (`--events 400` at `--concurrency 32`):
+ *
+ * - hand-written: the client starts `PlainWebhookWorkflow` (one activity POSTing the body), measured
+ *   before and after the Ruleflow paths (their mean is the baseline, so drift cannot favour either);
+ * - Ruleflow, one-webhook rule: POST /v1/events → rule matched → run recorded → workflow → signed POST;
+ * - Ruleflow, endpoint delivery: POST /v1/events → subscribed endpoint → `WebhookDeliveryWorkflow`;
+ * - Ruleflow, three-action rule: webhook → create_alert → webhook (latency to the last webhook).
+ *
+ * Latency is from sending the event (or starting the workflow) to the receiver's first arrival of that
+ * message; throughput is messages over the time from the first send to the last arrival.
+ *
+ *   npm run bench -- pipeline [--events 400] [--concurrency 32] [--temporal-db file|file-sqlite-defaults|memory]
+ */
+import { cpuByCommand, cpuPerMessage, pool, quantile, startReceiver } from './bench-http';
+import { startBenchStack, startBenchSystem } from './bench-stack';
+import * as plainActivities from './plain-webhook.activities';
+
+export interface PipelineBenchResult {
+  path: string;
+  messages: number;
+  concurrency: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU milliseconds per message by process (the whole machine's, so other load shows too). */
+  cpuMsPerMessage: string;
+}
+
+export const PIPELINE_PATHS = ['plain', 'one', 'endpoint', 'three'] as const;
+export type PipelinePath = (typeof PIPELINE_PATHS)[number];
+
+export interface PipelineBenchOptions {
+  events: number;
+  concurrency: number;
+  /** Which paths run, in this order (`--paths one,plain`); by default plain, one, endpoint, three, plain. */
+  paths: PipelinePath[];
+}
+
+/** `--events N` and `--concurrency N` from the command line (400 and 32 by default). */
+export function pipelineBenchOptions(argv: string[] = process.argv.slice(2)): PipelineBenchOptions {
+  const flag = (name: string, fallback: number, max: number) => {
+    const at = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (at < 0) return fallback;
+    const n = Number(argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1]);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
+    return n;
+  };
+  const at = argv.findIndex((a) => a === '--paths' || a.startsWith('--paths='));
+  const paths: PipelinePath[] =
+    at < 0
+      ? ['plain', 'one', 'endpoint', 'three', 'plain']
+      : String(argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1])
+          .split(',')
+          .map((name) => {
+            const path = PIPELINE_PATHS.find((p) => p === name);
+            if (!path) throw new Error(`--paths takes a comma-separated list of ${PIPELINE_PATHS.join(', ')}`);
+            return path;
+          });
+  return { events: flag('events', 400, 10_000), concurrency: flag('concurrency', 32, 256), paths };
+}
+
+const PLAIN_QUEUE = 'bench-pipeline-plain';
+
+export async function runPipelineBench(
+  { events, concurrency, paths: order }: PipelineBenchOptions = pipelineBenchOptions(),
+): Promise<PipelineBenchResult[]> {
+  const stack = await startBenchStack({
+    TEMPORAL_TASK_QUEUE: 'bench-pipeline',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  });
+  const receiver = await startReceiver();
+  const { key } = await stack.seedTenant('bench');
+  const system = await startBenchSystem(stack, key, {
+    taskQueue: PLAIN_QUEUE,
+    workflowsPath: require.resolve('./plain-webhook.workflow'),
+    activities: plainActivities,
+  });
+  const { client, post } = system;
+  const webhook = (name: string, path: string) => ({
+    name,
+    type: 'webhook',
+    config: { url: `${receiver.base}${path}` },
+  });
+  const rule = (name: string, entity: string, actions: unknown[]) =>
+    post(
+      '/v1/rules',
+      {
+        name,
+        entity,
+        trigger: { type: 'on_create' },
+        conditions: { all: [{ field: 'total', operator: 'greater_than', value: 100 }] },
+        actions,
+      },
+      201,
+    );
+
+  try {
+    await rule('bench one webhook', 'orders', [webhook('notify', '/one')]);
+    await rule('bench three actions', 'invoices', [
+      webhook('erp', '/three-a'),
+      {
+        name: 'alert',
+        type: 'create_alert',
+        config: {
+          alertType: 'bench',
+          severity: 'low',
+          title: 'Invoice {{data.id}}',
+          message: 'bench',
+          recipients: [{ type: 'role', id: 'ops' }],
+        },
+      },
+      webhook('crm', '/three-c'),
+    ]);
+    await post(
+      '/v1/webhooks',
+      { name: 'bench endpoint', url: `${receiver.base}/endpoint`, events: ['shipments.on_create'] },
+      201,
+    );
+
+    const data = (benchId: string, i: number) => ({ benchId, id: i, total: 150 });
+    const event = (entity: string) => async (benchId: string, i: number) => {
+      await post('/v1/events', { id: benchId, entity, type: 'on_create', data: data(benchId, i) }, 202);
+    };
+    const plainStart = async (benchId: string, i: number) => {
+      const envelope = { type: 'orders.on_create', timestamp: new Date().toISOString(), data: data(benchId, i) };
+      await client.workflow.start('PlainWebhookWorkflow', {
+        workflowId: `plain-${benchId}`,
+        taskQueue: PLAIN_QUEUE,
+        args: [`${receiver.base}/plain`, envelope],
+      });
+    };
+
+    let round = 0;
+    /** `n` messages sent by `concurrency` senders; done when all arrived on `path`. */
+    const measure = async (
+      name: string,
+      path: string,
+      n: number,
+      send: (benchId: string, i: number) => Promise<void>,
+    ): Promise<PipelineBenchResult> => {
+      receiver.reset();
+      const prefix = `r${++round}`;
+      const sentAt = new Map<string, number>();
+      const cpu0 = cpuByCommand();
+      const t0 = performance.now();
+      await pool(n, concurrency, async (i) => {
+        const benchId = `${prefix}-${i}`;
+        sentAt.set(benchId, performance.now());
+        await send(benchId, i);
+      });
+      await receiver.waitFor(path, n, 600_000);
+      const cpu = cpuPerMessage(cpu0, cpuByCommand(), n);
+      const arrivals = receiver.arrivals(path);
+      const last = Math.max(...arrivals.values());
+      const latencies = [...arrivals].map(([id, at]) => at - (sentAt.get(id) ?? at)).sort((a, b) => a - b);
+      return {
+        path: name,
+        messages: n,
+        concurrency,
+        perSecond: Math.round((n / ((last - t0) / 1000)) * 10) / 10,
+        p50Ms: quantile(latencies, 0.5),
+        p99Ms: quantile(latencies, 0.99),
+        cpuMsPerMessage: cpu,
+      };
+    };
+
+    const paths = {
+      plain: ['hand-written Temporal workflow (one POST activity)', '/plain', plainStart],
+      one: ['Ruleflow: event → one-webhook rule', '/one', event('orders')],
+      endpoint: ['Ruleflow: event → endpoint delivery', '/endpoint', event('shipments')],
+      three: ['Ruleflow: event → webhook, create_alert, webhook', '/three-c', event('invoices')],
+    } as const;
+    // Warm-up: JIT, pools, the workflow bundles and caches.
+    for (const which of new Set(order)) {
+      const [name, path, send] = paths[which];
+      await measure(`warm-up ${name}`, path, 20, send);
+    }
+    const results: PipelineBenchResult[] = [];
+    for (const which of order) {
+      const [name, path, send] = paths[which];
+      results.push(await measure(name, path, events, send));
+    }
+    return results;
+  } finally {
+    await system.close();
+    await receiver.close();
+    await stack.stop();
+  }
+}
+
+/** The hand-written baseline: the mean of the runs before and after the Ruleflow paths. */
+export function baseline(results: readonly PipelineBenchResult[]): PipelineBenchResult {
+  const plain = results.filter((r) => r.path.startsWith('hand-written'));
+  const mean = (pick: (r: PipelineBenchResult) => number) =>
+    Math.round((plain.reduce((sum, r) => sum + pick(r), 0) / plain.length) * 10) / 10;
+  return {
+    ...plain[0]!,
+    perSecond: mean((r) => r.perSecond),
+    p50Ms: mean((r) => r.p50Ms),
+    p99Ms: mean((r) => r.p99Ms),
+  };
+}
+
+async function main(): Promise<void> {
+  console.table(await runPipelineBench());
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
