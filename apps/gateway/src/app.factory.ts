@@ -16,7 +16,8 @@ export async function createGatewayApp(config: RuleflowConfig): Promise<INestApp
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  app.set('trust proxy', true);
+  // Whose X-Forwarded-For names the caller (the audit log's `ip`): by default only local proxies'.
+  app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import type { TestSystem } from './test-system';
 import { ADMIN_KEY, startTestSystem } from './test-system';
 
@@ -129,6 +130,24 @@ describe('audit logs', () => {
     const [update] = await logs(keyA, { resourceId: res.body.id, action: 'update' });
     expect(update!.userAgent).toHaveLength(512);
     expect(update!.ip).toEqual(expect.any(String));
+  });
+
+  it('believes X-Forwarded-For only from the proxies TRUST_PROXY names (false: none, the socket address is recorded)', async () => {
+    const strict = await sys.startGateway({ TRUST_PROXY: 'false' });
+    const res = await request(strict.getHttpServer())
+      .post('/v1/rules')
+      .set(as(keyA))
+      .set('X-Forwarded-For', '203.0.113.9')
+      .send({
+        name: 'direct caller',
+        entity: 'orders',
+        trigger: { type: 'on_create' },
+        actions: [{ type: 'delay', config: { duration: '1s' } }],
+      });
+    expect(res.status).toBe(201);
+    const [row] = await logs(keyA, { resourceId: res.body.id });
+    expect(row!.ip).not.toBe('203.0.113.9');
+    expect(row!.ip).toMatch(/127\.0\.0\.1|::1/);
   });
 
   it('the request id of the call is the one recorded', async () => {

@@ -27,6 +27,18 @@ const envSchema = z.object({
   PORT: port(3000),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: optionalString,
+  /**
+   * Which proxies' `X-Forwarded-For` the gateway believes (Express `trust proxy`): the audit log's `ip`.
+   * By default only proxies on loopback and private networks; `true` trusts any, `false` none, or a
+   * comma-separated list of addresses, CIDR ranges and Express's names (`loopback`, `linklocal`, `uniquelocal`).
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1000)
+    .regex(/^[0-9a-zA-Z.:/, ]+$/, 'TRUST_PROXY: true, false, or a comma-separated list of addresses, CIDRs and names')
+    .default('loopback, linklocal, uniquelocal'),
   /** Twilio's REST API base URL (the `ivr_call` action's Calls requests); a local fake in tests. */
   TWILIO_API_URL: z.string().url().default('https://api.twilio.com'),
 
@@ -108,7 +120,7 @@ export interface TemporalTlsConfig {
 export interface RuleflowConfig {
   env: 'development' | 'production' | 'test';
   logLevel: string;
-  http: { port: number; host: string; publicUrl: string };
+  http: { port: number; host: string; publicUrl: string; trustProxy: boolean | string[] };
   dataDir: string;
   adminKey?: string;
   /**
@@ -195,7 +207,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    http: { port: e.PORT, host: e.HOST, publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}` },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+      trustProxy:
+        e.TRUST_PROXY === 'true'
+          ? true
+          : e.TRUST_PROXY === 'false'
+            ? false
+            : e.TRUST_PROXY.split(',')
+                .map((part) => part.trim())
+                .filter(Boolean),
+    },
     dataDir: path.resolve(e.RULEFLOW_DATA_DIR),
     adminKey: e.RULEFLOW_ADMIN_KEY,
     encryption: { key: encryptionKey, previousKeys },

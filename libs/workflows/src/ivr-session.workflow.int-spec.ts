@@ -211,7 +211,7 @@ describe('IvrSessionWorkflow (real Temporal and PostgreSQL)', () => {
       ['call.started', 'awaiting_input'],
       ['call.ended', 'ended'],
     ]);
-    await replays(handle, 'walk-to-transfer.standing-timer');
+    await replays(handle, 'walk-to-transfer.one-task-per-press');
   });
 
   it('rejects a malformed digit in the validator (nothing recorded) and any update once ended', async () => {
@@ -252,7 +252,7 @@ describe('IvrSessionWorkflow (real Temporal and PostgreSQL)', () => {
     const history = await handle.fetchHistory();
     const timers = history.events!.filter((e) => e.timerStartedEventAttributes).length;
     expect(timers).toBe(3);
-    await replays(handle, 'timeouts-to-max-retries.standing-timer');
+    await replays(handle, 'timeouts-to-max-retries.one-task-per-press');
   });
 
   it('leaves timeouts to the provider when it times callers out itself (the workflow timer is only a backstop)', async () => {

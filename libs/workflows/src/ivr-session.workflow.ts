@@ -30,16 +30,12 @@ import {
 } from './contract';
 
 /**
- * Guards the mirror as a local activity (one workflow task per key press): sessions recorded with the
- * mirror as a regular activity replay down that path.
+ * Guards one workflow task per key press: the mirror as a local activity and the wait for input as a
+ * standing timer (see `InputTimer`), under one patch so a session carries one patch marker. Sessions
+ * recorded with a mirror activity and a timer restarted by every change replay down that path.
  */
-export const IVR_LOCAL_MIRROR_PATCH = 'ivr-local-mirror';
+export const IVR_ONE_TASK_PER_PRESS_PATCH = 'ivr-one-task-per-press';
 
-/**
- * Guards the wait for input as a standing timer (no timer commands on a key press; see `InputTimer`):
- * sessions recorded with a timer restarted by every change replay down that path.
- */
-export const IVR_STANDING_TIMER_PATCH = 'ivr-standing-timer';
 
 /**
  * The wait for input without a new timer for every key press: one timer stands until the earliest
@@ -137,7 +133,7 @@ class IvrSession {
   /** Write the state as it is now into `ivr_sessions` (a newer write wins whatever order they land in). */
   async mirror(event: 'call.started' | 'call.ended' | null = null): Promise<void> {
     const { state } = this;
-    const write = patched(IVR_LOCAL_MIRROR_PATCH) ? ivrSessionLocalWrite : ivrSessionWrite;
+    const write = patched(IVR_ONE_TASK_PER_PRESS_PATCH) ? ivrSessionLocalWrite : ivrSessionWrite;
     await write.mirrorIvrSession({
       tenantId: this.input.tenantId,
       sessionId: this.input.sessionId,
@@ -270,7 +266,7 @@ export async function IvrSessionWorkflow(input: IvrSessionInput): Promise<IvrSes
   }
 
   const limit = input.continueAsNewAfter ?? IVR_CONTINUE_AS_NEW_AFTER;
-  const standing = patched(IVR_STANDING_TIMER_PATCH) ? new InputTimer() : null;
+  const standing = patched(IVR_ONE_TASK_PER_PRESS_PATCH) ? new InputTimer() : null;
   while (!session.ended) {
     if (session.inputsThisRun >= limit) {
       await condition(allHandlersFinished);

@@ -12,7 +12,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { chainedRuleWorkflowId } from './contract';
-import { WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH } from './actions/webhook.action';
 import { RULE_CHAINING_PATCH } from './rule-execution.workflow';
 import { RULE_RUN_JOURNAL_PATCH } from './run-records';
 import { RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './contract';
@@ -263,7 +262,7 @@ describe('RuleExecutionWorkflow chaining', () => {
     ]);
   });
 
-  it('marks new runs with the run-journal, webhook first-attempt and chaining patches, so older histories replay without them', async () => {
+  it('marks new runs with the run-journal and chaining patches, so older histories replay without them', async () => {
     const { handle: started } = start(snapshot('lonely', [webhook('x', 'http://h/lonely')]));
     const handle = await started;
     await handle.result();
@@ -274,6 +273,6 @@ describe('RuleExecutionWorkflow chaining', () => {
         const payload = e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!;
         return (JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { id: string }).id;
       });
-    expect(patches).toEqual([RULE_RUN_JOURNAL_PATCH, WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH, RULE_CHAINING_PATCH]);
+    expect(patches).toEqual([RULE_RUN_JOURNAL_PATCH, RULE_CHAINING_PATCH]);
   });
 });

@@ -11,7 +11,11 @@ import type { RuleExecutionInput } from './contract';
 
 type ExecutionStatus = NonNullable<RecordRunResult['status']>;
 
-/** Guards the run journal: runs recorded with one regular activity per write replay without it. */
+/**
+ * Guards the run journal, and with it a `webhook` action's first attempt as a local activity (one patch
+ * for both, so a new run carries one patch marker): runs recorded with one regular activity per write
+ * and per attempt replay without it.
+ */
 export const RULE_RUN_JOURNAL_PATCH = 'rule-run-journal';
 
 type ActionResult = Extract<RunJournalEntry, { kind: 'actionResult' }>;

@@ -11,12 +11,8 @@ import {
 } from '@temporalio/workflow';
 import { endpointLookup, webhookDelivery, webhookFirstAttempt, webhookRetries } from '../activity-profiles';
 import type { RuleExecutionInput } from '../contract';
+import { RULE_RUN_JOURNAL_PATCH } from '../run-records';
 
-/**
- * Guards the first attempt of a `webhook` action as a local activity (retries as a regular activity):
- * runs recorded with every attempt as a regular activity replay down that path.
- */
-export const WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH = 'webhook-local-first-attempt';
 
 type DeliverWebhook = ReturnType<typeof webhookDelivery>['deliverWebhook'];
 
@@ -61,7 +57,8 @@ export async function runWebhook(
     secrets: endpoint ? endpoint.secrets : typeof config.secret === 'string' ? [config.secret] : [],
     maximumAttempts: action.retry.maximumAttempts,
   };
-  const result = patched(WEBHOOK_LOCAL_FIRST_ATTEMPT_PATCH)
+  // Runs with the run journal try the first attempt locally too (one patch, one marker, for both).
+  const result = patched(RULE_RUN_JOURNAL_PATCH)
     ? await deliverLocallyFirst(request, action.retry, summary)
     : await webhookDelivery(action.retry, summary).deliverWebhook(request);
   return { output: { statusCode: result.statusCode, body: result.body }, attempts: result.attempts };
