@@ -36,7 +36,6 @@ import {
  */
 export const IVR_ONE_TASK_PER_PRESS_PATCH = 'ivr-one-task-per-press';
 
-
 /**
  * The wait for input without a new timer for every key press: one timer stands until the earliest
  * deadline it must honour. A press that moves the deadline later keeps it (when it fires early the loop

@@ -13,7 +13,6 @@ import { endpointLookup, webhookDelivery, webhookFirstAttempt, webhookRetries } 
 import type { RuleExecutionInput } from '../contract';
 import { RULE_RUN_JOURNAL_PATCH } from '../run-records';
 
-
 type DeliverWebhook = ReturnType<typeof webhookDelivery>['deliverWebhook'];
 
 /**
