@@ -488,6 +488,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
     'POST /v1/rules/reorder': () => ({ ruleIds: [a.ruleId] }),
     'POST /v1/events': () => ({ id: a.eventKey, entity: ENTITY, type: 'on_create', data: { id: 1 } }),
     'POST /v1/executions/rerun': () => ({ ruleId: a.failRuleId, status: 'failed' }),
+    'POST /v1/executions/cancel': () => ({ ruleId: a.ruleId }),
     'POST /v1/api-keys': () => ({ name: 'into A', tenantId: A.tenantId, scopes: ['admin'] }),
     'POST /v1/tenants': () => ({ name: 'iso-made-by-b' }),
     'POST /v1/inventory/allocations': () => ({
@@ -558,6 +559,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
       status: [202, 404],
       check: (body) => body.count !== undefined && expect(body.count).toBe(0),
     },
+    'POST /v1/executions/cancel': { status: [202], check: (body) => expect(body.count).toBe(0) },
     'POST /v1/api-keys': { status: [403, 404] },
     // The contract: only the operator (admin of `default`) creates tenants.
     'POST /v1/tenants': { status: [403] },

@@ -13,7 +13,14 @@ import { EXECUTION_STATUSES } from '@ruleflow/entities';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
-import { BULK_RERUN_CAP, BulkRerunDto, ExecutionSummaryQueryDto, ListExecutionsQueryDto } from './dto/execution.dto';
+import {
+  BULK_CANCEL_CAP,
+  BULK_RERUN_CAP,
+  BulkCancelDto,
+  BulkRerunDto,
+  ExecutionSummaryQueryDto,
+  ListExecutionsQueryDto,
+} from './dto/execution.dto';
 import { ExecutionsService } from './executions.service';
 
 @ApiTags('executions')
@@ -58,6 +65,27 @@ export class ExecutionsController {
   @ApiAcceptedResponse({ description: '{"count": n}: how many reruns were started' })
   bulkRerun(@Auth() auth: AuthContext, @Body() dto: BulkRerunDto) {
     return this.executions.bulkRerun(auth, dto);
+  }
+
+  // Declared before `:id/...` routes, like `rerun`.
+  @Post('cancel')
+  @HttpCode(202)
+  @RequireScope('executions:write')
+  @ApiOperation({
+    summary: 'Cancel pending and running executions in bulk',
+    description:
+      "Cancels every execution of the caller's tenant that has not ended (`status`: `pending` or `running`, " +
+      'default both), of this rule and created since `since` when given, oldest first, ' +
+      `at most ${BULK_CANCEL_CAP} per call; call again for more. Each is cancelled as ` +
+      '`POST /v1/executions/{id}/cancel` does it; the call does not wait for the runs to record `cancelled`. ' +
+      "Another tenant's rule id matches nothing.",
+  })
+  @ApiAcceptedResponse({
+    description: '{"count": n}: how many runs were cancelled (or asked to cancel)',
+    schema: { type: 'object', properties: { count: { type: 'integer' } } },
+  })
+  bulkCancel(@Auth() auth: AuthContext, @Body() dto: BulkCancelDto) {
+    return this.executions.bulkCancel(auth, dto);
   }
 
   @Get(':id')

@@ -16,12 +16,13 @@ import { isUuid } from '../common/uuid';
 import { ExecutionLauncher } from './execution-launcher.service';
 import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {
+  BulkCancelDto,
   BulkRerunDto,
   ExecutionSummary,
   ExecutionSummaryQueryDto,
   ListExecutionsQueryDto,
 } from './dto/execution.dto';
-import { BULK_RERUN_CAP } from './dto/execution.dto';
+import { BULK_CANCEL_CAP, BULK_RERUN_CAP, CANCELLABLE_STATUSES } from './dto/execution.dto';
 import { toExecutionResponse } from './execution.mapper';
 
 const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['success', 'failed', 'partial', 'cancelled']);
@@ -32,6 +33,8 @@ const CANCEL_SETTLE_MS = 2000;
 const TEMPORAL_DEADLINE_MS = 5000;
 /** Shorter for the late-start check of a never-started run: Temporal is often the reason it never started. */
 const LATE_START_DEADLINE_MS = 1500;
+/** How many runs a bulk cancel cancels at the same time. */
+const BULK_CANCEL_PARALLEL = 8;
 
 /**
  * Marks a run `cancelled` without its workflow (never started, or gone from Temporal); pending
@@ -50,6 +53,12 @@ const CANCEL_DIRECTLY_SQL = `
         FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
       )
     WHERE id = $1 AND status NOT IN ('success','failed','partial','cancelled')`;
+
+/** What cancelling one run did: see ExecutionsService.cancelRun. */
+interface CancelOutcome {
+  kind: 'ended' | 'marked' | 'requested';
+  row: ExecutionEntity;
+}
 
 export interface RerunResponse {
   executionId: string;
@@ -112,38 +121,36 @@ export class ExecutionsService {
    */
   async cancel(auth: AuthContext, id: string) {
     const execution = await this.find(this.db.manager, auth, id);
-    if (TERMINAL.has(execution.status)) throw ended(execution);
-
-    if (execution.dispatchedAt === null) {
-      const outcome = await this.db.transaction(async (tx) => {
-        // Waits for an outbox sweep holding the row (it locks before starting), so we see its result.
-        const row = await this.find(tx, auth, id, true);
-        if (TERMINAL.has(row.status)) return { kind: 'ended' as const, row };
-        if (row.dispatchedAt !== null) return { kind: 'started' as const, row };
-        await tx.query(CANCEL_DIRECTLY_SQL, [id, 'cancelled before it started']);
-        return { kind: 'cancelled' as const, row };
-      });
-      if (outcome.kind === 'ended') throw ended(outcome.row);
-      if (outcome.kind === 'cancelled') {
-        // The request path starts a run before it sets dispatched_at (it holds no row lock, and its
-        // start may retry for a while): should such a start have landed, cancel that workflow too.
-        // Best effort and awaited (an in-flight gRPC retry must not outlive the app), bounded by a deadline.
-        await this.cancelWorkflow(execution.workflowId, LATE_START_DEADLINE_MS).catch((err: unknown) =>
-          this.logger.debug(`no late start to cancel for ${execution.workflowId}: ${(err as Error).message}`),
-        );
-        return this.get(auth, id);
-      }
-    }
-
-    const found = await this.cancelWorkflow(execution.workflowId);
-    if (!found) {
-      // Temporal has no open run under this id: it ended (then the record is terminal) or is gone.
-      const current = await this.find(this.db.manager, auth, id);
-      if (TERMINAL.has(current.status)) throw ended(current);
-      await this.db.query(CANCEL_DIRECTLY_SQL, [id, 'cancelled (the run was not found in Temporal)']);
-      return this.get(auth, id);
-    }
+    const outcome = await this.cancelRun(auth, execution);
+    if (outcome.kind === 'ended') throw ended(outcome.row);
+    if (outcome.kind === 'marked') return this.get(auth, id);
     return toExecutionResponse(this.config, await this.settle(auth, id));
+  }
+
+  /**
+   * Cancel every `pending`/`running` run of the tenant matching the filter (rule, status, created
+   * since), oldest first, at most BULK_CANCEL_CAP per call, each the way `cancel` does it (without
+   * waiting for the workflows to record the end). Runs that end meanwhile are not counted.
+   */
+  async bulkCancel(auth: AuthContext, dto: BulkCancelDto): Promise<{ count: number }> {
+    const statuses = dto.status ? [dto.status] : [...CANCELLABLE_STATUSES];
+    const qb = this.db
+      .getRepository(ExecutionEntity)
+      .createQueryBuilder('e')
+      .where('e.tenant_id = :tenantId', { tenantId: auth.tenantId })
+      .andWhere('e.status IN (:...statuses)', { statuses });
+    if (dto.ruleId) qb.andWhere('e.rule_id = :ruleId', { ruleId: dto.ruleId });
+    if (dto.since) qb.andWhere('e.created_at >= :since', { since: new Date(dto.since) });
+    const rows = await qb.orderBy('e.created_at', 'ASC').addOrderBy('e.id', 'ASC').limit(BULK_CANCEL_CAP).getMany();
+    let count = 0;
+    // A few at a time: each is a Temporal call (or a row lock) of its own.
+    for (let i = 0; i < rows.length; i += BULK_CANCEL_PARALLEL) {
+      const outcomes = await Promise.all(
+        rows.slice(i, i + BULK_CANCEL_PARALLEL).map((row) => this.cancelRun(auth, row)),
+      );
+      count += outcomes.filter((o) => o.kind !== 'ended').length;
+    }
+    return { count };
   }
 
   /** Run the rule again, at its current version, on the event of this execution. */
@@ -192,6 +199,48 @@ export class ExecutionsService {
     });
     await this.runs.start(pending);
     return { count: pending.length };
+  }
+
+  /**
+   * Cancel one run that has not ended. A started run is cancelled through Temporal and its workflow
+   * records `cancelled` itself (a running delay or activity stops): `requested`. A run never started
+   * is marked `cancelled` in the same locked transaction that sets `dispatched_at`, so the outbox
+   * skips it: `marked` (so is a run Temporal no longer knows). `ended`: it had ended already.
+   */
+  private async cancelRun(auth: AuthContext, execution: ExecutionEntity): Promise<CancelOutcome> {
+    const id = execution.id;
+    if (TERMINAL.has(execution.status)) return { kind: 'ended', row: execution };
+
+    if (execution.dispatchedAt === null) {
+      const outcome = await this.db.transaction(async (tx) => {
+        // Waits for an outbox sweep holding the row (it locks before starting), so we see its result.
+        const row = await this.find(tx, auth, id, true);
+        if (TERMINAL.has(row.status)) return { kind: 'ended' as const, row };
+        if (row.dispatchedAt !== null) return { kind: 'started' as const, row };
+        await tx.query(CANCEL_DIRECTLY_SQL, [id, 'cancelled before it started']);
+        return { kind: 'marked' as const, row };
+      });
+      if (outcome.kind === 'ended') return outcome;
+      if (outcome.kind === 'marked') {
+        // The request path starts a run before it sets dispatched_at (it holds no row lock, and its
+        // start may retry for a while): should such a start have landed, cancel that workflow too.
+        // Best effort and awaited (an in-flight gRPC retry must not outlive the app), bounded by a deadline.
+        await this.cancelWorkflow(execution.workflowId, LATE_START_DEADLINE_MS).catch((err: unknown) =>
+          this.logger.debug(`no late start to cancel for ${execution.workflowId}: ${(err as Error).message}`),
+        );
+        return outcome;
+      }
+    }
+
+    const found = await this.cancelWorkflow(execution.workflowId);
+    if (!found) {
+      // Temporal has no open run under this id: it ended (then the record is terminal) or is gone.
+      const current = await this.find(this.db.manager, auth, id);
+      if (TERMINAL.has(current.status)) return { kind: 'ended', row: current };
+      await this.db.query(CANCEL_DIRECTLY_SQL, [id, 'cancelled (the run was not found in Temporal)']);
+      return { kind: 'marked', row: current };
+    }
+    return { kind: 'requested', row: execution };
   }
 
   /** Ask Temporal to cancel the run; false when it has no open run under this id. */

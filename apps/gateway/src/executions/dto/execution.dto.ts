@@ -47,6 +47,33 @@ export class BulkRerunDto {
   since?: string;
 }
 
+/** The statuses a bulk cancel may select: runs that have not ended. */
+export const CANCELLABLE_STATUSES = ['pending', 'running'] as const;
+export type CancellableStatus = (typeof CANCELLABLE_STATUSES)[number];
+
+/** At most this many executions are cancelled by one bulk call; call again for the rest. */
+export const BULK_CANCEL_CAP = 1000;
+
+export class BulkCancelDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'only executions of this rule' })
+  @IsOptional()
+  @IsUUID()
+  ruleId?: string;
+
+  @ApiPropertyOptional({ enum: CANCELLABLE_STATUSES, description: 'default: both' })
+  @IsOptional()
+  @IsIn(CANCELLABLE_STATUSES)
+  status?: CancellableStatus;
+
+  @ApiPropertyOptional({
+    example: '2026-11-22T10:00:00Z',
+    description: 'only executions created at or after this instant (default: any time)',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+}
+
 export class ExecutionSummaryQueryDto {
   @ApiPropertyOptional({
     example: '2026-11-22T10:00:00Z',
