@@ -443,7 +443,7 @@ describe('tenant isolation (every route, tenant B against tenant A)', () => {
    * one resource holds several, like `ivr/menus`) and the parameter name.
    */
   const PARAMS: Record<string, Record<string, () => string>> = {
-    rules: { id: () => a.ruleId, childRuleId: () => a.childRuleId },
+    rules: { id: () => a.ruleId, childRuleId: () => a.childRuleId, version: () => '1' },
     'action-templates': { id: () => a.templateId },
     entities: { id: () => a.entityId },
     executions: { id: () => a.executionId },

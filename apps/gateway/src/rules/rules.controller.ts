@@ -1,11 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { NotAudited } from '../audit/not-audited.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
 import { PageQueryDto } from '../common/pagination';
 import {
+  BACKTEST_MAX_EVENTS,
+  BACKTEST_MAX_ITEMS,
+  BacktestRuleDto,
   CreateRuleDto,
   ListRulesQueryDto,
   ReorderRulesDto,
@@ -71,6 +82,23 @@ export class RulesController {
     return this.rules.versions(auth, id, query);
   }
 
+  @Post(':id/versions/:version/restore')
+  @HttpCode(200)
+  @RequireScope('rules:write')
+  @ApiOperation({
+    summary: 'Make an earlier version current again, as a new version',
+    description:
+      'The rule gets a new version (+1) whose name, description, entity, trigger, conditions and actions are ' +
+      'those of `version`; its priority and active state stay as they are. Recorded like any PATCH (versions, audit, ' +
+      'schedule). 404 for an unknown version; 400 when that definition no longer validates (say, a webhook ' +
+      'endpoint it names was deleted).',
+  })
+  @ApiOkResponse({ description: 'the rule at its new version' })
+  @ApiNotFoundResponse({ description: "unknown rule or version, or another tenant's rule" })
+  restore(@Auth() auth: AuthContext, @Param('id') id: string, @Param('version') version: string) {
+    return this.rules.restore(auth, id, version);
+  }
+
   @Post(':id/activate')
   @HttpCode(200)
   @RequireScope('rules:write')
@@ -107,6 +135,45 @@ export class RulesController {
   @ApiOperation({ summary: 'Dry run: per-condition results and rendered action configs; nothing runs or is stored' })
   test(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: TestRuleDto) {
     return this.rules.test(auth, id, dto);
+  }
+
+  @Post(':id/backtest')
+  @HttpCode(200)
+  @NotAudited() // evaluates stored events; nothing runs and nothing is stored
+  @RequireScope('rules:read')
+  @ApiOperation({
+    summary: 'Evaluate the rule, or draft conditions/trigger, over stored events; nothing runs or is stored',
+    description:
+      "The tenant's stored events of the rule's entity and trigger type (the draft trigger's type when given), " +
+      'received in [`since`, `until`), newest first, are evaluated with the compiled conditions. `evaluated` and ' +
+      '`matched` count over the whole window, at most ' +
+      `${BACKTEST_MAX_EVENTS.toLocaleString('en-US')} events per call (narrow the window for more); ` +
+      `\`items\` lists the newest \`limit\` (default and at most ${BACKTEST_MAX_ITEMS}) with their result. ` +
+      'Draft conditions are validated as at save (400 naming the condition).',
+  })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: {
+        evaluated: { type: 'integer' },
+        matched: { type: 'integer' },
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              eventId: { type: 'string' },
+              occurredAt: { type: 'string', format: 'date-time' },
+              matched: { type: 'boolean' },
+            },
+          },
+        },
+      },
+    },
+  })
+  @ApiNotFoundResponse({ description: "unknown rule, or another tenant's" })
+  backtest(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: BacktestRuleDto) {
+    return this.rules.backtest(auth, id, dto);
   }
 
   @Post(':id/run')

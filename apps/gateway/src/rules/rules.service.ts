@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { IvrLineEntity, IvrMenuEntity, RuleEntity, RuleVersionEntity, WebhookEntity } from '@ruleflow/entities';
-import type { RuleEvent, TemplateContext, TriggerType } from '@ruleflow/rules';
-import { explainConditions, renderTemplate } from '@ruleflow/rules';
+import {
+  IvrLineEntity,
+  IvrMenuEntity,
+  RuleEntity,
+  RuleVersionEntity,
+  scanEvents,
+  WebhookEntity,
+} from '@ruleflow/entities';
+import type { ConditionPredicate, RuleEvent, TemplateContext, TriggerType } from '@ruleflow/rules';
+import {
+  compileConditions,
+  explainConditions,
+  normalizeConditions,
+  renderTemplate,
+  RuleValidationError,
+} from '@ruleflow/rules';
 import { compileRegex } from '@ruleflow/rules/node/safe-regex';
 import { ruleWorkflowId } from '@ruleflow/contract';
 import type { EntityManager } from 'typeorm';
@@ -20,6 +33,7 @@ import { ExecutionLauncher } from '../executions/execution-launcher.service';
 import { RuleSchedulesService } from '../schedules/rule-schedules.service';
 import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type {
+  BacktestRuleDto,
   CreateRuleDto,
   ListRulesQueryDto,
   ReorderRulesDto,
@@ -29,10 +43,18 @@ import type {
 } from './dto/rule.dto';
 import type { RuleDefinition, RuleDefinitionInput } from './rule-definition';
 import { parseRuleDefinition } from './rule-definition';
+import { BACKTEST_MAX_EVENTS, BACKTEST_MAX_ITEMS } from './dto/rule.dto';
 import type { RuleResponse } from './rule.mapper';
 import { maskRuleRecord, toRuleRecord, toRuleResponse } from './rule.mapper';
 import { RuleSecrets } from './rule-secrets.service';
 import { RULES_CHANGED_CHANNEL } from './rule-cache';
+
+/** A backtest's answer: counts over the whole window, `items` the newest events evaluated. */
+export interface BacktestResult {
+  evaluated: number;
+  matched: number;
+  items: Array<{ eventId: string; occurredAt: string; matched: boolean }>;
+}
 
 @Injectable()
 export class RulesService {
@@ -221,6 +243,32 @@ export class RulesService {
     );
   }
 
+  /**
+   * A new version whose definition is that of `version`: name, description, entity, trigger,
+   * conditions and actions as they were (priority and the active state stay as they are now). Goes
+   * through `update`, so it is validated, versioned, scheduled and announced like any PATCH; a
+   * definition that no longer validates (a webhook endpoint or template deleted since) is a 400.
+   */
+  async restore(auth: AuthContext, id: string, version: string): Promise<RuleResponse> {
+    const rule = await this.find(this.db.manager, auth, id);
+    const wanted = /^[1-9][0-9]{0,8}$/.test(version) ? Number(version) : undefined;
+    if (wanted === undefined) throw new BadRequestException('version must be a positive integer');
+    const row = await this.db
+      .getRepository(RuleVersionEntity)
+      .findOneBy({ ruleId: rule.id, tenantId: auth.tenantId, version: wanted });
+    if (!row) throw new NotFoundException(`rule ${id} has no version ${wanted}`);
+    const old = row.rule as RuleResponse;
+    return this.update(auth, id, {
+      name: old.name,
+      description: old.description as string, // null clears it, as it was
+      entity: old.entity,
+      trigger: { type: old.trigger.type, cron: old.trigger.cron, timezone: old.trigger.timezone },
+      conditions: old.conditions,
+      // Sealed as stored: opened to be validated again, sealed again on the way back (as PATCH does).
+      actions: this.secrets.openActions(old.actions),
+    });
+  }
+
   /** A dry run: which conditions hold for this data and what the actions would be sent; nothing runs or is stored. */
   async test(auth: AuthContext, id: string, dto: TestRuleDto) {
     const rule = await this.find(this.db.manager, auth, id);
@@ -259,6 +307,56 @@ export class RulesService {
         config: this.secrets.maskConfig(a.type, renderTemplate(a.config, context) as Record<string, unknown>),
       })),
     };
+  }
+
+  /**
+   * The rule, or the draft conditions/trigger given, evaluated over the tenant's stored events of its
+   * entity and trigger type, newest first, with the compiled predicate. Events are streamed through a
+   * cursor in a read-only transaction (one page in memory), at most BACKTEST_MAX_EVENTS per call;
+   * nothing runs and nothing is stored.
+   */
+  async backtest(auth: AuthContext, id: string, dto: BacktestRuleDto): Promise<BacktestResult> {
+    const rule = await this.find(this.db.manager, auth, id);
+    const since = dto.since ? new Date(dto.since) : undefined;
+    const until = dto.until ? new Date(dto.until) : undefined;
+    if (since && until && until <= since) throw new BadRequestException('until must be later than since');
+    const triggerType = dto.rule?.trigger?.type ?? rule.triggerType;
+    let predicate: ConditionPredicate;
+    try {
+      // As at save: normalised, regexes checked by the engine that runs them, change operators for on_update only.
+      const conditions =
+        dto.rule?.conditions !== undefined
+          ? normalizeConditions(dto.rule.conditions, 'rule.conditions', { compileRegex, triggerType })
+          : normalizeConditions(rule.conditions, 'conditions', { compileRegex, triggerType });
+      predicate = compileConditions(conditions, { compileRegex });
+    } catch (err) {
+      if (err instanceof RuleValidationError) throw new BadRequestException(err.message);
+      throw err;
+    }
+    const limit = dto.limit ?? BACKTEST_MAX_ITEMS;
+    const result: BacktestResult = { evaluated: 0, matched: 0, items: [] };
+    await this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION READ ONLY');
+      const pages = scanEvents(tx, {
+        tenantId: auth.tenantId,
+        entity: rule.entity,
+        type: triggerType,
+        since,
+        until,
+        max: BACKTEST_MAX_EVENTS,
+      });
+      for await (const page of pages) {
+        for (const event of page) {
+          const matched = predicate({ data: event.data, previous: event.previous });
+          result.evaluated += 1;
+          if (matched) result.matched += 1;
+          if (result.items.length < limit) {
+            result.items.push({ eventId: event.eventId, occurredAt: event.occurredAt.toISOString(), matched });
+          }
+        }
+      }
+    });
+    return result;
   }
 
   /** A manual run of any rule, active or not, on the given data; conditions are not evaluated (explicit run). */

@@ -4,7 +4,7 @@ import { insertTenants, openTestDataSource } from '@ruleflow/testing';
 import type { DataSource } from 'typeorm';
 import { RuleEntity } from '../rule.entity';
 import { newExecutionRow } from '../rule-mapping';
-import { eventSourceOf, recordTriggerEvent } from './event.repository';
+import { eventSourceOf, recordTriggerEvent, scanEvents } from './event.repository';
 import { ScheduledRunRepository } from './scheduled-run.repository';
 
 /** Trigger events of hooks, schedules and manual runs, against real PostgreSQL. */
@@ -94,5 +94,51 @@ describe('trigger events (real PostgreSQL)', () => {
     await recordTriggerEvent(db.manager, tenantId, event, 'hook');
     await recordTriggerEvent(db.manager, tenantId, { ...event, data: { n: 2 } }, 'hook');
     expect(await events('hook-key-1')).toEqual([{ source: 'hook', type: 'webhook', entity: 'leads', data: { n: 1 } }]);
+  });
+
+  it('scanEvents reads one entity and type newest first, page by page, within the window and the bound', async () => {
+    const base = Date.parse('2030-03-01T00:00:00Z');
+    for (let i = 0; i < 7; i++) {
+      const at = new Date(base + i * 1000);
+      await db.query(
+        `INSERT INTO events (tenant_id, event_key, entity, type, data, occurred_at, response, received_at)
+         VALUES ($1, $2, 'scans', $3, $4, $5, '{}', $5)`,
+        [tenantId, `scan-${i}`, i === 3 ? 'on_update' : 'on_create', { i }, at],
+      );
+    }
+    const scan = (options: Partial<Parameters<typeof scanEvents>[1]>) =>
+      db.transaction(async (tx) => {
+        const pages: string[][] = [];
+        for await (const page of scanEvents(tx, {
+          tenantId,
+          entity: 'scans',
+          type: 'on_create',
+          max: 100,
+          ...options,
+        })) {
+          pages.push(page.map((e) => e.eventId));
+        }
+        return pages;
+      });
+    expect(await scan({ pageSize: 2 })).toEqual([
+      ['scan-6', 'scan-5'],
+      ['scan-4', 'scan-2'],
+      ['scan-1', 'scan-0'],
+    ]);
+    expect(await scan({ pageSize: 4, max: 5 })).toEqual([['scan-6', 'scan-5', 'scan-4', 'scan-2'], ['scan-1']]);
+    expect(await scan({ since: new Date(base + 1000), until: new Date(base + 5000) })).toEqual([
+      ['scan-4', 'scan-2', 'scan-1'],
+    ]);
+    expect(await scan({ tenantId: randomUUID() })).toEqual([]);
+    // The cursor is closed with the scan: the transaction can scan again.
+    await db.transaction(async (tx) => {
+      for await (const page of scanEvents(tx, { tenantId, entity: 'scans', type: 'on_update', max: 10 })) {
+        expect(page[0]).toMatchObject({ eventId: 'scan-3', data: { i: 3 }, previous: null });
+        expect(page[0]!.occurredAt).toEqual(new Date(base + 3000));
+      }
+      const again = scanEvents(tx, { tenantId, entity: 'scans', type: 'on_update', max: 10 });
+      expect((await again.next()).value).toHaveLength(1);
+      await again.return(undefined);
+    });
   });
 });

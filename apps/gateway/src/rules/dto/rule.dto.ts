@@ -10,6 +10,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsNotEmpty,
   IsObject,
   IsOptional,
@@ -152,4 +153,58 @@ export class RunRuleDto {
   @IsOptional()
   @IsObject()
   data?: Record<string, unknown>;
+}
+
+/** At most this many events are listed in a backtest's `items`. */
+export const BACKTEST_MAX_ITEMS = 1000;
+/** At most this many stored events are evaluated by one backtest; narrow `since`/`until` for more. */
+export const BACKTEST_MAX_EVENTS = 1_000_000;
+
+export class BacktestDraftDto {
+  @ApiPropertyOptional({
+    description: "draft conditions evaluated instead of the rule's (same grammar and validation as at save)",
+    type: 'object',
+    additionalProperties: true,
+  })
+  @Allow()
+  conditions?: unknown;
+
+  @ApiPropertyOptional({
+    type: TriggerDto,
+    description: "a draft trigger: its type picks the events (default: the rule's trigger type)",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TriggerDto)
+  trigger?: TriggerDto;
+}
+
+export class BacktestRuleDto {
+  @ApiPropertyOptional({ example: '2026-11-22T00:00:00Z', description: 'events received at or after this instant' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-29T00:00:00Z', description: 'events received before this instant' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+
+  @ApiPropertyOptional({
+    default: BACKTEST_MAX_ITEMS,
+    maximum: BACKTEST_MAX_ITEMS,
+    description: 'events listed in `items`',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(BACKTEST_MAX_ITEMS)
+  limit?: number;
+
+  @ApiPropertyOptional({ type: BacktestDraftDto, description: "draft fields evaluated instead of the rule's" })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => BacktestDraftDto)
+  rule?: BacktestDraftDto;
 }
