@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- conditions|ingest|deliveries|ivr|pipeline|memory] [options]`: the benchmarks behind the speed targets. Speed is checked
+ * `npm run bench [-- conditions|ingest|deliveries|ivr|pipeline|memory|backtest] [options]`: the benchmarks behind the speed targets. Speed is checked
  * here, never in timed tests. Prints a table per benchmark and each target with its verdict.
  */
+import { backtestBenchEvents, runBacktestBench } from './backtest.bench';
 import { runConditionsBench } from './conditions.bench';
 import type { DeliveryBenchResult } from './deliveries.bench';
 import { runDeliveriesBench } from './deliveries.bench';
@@ -106,7 +107,24 @@ async function memory(): Promise<void> {
   console.log(`target worker RSS ≤ 1 GiB at ${runs} open runs: ${gib.toFixed(2)} GiB — ${verdict(gib <= 1)}`);
 }
 
-const BENCHES: Record<string, () => Promise<void>> = { conditions, ingest, deliveries, ivr, pipeline, memory };
+async function backtest(): Promise<void> {
+  const events = backtestBenchEvents();
+  console.log(`\n## Backtest over ${events} stored events through the gateway (POST /v1/rules/:id/backtest)`);
+  const results = await runBacktestBench(events);
+  console.table(results);
+  const slowest = Math.max(...results.map((r) => r.medianMs));
+  console.log(`target: ${events} events answered within seconds: ${slowest} ms — ${verdict(slowest <= 5000)}`);
+}
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  conditions,
+  ingest,
+  deliveries,
+  ivr,
+  pipeline,
+  memory,
+  backtest,
+};
 
 async function main(): Promise<void> {
   // Options and their values (`--calls 200`) are not benchmark names.
