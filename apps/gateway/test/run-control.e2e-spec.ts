@@ -198,6 +198,36 @@ describe('run control: bulk cancel, restore a rule version, backtest', () => {
       expect(audit).toHaveLength(1);
     });
 
+    it("brings the rule's Temporal Schedule in line, as a PATCH does", async () => {
+      const rule = await createRule({
+        entity: 'restore_schedules',
+        // Never due during the test.
+        trigger: { type: 'scheduled', cron: '0 0 1 1 *', timezone: 'Europe/Paris' },
+        actions: [{ type: 'delay', config: { duration: '1s' } }],
+      });
+      const schedule = sys.temporal.schedule.getHandle(`rule-schedule-${rule.id}`);
+      const manual = await sys.http
+        .patch(`/v1/rules/${rule.id}`)
+        .set(sys.auth)
+        .send({ trigger: { type: 'manual' } });
+      expect(manual.status).toBe(200);
+      await expect(schedule.describe()).rejects.toThrow();
+
+      const back = await sys.http.post(`/v1/rules/${rule.id}/versions/1/restore`).set(sys.auth);
+      expect(back.status).toBe(200);
+      expect(back.body).toMatchObject({
+        version: 3,
+        trigger: { type: 'scheduled', cron: '0 0 1 1 *', timezone: 'Europe/Paris' },
+      });
+      const described = await schedule.describe();
+      expect(described.spec.timezone).toBe('Europe/Paris');
+      expect(described.state.note).toBe(`rule ${rule.id} v3`);
+
+      const again = await sys.http.post(`/v1/rules/${rule.id}/versions/2/restore`).set(sys.auth);
+      expect(again.body).toMatchObject({ version: 4, trigger: { type: 'manual' } });
+      await expect(schedule.describe()).rejects.toThrow();
+    });
+
     it('answers 404 for an unknown version or another tenant, 400 for a version that is no number', async () => {
       const a = await tenantWithKey();
       const b = await tenantWithKey();
