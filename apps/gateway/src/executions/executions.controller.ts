@@ -77,7 +77,8 @@ export class ExecutionsController {
       "Cancels every execution of the caller's tenant that has not ended (`status`: `pending` or `running`, " +
       'default both), of this rule and created since `since` when given, oldest first, ' +
       `at most ${BULK_CANCEL_CAP} per call; call again for more. Each is cancelled as ` +
-      '`POST /v1/executions/{id}/cancel` does it; the call does not wait for the runs to record `cancelled`. ' +
+      '`POST /v1/executions/{id}/cancel` does it; the call does not wait for the runs to record `cancelled` ' +
+      '(a run asked to cancel that has not recorded it yet is asked, and counted, again by the next call). ' +
       "Another tenant's rule id matches nothing.",
   })
   @ApiAcceptedResponse({
