@@ -117,13 +117,14 @@ export function describeChange(req: AuditedRequest, response: unknown): AuditRec
       break;
     }
   }
+  // A verb on a version changes its rule (`/v1/rules/:id/versions/:version/restore`): the rule is the resource.
+  const ofVersion = endsInVerb && nouns[resourceAt] === 'versions' && resourceAt >= 2;
+  if (ofVersion) resourceAt -= 2;
   const collection = nouns[resourceAt] ?? 'unknown';
   const resourceType = RESOURCE_TYPES[collection] ?? singular(collection);
 
-  const idParam = nouns
-    .slice(resourceAt + 1)
-    .filter(isParam)
-    .pop();
+  const after = nouns.slice(resourceAt + 1);
+  const idParam = ofVersion ? after.find(isParam) : after.filter(isParam).pop();
   const resourceId =
     (idParam ? text(req.params[idParam.slice(1)]) : undefined) ??
     (isRecord(response) ? text(response.id) : undefined) ??
