@@ -140,7 +140,7 @@ describe('normalizeActions', () => {
       'actions: at most 50 actions are allowed',
     ],
     ['an action that is not an object', [webhook(), 'webhook'], 'actions[1]: must be an object'],
-    ['an unknown key', [webhook({}, { when: 'now' })], 'actions[0]: unknown key "when"'],
+    ['an unknown key', [webhook({}, { onError: 'now' })], 'actions[0]: unknown key "onError"'],
     ['no type', [{ config: {} }], 'actions[0].type: action type is required'],
     ['an unknown type', [webhook(), { type: 'sms' }], 'actions[1].type: action type "sms" is not supported'],
     ['a numeric type', [{ type: 1 }], 'actions[0].type: action type 1 is not supported'],

@@ -7,9 +7,10 @@ import { appendKey, cloneJson, describeValue, isPlainObject } from './json';
 import { splitPath } from './path';
 import { TEMPLATE_LIMITS, hasTemplate, validateTemplates } from './templates';
 import { ACTION_CONFIG_CHECKS } from './action-configs';
+import { normalizeWhen, whenStepReferences } from './when';
 import type { TemplateReference } from './templates';
 import { ACTION_TYPES, DEFAULT_RETRY, RuleValidationError } from './types';
-import type { ActionSpec, ActionType, RetrySpec } from './types';
+import type { ActionSpec, ActionType, Conditions, RetrySpec } from './types';
 
 export type NormalizedAction = ActionSpec & { retry: RetrySpec };
 
@@ -31,7 +32,15 @@ export const ACTION_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 export const WEBHOOK_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
 export type WebhookMethod = (typeof WEBHOOK_METHODS)[number];
 
-const ACTION_KEYS: ReadonlySet<string> = new Set(['name', 'type', 'config', 'retry', 'templateId']);
+const ACTION_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'type',
+  'config',
+  'retry',
+  'templateId',
+  'when',
+  'continueOnError',
+]);
 const RETRY_KEYS: ReadonlySet<string> = new Set([
   'maximumAttempts',
   'initialInterval',
@@ -85,7 +94,10 @@ export function normalizeActions(input: unknown, opts: NormalizeActionsOptions =
       throw new RuleValidationError(`${root}[${index}].name`, `duplicate action name "${action.name}"`);
     }
     // Names seen so far are exactly the earlier actions, so steps references are checked in the same pass.
-    if (opts.checkStepReferences !== false) checkStepReferences(references, names);
+    if (opts.checkStepReferences !== false) {
+      checkStepReferences(references, names);
+      if (action.when) checkWhenStepReferences(action.when, `${root}[${index}].when`, names);
+    }
     names.add(action.name);
     return action;
   });
@@ -143,6 +155,17 @@ function normalizeAction(
       throw new RuleValidationError(`${path}.templateId`, 'must be a non-empty string');
     }
     action.templateId = templateId;
+  }
+  const when = item['when'];
+  if (when !== undefined && when !== null) {
+    action.when = normalizeWhen(when, `${path}.when`);
+  }
+  const continueOnError = item['continueOnError'];
+  if (continueOnError !== undefined && continueOnError !== null) {
+    if (typeof continueOnError !== 'boolean') {
+      throw new RuleValidationError(`${path}.continueOnError`, 'must be true or false');
+    }
+    action.continueOnError = continueOnError;
   }
   return { action, references };
 }
@@ -230,6 +253,18 @@ function checkStepReferences(references: readonly TemplateReference[], earlier: 
       throw new RuleValidationError(
         ref.path,
         `template "{{ ${ref.expression} }}" refers to step "${step}", which is not an earlier action of this rule`,
+      );
+    }
+  }
+}
+
+/** A `when` leaf reading `steps.<name>` must name an earlier action, like a template does. */
+function checkWhenStepReferences(when: Conditions, path: string, earlier: ReadonlySet<string>): void {
+  for (const ref of whenStepReferences(when, path)) {
+    if (!earlier.has(ref.step)) {
+      throw new RuleValidationError(
+        ref.path,
+        `refers to step "${ref.step}", which is not an earlier action of this rule`,
       );
     }
   }

@@ -7,6 +7,7 @@ export * from './types';
 export * from './path';
 export * from './duration';
 export * from './conditions';
+export * from './when';
 export * from './templates';
 export * from './actions';
 export * from './action-configs';

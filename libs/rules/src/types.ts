@@ -83,6 +83,10 @@ export interface ActionSpec {
   config: Record<string, unknown>;
   retry?: RetrySpec;
   templateId?: string;
+  /** Run the action only when these conditions hold over the template context; else it is `skipped`. */
+  when?: Conditions;
+  /** A failure for good is recorded and the run goes on (it then ends `partial`, or `failed` if nothing succeeded). */
+  continueOnError?: boolean;
 }
 
 /** What a run executes: the rule as it was when it fired (templates merged, retry defaults applied). */

@@ -43,6 +43,16 @@ describe('RuleExecutionWorkflow', () => {
     },
   };
 
+  /** A webhook's permanent failure (a 4xx on the first attempt) and a plain 200, as deliverWebhook reports them. */
+  const rejected400 = () =>
+    ApplicationFailure.create({
+      type: 'WebhookRejectedError',
+      nonRetryable: true,
+      message: 'webhook answered 400',
+      details: [{ attempt: 1, statusCode: 400 }],
+    });
+  const answered200 = () => ({ statusCode: 200, body: null, attempts: 1, deliveryId: 'd' });
+
   let worker: TestWorker;
 
   beforeAll(async () => {
@@ -157,14 +167,8 @@ describe('RuleExecutionWorkflow', () => {
   it('a permanent failure after a success is partial: the run fails in Temporal and records the action', async () => {
     let n = 0;
     webhookBehaviour = async () => {
-      if (++n === 2)
-        throw ApplicationFailure.create({
-          type: 'WebhookRejectedError',
-          nonRetryable: true,
-          message: 'webhook answered 400',
-          details: [{ attempt: 1, statusCode: 400 }],
-        });
-      return { statusCode: 200, body: null, attempts: 1, deliveryId: 'd' };
+      if (++n === 2) throw rejected400();
+      return answered200();
     };
     const i = input([
       { name: 'ok', type: 'webhook', config: { url: 'http://h/1' }, retry: DEFAULT_RETRY },
@@ -186,6 +190,97 @@ describe('RuleExecutionWorkflow', () => {
       error: 'webhook answered 400',
       errorAction: 'bad',
     });
+  });
+
+  it('skips an action whose when does not hold and runs one whose when holds over steps', async () => {
+    const i = input([
+      { name: 'check', type: 'webhook', config: { url: 'http://h/check' }, retry: DEFAULT_RETRY },
+      {
+        name: 'big_only',
+        type: 'webhook',
+        config: { url: 'http://h/big' },
+        retry: DEFAULT_RETRY,
+        when: { all: [{ field: 'data.id', operator: 'greater_than', value: 100 }] },
+      },
+      {
+        name: 'after_check',
+        type: 'webhook',
+        config: { url: 'http://h/after' },
+        retry: DEFAULT_RETRY,
+        when: {
+          any: [
+            { field: 'steps.check.statusCode', operator: 'equals', value: 200 },
+            { field: 'steps.big_only', operator: 'exists' },
+          ],
+        },
+      },
+    ]);
+    const handle = await start(i);
+    const result = await handle.result();
+    await recordHistory(handle, 'skipped-action.run-journal');
+    expect(result.status).toBe('success');
+    expect(Object.keys(result.steps)).toEqual(['check', 'after_check']);
+    const urls = calls.filter((c) => c.name === 'deliverWebhook').map((c) => (c.input as { url: string }).url);
+    expect(urls).toEqual(['http://h/check', 'http://h/after']);
+    // A skipped action is recorded without a start.
+    expect(calls.filter((c) => c.name === 'recordActionStarted').map((c) => c.input)).toEqual([
+      expect.objectContaining({ actionName: 'check' }),
+      expect.objectContaining({ actionName: 'after_check' }),
+    ]);
+    expect(calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input)).toEqual([
+      expect.objectContaining({ actionName: 'check', status: 'success' }),
+      { tenantId: i.rule.tenantId, executionId: i.executionId, actionName: 'big_only', status: 'skipped', attempts: 0 },
+      expect.objectContaining({ actionName: 'after_check', status: 'success' }),
+    ]);
+  });
+
+  it('continueOnError records the failure, runs the next actions and ends partial', async () => {
+    webhookBehaviour = async ({ actionName }) => {
+      if (actionName === 'flaky') throw rejected400();
+      return answered200();
+    };
+    const i = input([
+      {
+        name: 'flaky',
+        type: 'webhook',
+        config: { url: 'http://h/1' },
+        retry: DEFAULT_RETRY,
+        continueOnError: true,
+      },
+      { name: 'next', type: 'webhook', config: { url: 'http://h/2' }, retry: DEFAULT_RETRY },
+    ]);
+    const handle = await start(i);
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    await recordHistory(handle, 'continue-on-error.run-journal');
+    expect(calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input)).toEqual([
+      expect.objectContaining({ actionName: 'flaky', status: 'failed', attempts: 1, error: 'webhook answered 400' }),
+      expect.objectContaining({ actionName: 'next', status: 'success' }),
+    ]);
+    expect(calls.at(-1)!.input).toEqual({
+      tenantId: i.rule.tenantId,
+      executionId: i.executionId,
+      status: 'partial',
+      error: 'webhook answered 400',
+      errorAction: 'flaky',
+    });
+  });
+
+  it('continueOnError on every failed action and no success ends failed after running them all', async () => {
+    webhookBehaviour = async () => {
+      throw ApplicationFailure.create({ type: 'WebhookRejectedError', nonRetryable: true, message: 'answered 400' });
+    };
+    const retry = { ...DEFAULT_RETRY, maximumAttempts: 1 };
+    const i = input([
+      { name: 'a', type: 'webhook', config: { url: 'http://h/1' }, retry, continueOnError: true },
+      { name: 'b', type: 'webhook', config: { url: 'http://h/2' }, retry, continueOnError: true },
+    ]);
+    const handle = await start(i);
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input)).toEqual([
+      expect.objectContaining({ actionName: 'a', status: 'failed' }),
+      expect.objectContaining({ actionName: 'b', status: 'failed' }),
+    ]);
+    expect(calls.at(-1)!.input).toMatchObject({ status: 'failed', errorAction: 'a' });
   });
 
   it('a template that renders past its size bound fails that action, not the workflow task', async () => {

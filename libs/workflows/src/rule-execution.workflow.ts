@@ -1,6 +1,6 @@
 import type { ChildRun } from './contract';
 import type { ActionSpec, ParentContext, RetrySpec, TemplateContext } from '@ruleflow/rules';
-import { parseDuration, renderTemplate, RuleValidationError } from '@ruleflow/rules';
+import { parseDuration, renderTemplate, RuleValidationError, whenHolds } from '@ruleflow/rules';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
@@ -47,7 +47,9 @@ interface RunEnding {
 
 /**
  * One fired rule: runs the snapshot's actions in order, each under its own retry policy, and records
- * progress in PostgreSQL. A failed action stops the run (`failed`, or `partial` after earlier successes).
+ * progress in PostgreSQL. An action whose `when` does not hold is recorded `skipped`. A failed action
+ * stops the run (`failed`, or `partial` after earlier successes) unless it has `continueOnError`: then
+ * the run goes on and ends `partial` (`failed` when no action succeeded).
  * After a success, the rule's dependents (the rule DAG) start as child workflows.
  */
 export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<RuleExecutionResult> {
@@ -73,7 +75,7 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
 }
 
 /**
- * Runs the actions in order until one fails, recording each one's start (sent with what is queued
+ * Runs the actions in order until one fails (without `continueOnError`), recording each one's start (sent with what is queued
  * before the action runs) and result; `cancelled before it started` when the first write finds the
  * run cancelled through the API.
  */
@@ -84,38 +86,65 @@ async function runActions(
 ): Promise<RunEnding | 'cancelled before it started'> {
   const { rule } = input;
   let succeeded = 0;
+  // The first action that failed for good; with `continueOnError` the run goes on after it.
+  let failed: { error: string; errorAction: string } | null = null;
   for (const action of rule.actions) {
-    setCurrentDetails(`Running action **${action.name}** (${action.type})`);
     const context = templateContext(input, steps);
-    await records.actionStarted(action.name);
-    if ((await records.flush()) === 'cancelled') return 'cancelled before it started';
-    try {
-      // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
-      // instead of failing the workflow task over and over. Rendering issues no command, so histories
-      // recorded with the render before recordActionStarted replay unchanged.
-      const config = renderTemplate(action.config, context) as Record<string, unknown>;
-      const outcome = await runAction(input, action, config);
-      steps[action.name] = outcome.output;
-      succeeded++;
-      await records.actionResult({
-        actionName: action.name,
-        status: 'success',
-        attempts: outcome.attempts,
-        output: outcome.output,
-      });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const failure = describeFailure(err, action);
-      await records.actionResult({
-        actionName: action.name,
-        status: 'failed',
-        attempts: failure.attempts,
-        error: failure.message,
-      });
-      return { status: succeeded > 0 ? 'partial' : 'failed', error: failure.message, errorAction: action.name };
+    // `when` is pure code over the context: no command, so runs recorded before it existed replay unchanged.
+    const when = evaluateWhen(action, context);
+    if (when === false) {
+      setCurrentDetails(`Skipped action **${action.name}** (${action.type}): its "when" does not hold`);
+      await records.actionResult({ actionName: action.name, status: 'skipped', attempts: 0 });
+      continue;
     }
+    let failure = when === true ? null : when;
+    if (!failure) {
+      setCurrentDetails(`Running action **${action.name}** (${action.type})`);
+      await records.actionStarted(action.name);
+      if ((await records.flush()) === 'cancelled') return 'cancelled before it started';
+      try {
+        // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
+        // instead of failing the workflow task over and over. Rendering issues no command, so histories
+        // recorded with the render before recordActionStarted replay unchanged.
+        const config = renderTemplate(action.config, context) as Record<string, unknown>;
+        const outcome = await runAction(input, action, config);
+        steps[action.name] = outcome.output;
+        succeeded++;
+        await records.actionResult({
+          actionName: action.name,
+          status: 'success',
+          attempts: outcome.attempts,
+          output: outcome.output,
+        });
+        continue;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        failure = describeFailure(err, action);
+      }
+    }
+    await records.actionResult({
+      actionName: action.name,
+      status: 'failed',
+      attempts: failure.attempts,
+      error: failure.message,
+    });
+    failed ??= { error: failure.message, errorAction: action.name };
+    if (!action.continueOnError) break;
   }
+  if (failed) return { status: succeeded > 0 ? 'partial' : 'failed', ...failed };
   return { status: 'success', error: null, errorAction: null };
+}
+
+/**
+ * Whether the action's `when` holds (true without one); a `when` that cannot be evaluated (only a
+ * snapshot that bypassed validation) fails the action rather than the workflow task over and over.
+ */
+function evaluateWhen(action: Action, context: TemplateContext): boolean | { message: string; attempts: number } {
+  try {
+    return whenHolds(action.when, context);
+  } catch (err) {
+    return { message: `"when" cannot be evaluated: ${err instanceof Error ? err.message : String(err)}`, attempts: 0 };
+  }
 }
 
 /** What an action's templates see: the event, the rule, the outputs of earlier actions and the parent run. */
