@@ -45,7 +45,7 @@ describe('action when', () => {
       { field: 'total', operator: 'equals', value: 1 },
       'actions[1].when.all[0]: "field" "total" must start with one of',
     ],
-    [[{ field: 'data.total', operator: 'bogus', value: 1 }], 'actions[1].when[0]: unknown operator "bogus"'],
+    [[{ field: 'data.total', operator: 'bogus', value: 1 }], 'actions[1].when.all[0]: unknown operator "bogus"'],
     [
       { field: 'data.status', operator: 'changed' },
       'actions[1].when.all[0]: operator "changed" is not allowed in "when"',

@@ -9,7 +9,7 @@
  * and a backtracking engine there would let one pattern stall a worker.
  */
 import { CHANGE_OPERATORS, compileConditions, forEachLeaf, normalizeConditions } from './conditions';
-import { describeValue } from './json';
+import { describeValue, isPlainObject } from './json';
 import { splitPath } from './path';
 import { TEMPLATE_ROOTS } from './templates';
 import { RuleValidationError } from './types';
@@ -32,7 +32,9 @@ export interface WhenStepReference {
  * `actions[1].when.all[0]`) for an unknown path root or operator, or one `when` cannot use.
  */
 export function normalizeWhen(input: unknown, path: string): Conditions {
-  const when = normalizeConditions(input, path);
+  // A bare list or a single leaf is read as an `all` group first, so that every error names the
+  // leaf by its stored path (`when.all[0]`), whichever check finds it.
+  const when = normalizeConditions(asGroup(input), path);
   forEachLeaf(when, path, (leaf, leafPath) => {
     const root = splitPath(leaf.field)[0] ?? '';
     if (!WHEN_ROOTS.has(root)) {
@@ -46,6 +48,16 @@ export function normalizeWhen(input: unknown, path: string): Conditions {
       throw new RuleValidationError(leafPath, `operator "${leaf.operator}" is not allowed in "when": ${refused}`);
   });
   return when;
+}
+
+function asGroup(input: unknown): unknown {
+  if (Array.isArray(input)) return { all: input };
+  if (isPlainObject(input) && (hasOwn(input, 'field') || hasOwn(input, 'operator'))) return { all: [input] };
+  return input;
+}
+
+function hasOwn(obj: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key);
 }
 
 /** The `steps.<name>` each leaf reads, to check that `<name>` is an earlier action. */

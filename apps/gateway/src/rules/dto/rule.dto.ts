@@ -77,9 +77,25 @@ export class CreateRuleDto {
   conditions?: unknown;
 
   @ApiProperty({
-    description: 'actions run in order: {name?, type, config, retry?, templateId?}',
+    description:
+      'actions run in order: {name?, type, config, retry?, templateId?, when?, continueOnError?}. ' +
+      '`when`: conditions (the grammar of `conditions`) over the template context (fields start with ' +
+      'event, data, previous, rule, steps or parent; no changed*/matches): when they do not hold the action is ' +
+      'recorded `skipped`. `continueOnError: true`: a failure for good is recorded and the run goes on, ' +
+      'ending `partial` (`failed` when no action succeeded).',
     type: 'array',
-    items: { type: 'object', additionalProperties: true },
+    items: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        when: {
+          type: 'object',
+          additionalProperties: true,
+          example: { all: [{ field: 'steps.check.statusCode', operator: 'equals', value: 200 }] },
+        },
+        continueOnError: { type: 'boolean', default: false },
+      },
+    },
   })
   @IsArray()
   @ArrayMinSize(1)
