@@ -234,6 +234,20 @@ describe('RuleExecutionWorkflow', () => {
     ]);
   });
 
+  it('a run whose every action is skipped succeeds, or ends cancelled when cancelled before it started', async () => {
+    const never = { all: [{ field: 'data.id', operator: 'less_than' as const, value: 0 }] };
+    const actions = [
+      { name: 'never', type: 'webhook' as const, config: { url: 'http://h/1' }, retry: DEFAULT_RETRY, when: never },
+    ];
+    await expect((await start(input(actions))).result()).resolves.toMatchObject({ status: 'success', steps: {} });
+    expect(calls.map((c) => c.name)).toEqual(['markExecutionRunning', 'recordActionResult', 'completeExecution']);
+
+    calls.length = 0;
+    startStatus = 'cancelled';
+    await expect((await start(input(actions))).result()).resolves.toMatchObject({ status: 'cancelled' });
+    expect(calls.map((c) => c.name)).toEqual(['markExecutionRunning']);
+  });
+
   it('continueOnError records the failure, runs the next actions and ends partial', async () => {
     webhookBehaviour = async ({ actionName }) => {
       if (actionName === 'flaky') throw rejected400();

@@ -88,6 +88,7 @@ async function runActions(
   let succeeded = 0;
   // The first action that failed for good; with `continueOnError` the run goes on after it.
   let failed: { error: string; errorAction: string } | null = null;
+  let started = false;
   for (const action of rule.actions) {
     const context = templateContext(input, steps);
     // `when` is pure code over the context: no command, so runs recorded before it existed replay unchanged.
@@ -101,6 +102,7 @@ async function runActions(
     if (!failure) {
       setCurrentDetails(`Running action **${action.name}** (${action.type})`);
       await records.actionStarted(action.name);
+      started = true;
       if ((await records.flush()) === 'cancelled') return 'cancelled before it started';
       try {
         // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
@@ -131,6 +133,9 @@ async function runActions(
     failed ??= { error: failure.message, errorAction: action.name };
     if (!action.continueOnError) break;
   }
+  // No action started (all skipped by `when`): the run's first write goes now, so a run cancelled through
+  // the API before it started still ends `cancelled`. Runs recorded before `when` always started one.
+  if (!started && (await records.flush()) === 'cancelled') return 'cancelled before it started';
   if (failed) return { status: succeeded > 0 ? 'partial' : 'failed', ...failed };
   return { status: 'success', error: null, errorAction: null };
 }
