@@ -15,6 +15,8 @@ export interface ExecutionActionRecord {
   error: string | null;
   startedAt: string | null;
   completedAt: string | null;
+  /** `on_failure`: one of the rule's `onFailure` actions (run only after a failed or partial run). */
+  phase?: 'on_failure';
 }
 
 /** What the workflow is started with; kept so an undispatched run can be started after a crash. */

@@ -16,8 +16,11 @@ export function toRuleSnapshot(rule: RuleEntity): RuleSnapshot {
   };
 }
 
-/** Every action of a new run, not started yet. */
-export function pendingActionRecords(actions: ReadonlyArray<{ name: string; type: string }>): ExecutionActionRecord[] {
+/** Every action of a new run, not started yet (`phase` marks the rule's `onFailure` actions). */
+export function pendingActionRecords(
+  actions: ReadonlyArray<{ name: string; type: string }>,
+  phase?: 'on_failure',
+): ExecutionActionRecord[] {
   return actions.map((action) => ({
     name: action.name,
     type: action.type,
@@ -27,6 +30,7 @@ export function pendingActionRecords(actions: ReadonlyArray<{ name: string; type
     error: null,
     startedAt: null,
     completedAt: null,
+    ...(phase ? { phase } : {}),
   }));
 }
 
@@ -62,7 +66,11 @@ export function newExecutionRow(spec: NewExecution): Partial<ExecutionEntity> & 
     triggerType: spec.triggerType,
     status: 'pending',
     testMode: spec.testMode ?? false,
-    actions: pendingActionRecords(spec.rule.actions),
+    // onFailure actions are listed after the others, so the journal's writes find them by name.
+    actions: [
+      ...pendingActionRecords(input.rule.actions),
+      ...pendingActionRecords(input.rule.onFailure ?? [], 'on_failure'),
+    ],
     input,
     dispatchOrder: spec.dispatchOrder ?? 0,
   };

@@ -99,6 +99,12 @@ export interface RuleSnapshot {
   triggerType: TriggerType;
   conditions: Conditions;
   actions: Array<ActionSpec & { retry: RetrySpec }>;
+  /**
+   * Actions run in order after the run ends `failed` or `partial` (after compensation), with `error`
+   * and `errorAction` in their template context; they never change the run's status. Absent in
+   * snapshots taken before it existed.
+   */
+  onFailure?: Array<ActionSpec & { retry: RetrySpec }>;
 }
 
 /** The event a run works on. `id` is the client's idempotency key (or a generated UUID). */
@@ -127,6 +133,9 @@ export interface TemplateContext {
   rule: { id: string; name: string; version: number };
   steps: Record<string, unknown>;
   parent: ParentContext | null;
+  /** `onFailure` actions only: why the run failed and the action that failed. */
+  error?: string | null;
+  errorAction?: string | null;
 }
 
 /** Thrown for invalid rule input; `path` names the offending place, e.g. `conditions.all[1].any[0]`. */

@@ -433,4 +433,126 @@ describe('RuleExecutionWorkflow', () => {
     expect(description.status.name).toBe('CANCELLED');
     await recordHistory(handle, 'cancelled.run-journal');
   });
+
+  describe('onFailure', () => {
+    const withHandlers = (actions: RuleSnapshot['actions'], onFailure: RuleSnapshot['actions']) => {
+      const i = input(actions);
+      return { ...i, rule: { ...i.rule, onFailure } };
+    };
+    const handlers: RuleSnapshot['actions'] = [
+      {
+        name: 'notify_ops',
+        type: 'webhook',
+        config: { url: 'http://h/ops', body: { why: '{{error}}', where: '{{errorAction}}', id: '{{data.id}}' } },
+        retry: DEFAULT_RETRY,
+      },
+      {
+        name: 'page',
+        type: 'webhook',
+        config: { url: 'http://h/page', body: { text: 'rule {{rule.name}}: {{errorAction}} failed' } },
+        retry: DEFAULT_RETRY,
+      },
+    ];
+    const bodiesTo = (url: string) =>
+      calls
+        .filter((c) => c.name === 'deliverWebhook' && (c.input as { url: string }).url === url)
+        .map((c) => (c.input as { body: unknown }).body);
+
+    it('runs after a failed run, in order, with error and errorAction, after compensation; the run stays failed', async () => {
+      webhookBehaviour = async ({ actionName }) => {
+        if (actionName === 'bad') throw rejected400();
+        return answered200();
+      };
+      const i = withHandlers(
+        [{ name: 'bad', type: 'webhook', config: { url: 'http://h/bad' }, retry: DEFAULT_RETRY }],
+        handlers,
+      );
+      const handle = await start(i);
+      const failure = await handle.result().catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      await recordHistory(handle, 'on-failure.run-journal');
+      expect(bodiesTo('http://h/ops')).toEqual([{ why: 'webhook answered 400', where: 'bad', id: 42 }]);
+      expect(bodiesTo('http://h/page')).toEqual([{ text: 'rule test rule: bad failed' }]);
+      expect(calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input)).toEqual([
+        expect.objectContaining({ actionName: 'bad', status: 'failed' }),
+        expect.objectContaining({ actionName: 'notify_ops', status: 'success' }),
+        expect.objectContaining({ actionName: 'page', status: 'success' }),
+      ]);
+      expect(calls.at(-1)).toEqual({
+        name: 'completeExecution',
+        input: {
+          tenantId: i.rule.tenantId,
+          executionId: i.executionId,
+          status: 'failed',
+          error: 'webhook answered 400',
+          errorAction: 'bad',
+        },
+      });
+    });
+
+    it('a failing handler is recorded failed and the next still runs; a partial run stays partial', async () => {
+      webhookBehaviour = async ({ actionName }) => {
+        if (actionName === 'bad' || actionName === 'notify_ops') throw rejected400();
+        return answered200();
+      };
+      const i = withHandlers(
+        [
+          { name: 'ok', type: 'webhook', config: { url: 'http://h/ok' }, retry: DEFAULT_RETRY },
+          { name: 'bad', type: 'webhook', config: { url: 'http://h/bad' }, retry: DEFAULT_RETRY },
+        ],
+        handlers,
+      );
+      await expect((await start(i)).result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      expect(calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input)).toEqual([
+        expect.objectContaining({ actionName: 'ok', status: 'success' }),
+        expect.objectContaining({ actionName: 'bad', status: 'failed' }),
+        expect.objectContaining({ actionName: 'notify_ops', status: 'failed', error: 'webhook answered 400' }),
+        expect.objectContaining({ actionName: 'page', status: 'success' }),
+      ]);
+      expect(calls.at(-1)!.input).toMatchObject({
+        status: 'partial',
+        error: 'webhook answered 400',
+        errorAction: 'bad',
+      });
+    });
+
+    it('cancelled while a handler runs: the rest are skipped and the run keeps its failed record', async () => {
+      webhookBehaviour = async () => {
+        throw rejected400();
+      };
+      const i = withHandlers(
+        [{ name: 'bad', type: 'webhook', config: { url: 'http://h/bad' }, retry: DEFAULT_RETRY }],
+        [{ name: 'wait', type: 'delay', config: { duration: '1h' }, retry: DEFAULT_RETRY }, ...handlers],
+      );
+      const handle = await start(i);
+      const waiting = () => calls.some((c) => (c.input as { actionName?: string }).actionName === 'wait');
+      for (let k = 0; k < 50 && !waiting(); k++) await new Promise((r) => setTimeout(r, 100));
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      expect(bodiesTo('http://h/ops')).toEqual([]);
+      expect(calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input)).toEqual([
+        expect.objectContaining({ actionName: 'bad', status: 'failed' }),
+        expect.objectContaining({ actionName: 'wait', status: 'skipped', error: 'cancelled' }),
+        expect.objectContaining({ actionName: 'notify_ops', status: 'skipped' }),
+        expect.objectContaining({ actionName: 'page', status: 'skipped' }),
+      ]);
+      expect(calls.at(-1)!.input).toMatchObject({ status: 'failed', errorAction: 'bad' });
+    });
+
+    it('does not run after a success: the handlers are recorded skipped', async () => {
+      const i = withHandlers(
+        [{ name: 'ok', type: 'webhook', config: { url: 'http://h/ok' }, retry: DEFAULT_RETRY }],
+        handlers,
+      );
+      await expect((await start(i)).result()).resolves.toMatchObject({ status: 'success', steps: { ok: {} } });
+      expect(bodiesTo('http://h/ops')).toEqual([]);
+      expect(bodiesTo('http://h/page')).toEqual([]);
+      expect(calls.filter((c) => c.name === 'recordActionResult').map((c) => c.input)).toEqual([
+        expect.objectContaining({ actionName: 'ok', status: 'success' }),
+        expect.objectContaining({ actionName: 'notify_ops', status: 'skipped', attempts: 0 }),
+        expect.objectContaining({ actionName: 'page', status: 'skipped', attempts: 0 }),
+      ]);
+      expect(calls.at(-1)!.input).toMatchObject({ status: 'success' });
+    });
+  });
 });

@@ -99,37 +99,21 @@ async function runActions(
       continue;
     }
     let failure = when === true ? null : when;
-    if (!failure) {
+    if (failure) {
+      await recordFailure(records, action, failure);
+    } else {
       setCurrentDetails(`Running action **${action.name}** (${action.type})`);
       await records.actionStarted(action.name);
       started = true;
       if ((await records.flush()) === 'cancelled') return 'cancelled before it started';
-      try {
-        // Inside the try: a template that cannot render (e.g. past its size bound) fails this action
-        // instead of failing the workflow task over and over. Rendering issues no command, so histories
-        // recorded with the render before recordActionStarted replay unchanged.
-        const config = renderTemplate(action.config, context) as Record<string, unknown>;
-        const outcome = await runAction(input, action, config);
-        steps[action.name] = outcome.output;
+      const attempt = await attemptAction(input, action, context, records);
+      if ('outcome' in attempt) {
+        steps[action.name] = attempt.outcome.output;
         succeeded++;
-        await records.actionResult({
-          actionName: action.name,
-          status: 'success',
-          attempts: outcome.attempts,
-          output: outcome.output,
-        });
         continue;
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        failure = describeFailure(err, action);
       }
+      failure = attempt.failure;
     }
-    await records.actionResult({
-      actionName: action.name,
-      status: 'failed',
-      attempts: failure.attempts,
-      error: failure.message,
-    });
     failed ??= { error: failure.message, errorAction: action.name };
     if (!action.continueOnError) break;
   }
@@ -140,11 +124,53 @@ async function runActions(
   return { status: 'success', error: null, errorAction: null };
 }
 
+type ActionFailure = { message: string; attempts: number };
+
+/**
+ * Renders and runs an action that has been recorded started, then records its result: the outcome, or
+ * the failure (a cancellation is rethrown). Rendering is inside: a template that cannot render (e.g.
+ * past its size bound) fails this action instead of failing the workflow task over and over. Rendering
+ * issues no command, so histories recorded with the render before recordActionStarted replay unchanged.
+ */
+async function attemptAction(
+  input: RuleExecutionInput,
+  action: Action,
+  context: TemplateContext,
+  records: RunRecords,
+): Promise<{ outcome: ActionOutcome } | { failure: ActionFailure }> {
+  let failure: ActionFailure;
+  try {
+    const config = renderTemplate(action.config, context) as Record<string, unknown>;
+    const outcome = await runAction(input, action, config);
+    await records.actionResult({
+      actionName: action.name,
+      status: 'success',
+      attempts: outcome.attempts,
+      output: outcome.output,
+    });
+    return { outcome };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    failure = describeFailure(err, action);
+  }
+  await recordFailure(records, action, failure);
+  return { failure };
+}
+
+async function recordFailure(records: RunRecords, action: Action, failure: ActionFailure): Promise<void> {
+  await records.actionResult({
+    actionName: action.name,
+    status: 'failed',
+    attempts: failure.attempts,
+    error: failure.message,
+  });
+}
+
 /**
  * Whether the action's `when` holds (true without one); a `when` that cannot be evaluated (only a
  * snapshot that bypassed validation) fails the action rather than the workflow task over and over.
  */
-function evaluateWhen(action: Action, context: TemplateContext): boolean | { message: string; attempts: number } {
+function evaluateWhen(action: Action, context: TemplateContext): boolean | ActionFailure {
   try {
     return whenHolds(action.when, context);
   } catch (err) {
@@ -173,6 +199,8 @@ async function recordCancelledRun(
 ): Promise<void> {
   await releaseRunAllocations(input, steps);
   await CancellationScope.nonCancellable(async () => {
+    // Cancelled runs do not run their onFailure actions.
+    await skipOnFailure(input, records);
     await records.complete({ status: 'cancelled', error: 'cancelled', errorAction: null });
     await records.flush();
   });
@@ -194,6 +222,10 @@ async function finishRun(
     // allocations); the failed action's result is written before.
     await records.flush();
     await releaseRunAllocations(input, steps);
+    // Only rules with onFailure take this path, and older snapshots have none: their histories replay unchanged.
+    await runOnFailure(input, steps, { status, error, errorAction }, records);
+  } else {
+    await skipOnFailure(input, records);
   }
   await records.complete({ status, error, errorAction });
   // A success chains below, sending the completion with the chaining lookup; anything else ends here.
@@ -211,6 +243,71 @@ async function finishRun(
   }
   if (chains) await startDependentRuns(input, steps, records);
   return { executionId, status, steps, error, errorAction };
+}
+
+/**
+ * The rule's `onFailure` actions, in order, after a failed or partial run and its compensation, with
+ * `error` and `errorAction` in their template context. Each is recorded like an action; one that fails
+ * is recorded `failed` and the next still runs. They never change the run's status, error or errorAction.
+ * Cancelled while they run: the rest are recorded `skipped` and the run is recorded as it ended.
+ */
+async function runOnFailure(
+  input: RuleExecutionInput,
+  steps: Record<string, unknown>,
+  ending: RunEnding,
+  records: RunRecords,
+): Promise<void> {
+  const handlers = input.rule.onFailure ?? [];
+  const context: TemplateContext = {
+    ...templateContext(input, steps),
+    error: ending.error,
+    errorAction: ending.errorAction,
+  };
+  for (const [index, action] of handlers.entries()) {
+    const when = evaluateWhen(action, context);
+    if (when === false) {
+      await records.actionResult({ actionName: action.name, status: 'skipped', attempts: 0 });
+      continue;
+    }
+    if (when !== true) {
+      await recordFailure(records, action, when);
+      continue;
+    }
+    setCurrentDetails(`Run ${ending.status}; running onFailure action **${action.name}** (${action.type})`);
+    await records.actionStarted(action.name);
+    try {
+      // Inside the try: a cancellation while the start is written still records the run as it ended.
+      await records.flush();
+      await attemptAction(input, action, context, records);
+    } catch (err) {
+      if (isCancellation(err)) await recordCancelledOnFailure(input, ending, records, index);
+      throw err;
+    }
+  }
+}
+
+/** Cancelled during `onFailure` action `index`: it and the rest are recorded `skipped`, the run as it ended. */
+async function recordCancelledOnFailure(
+  input: RuleExecutionInput,
+  ending: RunEnding,
+  records: RunRecords,
+  index: number,
+): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    for (const action of (input.rule.onFailure ?? []).slice(index)) {
+      await records.actionResult({ actionName: action.name, status: 'skipped', attempts: 0, error: 'cancelled' });
+    }
+    await records.complete(ending);
+    await records.flush();
+  });
+  setCurrentDetails(`Finished: **${ending.status}**; cancelled while its onFailure actions ran`);
+}
+
+/** A run that did not fail: its `onFailure` actions are recorded `skipped` (queued, sent with the completion). */
+async function skipOnFailure(input: RuleExecutionInput, records: RunRecords): Promise<void> {
+  for (const action of input.rule.onFailure ?? []) {
+    await records.actionResult({ actionName: action.name, status: 'skipped', attempts: 0 });
+  }
 }
 
 /**
@@ -299,7 +396,7 @@ async function runAction(input: RuleExecutionInput, action: Action, config: Reco
 }
 
 /** The message and attempt count of a failed action, from the last attempt's ApplicationFailure. */
-function describeFailure(err: unknown, action: Action): { message: string; attempts: number } {
+function describeFailure(err: unknown, action: Action): ActionFailure {
   if (err instanceof RuleValidationError) return { message: err.message, attempts: 0 };
   let cause: unknown = err;
   if (err instanceof ActivityFailure) cause = err.cause;
