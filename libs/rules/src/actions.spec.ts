@@ -1,4 +1,11 @@
-import { isHttpUrl, isWebhookSecret, normalizeActions, normalizeRetry, toRetryPolicy } from './actions';
+import {
+  isHttpUrl,
+  isWebhookSecret,
+  normalizeActions,
+  normalizeOnFailure,
+  normalizeRetry,
+  toRetryPolicy,
+} from './actions';
 import { DEFAULT_RETRY, RuleValidationError } from './types';
 import type { ActionType } from './types';
 
@@ -383,5 +390,49 @@ describe('isHttpUrl / isWebhookSecret', () => {
     [null, false],
   ])('isWebhookSecret(%j) is %s', (secret, expected) => {
     expect(isWebhookSecret(secret)).toBe(expected);
+  });
+});
+
+describe('normalizeOnFailure', () => {
+  const actions = [{ name: 'erp' }, { name: 'pause' }];
+
+  it('takes the action shape, may be empty, and reads error, errorAction and the rule actions steps', () => {
+    expect(normalizeOnFailure([], actions)).toEqual([]);
+    const [handler] = normalizeOnFailure(
+      [
+        webhook(
+          { body: { why: '{{error}}', where: '{{ errorAction }}', status: '{{steps.erp.statusCode}}' } },
+          { name: 'notify', when: { all: [{ field: 'errorAction', operator: 'equals', value: 'erp' }] } },
+        ),
+      ],
+      actions,
+    );
+    expect(handler).toMatchObject({ name: 'notify', type: 'webhook', retry: DEFAULT_RETRY });
+    expect(handler!.config['body']).toEqual({
+      why: '{{error}}',
+      where: '{{ errorAction }}',
+      status: '{{steps.erp.statusCode}}',
+    });
+  });
+
+  it.each([
+    ['not a list', { a: 1 }, 'onFailure: must be an array of actions'],
+    ['a bad url', [webhook({ url: 'ftp://x' })], 'onFailure[0].config.url:'],
+    ['an unknown type', [{ type: 'nope' }], 'onFailure[0].type:'],
+    ['a name used by an action', [webhook({}, { name: 'erp' })], 'onFailure[0].name: duplicate action name "erp"'],
+    ['a name used twice', [webhook({}, { name: 'x' }), webhook({}, { name: 'x' })], 'onFailure[1].name: duplicate'],
+    ['a step that is not an action', [webhook({ body: '{{steps.other}}' })], 'onFailure[0].config.body:'],
+    ['an unknown root', [webhook({ body: '{{oops.x}}' })], 'onFailure[0].config.body:'],
+    [
+      'an unknown when root',
+      [webhook({}, { when: [{ field: 'oops', operator: 'exists' }] })],
+      'onFailure[0].when.all[0]:',
+    ],
+  ])('refuses %s, naming the place', (_, input, message) => {
+    expect(errorOf(() => normalizeOnFailure(input, actions)).message).toContain(message);
+  });
+
+  it('error and errorAction are not roots of the rule actions', () => {
+    expect(errorOf(() => normalizeActions([webhook({ body: '{{error}}' })])).path).toBe('actions[0].config.body');
   });
 });

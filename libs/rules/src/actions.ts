@@ -5,7 +5,13 @@
 import { DAY_MS, parseDuration } from './duration';
 import { appendKey, cloneJson, describeValue, isPlainObject } from './json';
 import { splitPath } from './path';
-import { TEMPLATE_LIMITS, hasTemplate, validateTemplates } from './templates';
+import {
+  ON_FAILURE_TEMPLATE_ROOTS,
+  TEMPLATE_LIMITS,
+  TEMPLATE_ROOTS,
+  hasTemplate,
+  validateTemplates,
+} from './templates';
 import { ACTION_CONFIG_CHECKS } from './action-configs';
 import { normalizeWhen, whenStepReferences } from './when';
 import type { TemplateReference } from './templates';
@@ -65,6 +71,15 @@ export interface NormalizeActionsOptions {
    * true): a later or unknown step always renders empty, which is never what the author meant.
    */
   checkStepReferences?: boolean;
+  /** Allowed template and `when` path roots (default TEMPLATE_ROOTS). */
+  roots?: readonly string[];
+  /**
+   * The names of the rule's other action list: taken (names are unique across both lists), and the
+   * only steps these actions may read (instead of the earlier actions of this list).
+   */
+  otherNames?: ReadonlySet<string>;
+  /** Whether an empty list is accepted (default false). */
+  allowEmpty?: boolean;
 }
 
 /** Plain-number retry settings; the workflow builds a Temporal RetryPolicy from them. */
@@ -82,21 +97,25 @@ export interface RetryPolicyMs {
 export function normalizeActions(input: unknown, opts: NormalizeActionsOptions = {}): NormalizedAction[] {
   const root = opts.path ?? 'actions';
   if (!Array.isArray(input)) throw new RuleValidationError(root, 'must be an array of actions');
-  if (input.length < ACTION_LIMITS.minActions) throw new RuleValidationError(root, 'at least one action is required');
+  if (input.length < ACTION_LIMITS.minActions && !opts.allowEmpty) {
+    throw new RuleValidationError(root, 'at least one action is required');
+  }
   if (input.length > ACTION_LIMITS.maxActions) {
     throw new RuleValidationError(root, `at most ${ACTION_LIMITS.maxActions} actions are allowed`);
   }
   const allowed = opts.allowedTypes ? new Set<string>(opts.allowedTypes) : ACTION_TYPE_SET;
   const names = new Set<string>();
+  const roots = opts.roots ?? TEMPLATE_ROOTS;
+  // Names seen so far are exactly the earlier actions, so steps references are checked in the same pass.
+  const readable = opts.otherNames ?? names;
   return input.map((item: unknown, index) => {
-    const { action, references } = normalizeAction(item, index, `${root}[${index}]`, allowed);
-    if (names.has(action.name)) {
+    const { action, references } = normalizeAction(item, index, `${root}[${index}]`, allowed, roots);
+    if (names.has(action.name) || opts.otherNames?.has(action.name)) {
       throw new RuleValidationError(`${root}[${index}].name`, `duplicate action name "${action.name}"`);
     }
-    // Names seen so far are exactly the earlier actions, so steps references are checked in the same pass.
     if (opts.checkStepReferences !== false) {
-      checkStepReferences(references, names);
-      if (action.when) checkWhenStepReferences(action.when, `${root}[${index}].when`, names);
+      checkStepReferences(references, readable);
+      if (action.when) checkWhenStepReferences(action.when, `${root}[${index}].when`, readable);
     }
     names.add(action.name);
     return action;
@@ -108,6 +127,7 @@ function normalizeAction(
   index: number,
   path: string,
   allowed: ReadonlySet<string>,
+  roots: readonly string[],
 ): { action: NormalizedAction; references: TemplateReference[] } {
   if (!isPlainObject(item)) throw new RuleValidationError(path, 'must be an object');
   for (const key of Object.keys(item)) {
@@ -136,7 +156,7 @@ function normalizeAction(
   const rawConfig = item['config'] ?? {};
   if (!isPlainObject(rawConfig)) throw new RuleValidationError(`${path}.config`, 'must be an object');
   const config = cloneJson(rawConfig, `${path}.config`, TEMPLATE_LIMITS.maxDepth) as Record<string, unknown>;
-  const references = validateTemplates(config, `${path}.config`);
+  const references = validateTemplates(config, `${path}.config`, { roots });
   if (actionType === 'webhook') checkWebhookConfig(config, `${path}.config`);
   if (actionType === 'delay') {
     parseDuration(config['duration'], `${path}.config.duration`, { maxMs: ACTION_LIMITS.maxDelayMs });
@@ -158,7 +178,7 @@ function normalizeAction(
   }
   const when = item['when'];
   if (when !== undefined && when !== null) {
-    action.when = normalizeWhen(when, `${path}.when`);
+    action.when = normalizeWhen(when, `${path}.when`, roots);
   }
   const continueOnError = item['continueOnError'];
   if (continueOnError !== undefined && continueOnError !== null) {
@@ -168,6 +188,25 @@ function normalizeAction(
     action.continueOnError = continueOnError;
   }
   return { action, references };
+}
+
+/**
+ * A rule's `onFailure` actions (0..50): the shape and checks of `actions`, errors named
+ * `onFailure[i]…`, names unique across both lists; their templates and `when` may also read `error`
+ * and `errorAction`, and `steps.<name>` only of the rule's `actions`.
+ */
+export function normalizeOnFailure(
+  input: unknown,
+  actions: ReadonlyArray<{ name: string }>,
+  opts: Pick<NormalizeActionsOptions, 'allowedTypes'> = {},
+): NormalizedAction[] {
+  return normalizeActions(input, {
+    ...opts,
+    path: 'onFailure',
+    roots: ON_FAILURE_TEMPLATE_ROOTS,
+    otherNames: new Set(actions.map((a) => a.name)),
+    allowEmpty: true,
+  });
 }
 
 /** Mutates `config` only to fill in `method: "POST"` and upper-case the method. */

@@ -16,6 +16,8 @@ import type { TemplateContext } from './types';
 /** The roots an expression may start with. */
 export const TEMPLATE_ROOTS = ['event', 'data', 'previous', 'rule', 'steps', 'parent'] as const;
 export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
+/** A rule's `onFailure` actions also see why the run failed: `error` and `errorAction`. */
+export const ON_FAILURE_TEMPLATE_ROOTS = [...TEMPLATE_ROOTS, 'error', 'errorAction'] as const;
 
 export const TEMPLATE_LIMITS = {
   maxDepth: 20,

@@ -15,7 +15,6 @@ import { TEMPLATE_ROOTS } from './templates';
 import { RuleValidationError } from './types';
 import type { Conditions, TemplateContext } from './types';
 
-const WHEN_ROOTS: ReadonlySet<string> = new Set(TEMPLATE_ROOTS);
 const REFUSED_OPERATORS: ReadonlyMap<string, string> = new Map([
   ...CHANGE_OPERATORS.map((op): [string, string] => [op, 'compare "data.<field>" with "previous.<field>" instead']),
   ['matches', 'regular expressions cannot be evaluated inside the workflow; use starts_with, ends_with or contains'],
@@ -31,16 +30,16 @@ export interface WhenStepReference {
  * The stored form of an action's `when`; throws RuleValidationError naming the leaf (e.g.
  * `actions[1].when.all[0]`) for an unknown path root or operator, or one `when` cannot use.
  */
-export function normalizeWhen(input: unknown, path: string): Conditions {
+export function normalizeWhen(input: unknown, path: string, roots: readonly string[] = TEMPLATE_ROOTS): Conditions {
   // A bare list or a single leaf is read as an `all` group first, so that every error names the
   // leaf by its stored path (`when.all[0]`), whichever check finds it.
   const when = normalizeConditions(asGroup(input), path);
   forEachLeaf(when, path, (leaf, leafPath) => {
     const root = splitPath(leaf.field)[0] ?? '';
-    if (!WHEN_ROOTS.has(root)) {
+    if (!roots.includes(root)) {
       throw new RuleValidationError(
         leafPath,
-        `"field" ${describeValue(leaf.field)} must start with one of ${TEMPLATE_ROOTS.join(', ')} (e.g. "data.total")`,
+        `"field" ${describeValue(leaf.field)} must start with one of ${roots.join(', ')} (e.g. "data.total")`,
       );
     }
     const refused = REFUSED_OPERATORS.get(leaf.operator);
