@@ -47,11 +47,26 @@ export interface BenchStack {
 export const TEMPORAL_DB_MODES = ['file', 'file-sqlite-defaults', 'memory'] as const;
 export type TemporalDbMode = (typeof TEMPORAL_DB_MODES)[number];
 
+/** The value of `--name value` or `--name=value` on the command line; undefined when the flag is absent. */
+export function flagValue(argv: string[], name: string): string | undefined {
+  const at = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (at < 0) return undefined;
+  return argv[at]!.includes('=') ? argv[at]!.slice(argv[at]!.indexOf('=') + 1) : (argv[at + 1] ?? '');
+}
+
+/** `--name N` as an integer from 1 to `max`, else `fallback`; anything else is refused, naming the flag. */
+export function intFlag(argv: string[], name: string, fallback: number, max: number): number {
+  const raw = flagValue(argv, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
+  return n;
+}
+
 /** `--temporal-db file|file-sqlite-defaults|memory` from the command line; `file` (npm start's) by default. */
 export function benchTemporalDb(argv: string[] = process.argv.slice(2)): TemporalDbMode {
-  const at = argv.findIndex((a) => a === '--temporal-db' || a.startsWith('--temporal-db='));
-  if (at < 0) return 'file';
-  const raw = argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1];
+  const raw = flagValue(argv, 'temporal-db');
+  if (raw === undefined) return 'file';
   const mode = TEMPORAL_DB_MODES.find((m) => m === raw);
   if (!mode) throw new Error(`--temporal-db must be one of ${TEMPORAL_DB_MODES.join(', ')}`);
   return mode;

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ivrBackUpdate, ivrInputUpdate, ivrSessionWorkflowId } from '@ruleflow/contract';
 import { quantile } from './bench-http';
-import { startBenchStack, startBenchSystem } from './bench-stack';
+import { flagValue, intFlag, startBenchStack, startBenchSystem } from './bench-stack';
 import { plainPress } from './plain-update.workflow';
 
 export interface IvrBenchResult {
@@ -65,8 +65,7 @@ export interface ThinkTime {
 
 /** `--think-ms MIN-MAX` (or one number, or 0) from the command line; 2000-6000 by default. */
 export function ivrBenchThink(argv: string[] = process.argv.slice(2)): ThinkTime {
-  const at = argv.findIndex((a) => a === '--think-ms' || a.startsWith('--think-ms='));
-  const raw = at < 0 ? '2000-6000' : argv[at]!.includes('=') ? argv[at]!.split('=')[1]! : (argv[at + 1] ?? '');
+  const raw = flagValue(argv, 'think-ms') ?? '2000-6000';
   const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(raw);
   const minMs = Number(match?.[1]);
   const maxMs = Number(match?.[2] ?? match?.[1]);
@@ -261,12 +260,7 @@ export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink(
 
 /** `--calls N` from the command line, else 200. */
 export function ivrBenchCalls(argv: string[] = process.argv.slice(2)): number {
-  const at = argv.findIndex((a) => a === '--calls' || a.startsWith('--calls='));
-  if (at < 0) return 200;
-  const raw = argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1];
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 5000) throw new Error(`--calls must be an integer from 1 to 5000`);
-  return n;
+  return intFlag(argv, 'calls', 200, 5000);
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGatewayApp } from '../../apps/gateway/src/app.factory';
 import { pool } from './bench-http';
-import { startBenchStack } from './bench-stack';
+import { intFlag, startBenchStack } from './bench-stack';
 
 export interface MemoryBenchResult {
   openRuns: number;
@@ -24,11 +24,7 @@ export interface MemoryBenchResult {
 
 /** `--runs N` from the command line (1000 by default). */
 export function memoryBenchRuns(argv: string[] = process.argv.slice(2)): number {
-  const at = argv.findIndex((a) => a === '--runs' || a.startsWith('--runs='));
-  if (at < 0) return 1000;
-  const n = Number(argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1]);
-  if (!Number.isInteger(n) || n < 1 || n > 20_000) throw new Error('--runs must be an integer from 1 to 20000');
-  return n;
+  return intFlag(argv, 'runs', 1000, 20_000);
 }
 
 /** Resident memory of a process in MiB (VmRSS), or NaN when it cannot be read. */

@@ -15,7 +15,7 @@
  *   npm run bench -- pipeline [--events 400] [--concurrency 32] [--temporal-db file|file-sqlite-defaults|memory]
  */
 import { cpuByCommand, cpuPerMessage, pool, quantile, startReceiver } from './bench-http';
-import { startBenchStack, startBenchSystem } from './bench-stack';
+import { flagValue, intFlag, startBenchStack, startBenchSystem } from './bench-stack';
 import * as plainActivities from './plain-webhook.activities';
 
 export interface PipelineBenchResult {
@@ -41,25 +41,16 @@ export interface PipelineBenchOptions {
 
 /** `--events N` and `--concurrency N` from the command line (400 and 32 by default). */
 export function pipelineBenchOptions(argv: string[] = process.argv.slice(2)): PipelineBenchOptions {
-  const flag = (name: string, fallback: number, max: number) => {
-    const at = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-    if (at < 0) return fallback;
-    const n = Number(argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1]);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
-    return n;
-  };
-  const at = argv.findIndex((a) => a === '--paths' || a.startsWith('--paths='));
+  const listed = flagValue(argv, 'paths');
   const paths: PipelinePath[] =
-    at < 0
+    listed === undefined
       ? ['plain', 'one', 'endpoint', 'three', 'plain']
-      : String(argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1])
-          .split(',')
-          .map((name) => {
-            const path = PIPELINE_PATHS.find((p) => p === name);
-            if (!path) throw new Error(`--paths takes a comma-separated list of ${PIPELINE_PATHS.join(', ')}`);
-            return path;
-          });
-  return { events: flag('events', 400, 10_000), concurrency: flag('concurrency', 32, 256), paths };
+      : listed.split(',').map((name) => {
+          const path = PIPELINE_PATHS.find((p) => p === name);
+          if (!path) throw new Error(`--paths takes a comma-separated list of ${PIPELINE_PATHS.join(', ')}`);
+          return path;
+        });
+  return { events: intFlag(argv, 'events', 400, 10_000), concurrency: intFlag(argv, 'concurrency', 32, 256), paths };
 }
 
 const PLAIN_QUEUE = 'bench-pipeline-plain';
