@@ -50,7 +50,7 @@ describe('IvrSessionWorkflow (real Temporal and PostgreSQL)', () => {
     worker = await startTestWorker(activities, 'wf-ivr');
     // An endpoint subscribed to calls: the session's start and end are offered to it.
     await db.query(
-      `INSERT INTO webhooks (tenant_id, name, url, events, secret) VALUES ($1, 'calls', 'https://calls.example.com/h', $2, 'x')`,
+      `INSERT INTO webhooks (tenant_id, name, url, events, secret) VALUES ($1, 'calls', 'http://127.0.0.1:9/h', $2, 'x')`,
       [tenantId, ['call.*']],
     );
   });

@@ -41,7 +41,7 @@ describe('prepareScheduledRun (real PostgreSQL)', () => {
       hookTokenHash: null,
       hookTokenPrefix: null,
       conditions: { all: [] },
-      actions: [{ name: 'export', type: 'webhook', config: { url: 'https://example.com/x' }, retry: DEFAULT_RETRY }],
+      actions: [{ name: 'export', type: 'webhook', config: { url: 'http://127.0.0.1:9/x' }, retry: DEFAULT_RETRY }],
       priority: 0,
       isActive: true,
       version: 3,

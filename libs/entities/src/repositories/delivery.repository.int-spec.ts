@@ -32,7 +32,7 @@ describe('DeliveryRepository (real PostgreSQL)', () => {
       executionId: randomUUID(),
       actionName: 'erp',
       eventType: 'orders.on_update',
-      url: 'https://erp.example.com/hooks',
+      url: 'http://127.0.0.1:9/hooks',
       ...overrides,
     };
   }
