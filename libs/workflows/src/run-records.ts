@@ -4,7 +4,7 @@
  * whatever must come after them: an action, compensation, the end. Older histories made each write a
  * regular activity at once, so they replay down that path, command for command.
  */
-import type { PreparedChildRuns, RecordRunResult, RunJournalEntry } from '@ruleflow/activities';
+import type { PreparedChildRuns, RecordRunInput, RecordRunResult, RunJournalEntry } from '@ruleflow/activities';
 import { patched } from '@temporalio/workflow';
 import { childRunWrite, dbWrite, runJournal } from './activity-profiles';
 import type { RuleExecutionInput } from './contract';
@@ -65,10 +65,7 @@ export class RunRecords {
    */
   async flush(): Promise<ExecutionStatus | undefined> {
     if (!this.journal || this.pending.length === 0) return undefined;
-    const entries = this.pending;
-    this.pending = [];
-    const { status } = await runJournal.recordRun({ ...this.ids(), entries });
-    return status;
+    return (await this.send()).status;
   }
 
   /** Writes what is queued, then records the runs of the rule's dependents (after a success). */
@@ -76,10 +73,14 @@ export class RunRecords {
     const { rule, event, executionId } = this.input;
     const request = { parentExecutionId: executionId, parentRuleId: rule.id, event, parent };
     if (!this.journal) return childRunWrite.prepareChildRuns({ tenantId: this.tenantId, ...request });
+    return (await this.send(request)).children ?? { runs: [], skipped: [] };
+  }
+
+  /** One `recordRun` with everything queued (and the chaining request, at the end of a success). */
+  private send(chain?: RecordRunInput['chain']): Promise<RecordRunResult> {
     const entries = this.pending;
     this.pending = [];
-    const { children } = await runJournal.recordRun({ ...this.ids(), entries, chain: request });
-    return children ?? { runs: [], skipped: [] };
+    return runJournal.recordRun({ ...this.ids(), entries, ...(chain ? { chain } : {}) });
   }
 
   private ids() {
