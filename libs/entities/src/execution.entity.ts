@@ -3,7 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 
 export const EXECUTION_STATUSES = ['pending', 'running', 'success', 'failed', 'partial', 'cancelled'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
-export const ACTION_STATUSES = ['pending', 'running', 'success', 'failed', 'skipped'] as const;
+/** `waiting`: a `wait_for_approval` action waiting for a decision. */
+export const ACTION_STATUSES = ['pending', 'running', 'waiting', 'success', 'failed', 'skipped'] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 export interface ExecutionActionRecord {

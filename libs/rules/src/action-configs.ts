@@ -1,6 +1,7 @@
 import { checkNotificationConfig } from './action-configs/notification';
 import { checkAlertConfig } from './action-configs/alert';
 import { checkIvrCallConfig } from './action-configs/ivr-call';
+import { checkApprovalConfig } from './action-configs/approval';
 import { checkAllocateInventoryConfig, checkReleaseInventoryConfig } from './action-configs/inventory';
 import type { ActionType } from './types';
 
@@ -10,6 +11,8 @@ export {
   IVR_CALL_NUMBER,
   ivrCallTimeoutMs,
 } from './action-configs/ivr-call';
+export { APPROVAL_LIMITS, APPROVAL_ON_TIMEOUT, approvalTimeoutMs } from './action-configs/approval';
+export type { ApprovalOnTimeout } from './action-configs/approval';
 export { ALLOCATION_MODES, ALLOCATION_STATUSES } from './action-configs/inventory';
 export type { AllocationLine, AllocationMode, AllocationStatus, AllocationView } from './action-configs/inventory';
 
@@ -27,4 +30,5 @@ export const ACTION_CONFIG_CHECKS: Partial<Record<ActionType, ActionConfigCheck>
   send_notification: checkNotificationConfig,
   create_alert: checkAlertConfig,
   ivr_call: checkIvrCallConfig,
+  wait_for_approval: checkApprovalConfig,
 };

@@ -57,6 +57,7 @@ export const ACTION_TYPES = [
   'release_inventory',
   'delay',
   'ivr_call',
+  'wait_for_approval',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

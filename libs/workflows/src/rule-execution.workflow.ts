@@ -17,6 +17,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { runCreateAlert } from './actions/alert.action';
+import {
+  listenForApprovals,
+  recordApprovalResult,
+  runWaitForApproval,
+  WAIT_FOR_APPROVAL,
+} from './actions/approval.action';
 import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from './actions/inventory.action';
 import { runIvrCall } from './actions/ivr-call.action';
 import { runSendNotification } from './actions/notification.action';
@@ -56,6 +62,7 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
   const { executionId } = input;
   const steps: Record<string, unknown> = {};
   const records = new RunRecords(input);
+  listenForApprovals(input.rule);
   let ending: RunEnding | 'cancelled before it started';
   try {
     // Older runs learn here whether the run was cancelled before it started; journal runs with the
@@ -107,6 +114,7 @@ async function runActions(
       started = true;
       if ((await records.flush()) === 'cancelled') return 'cancelled before it started';
       const attempt = await attemptAction(input, action, context, records);
+      if (action.type === WAIT_FOR_APPROVAL) await recordApprovalResult(records);
       if ('outcome' in attempt) {
         steps[action.name] = attempt.outcome.output;
         succeeded++;
@@ -141,7 +149,7 @@ async function attemptAction(
   let failure: ActionFailure;
   try {
     const config = renderTemplate(action.config, context) as Record<string, unknown>;
-    const outcome = await runAction(input, action, config);
+    const outcome = await runAction(input, action, config, records);
     await records.actionResult({
       actionName: action.name,
       status: 'success',
@@ -279,6 +287,7 @@ async function runOnFailure(
       // Inside the try: a cancellation while the start is written still records the run as it ended.
       await records.flush();
       await attemptAction(input, action, context, records);
+      if (action.type === WAIT_FOR_APPROVAL) await recordApprovalResult(records);
     } catch (err) {
       if (isCancellation(err)) await recordCancelledOnFailure(input, ending, records, index);
       throw err;
@@ -367,7 +376,12 @@ async function startDependentRun(parentInput: RuleExecutionInput, run: ChildRun,
   }
 }
 
-async function runAction(input: RuleExecutionInput, action: Action, config: Record<string, unknown>) {
+async function runAction(
+  input: RuleExecutionInput,
+  action: Action,
+  config: Record<string, unknown>,
+  records: RunRecords,
+): Promise<ActionOutcome> {
   switch (action.type) {
     case 'webhook':
       return runWebhook(input, action, config);
@@ -381,6 +395,8 @@ async function runAction(input: RuleExecutionInput, action: Action, config: Reco
       return runSendNotification(input, action, config);
     case 'ivr_call':
       return runIvrCall(input, action, config);
+    case 'wait_for_approval':
+      return runWaitForApproval(action, config, records);
     case 'delay': {
       const ms = parseDuration(config.duration as string | number);
       await sleep(ms);

@@ -49,6 +49,12 @@ export class RunRecords {
     else await dbWrite.recordActionStarted({ ...this.ids(), actionName });
   }
 
+  /** A `wait_for_approval` action waits for a decision (sent with the next flush). */
+  async actionWaiting(actionName: string): Promise<void> {
+    if (this.journal) this.pending.push({ kind: 'actionWaiting', actionName });
+    else await dbWrite.recordActionWaiting({ ...this.ids(), actionName });
+  }
+
   async actionResult(result: Omit<ActionResult, 'kind'>): Promise<void> {
     if (this.journal) this.pending.push({ kind: 'actionResult', ...result });
     else await dbWrite.recordActionResult({ ...this.ids(), ...result });

@@ -21,6 +21,7 @@ export const SUPPORTED_ACTIONS: readonly ActionType[] = [
   'release_inventory',
   'send_notification',
   'ivr_call',
+  'wait_for_approval',
 ];
 
 export interface RuleDefinitionInput {

@@ -35,6 +35,10 @@ export function createExecutionActivities({ executions }: ExecutionActivityDeps)
     async recordActionStarted(input: { tenantId: string; executionId: string; actionName: string }): Promise<void> {
       if (!(await executions.markActionStarted(input.executionId, input.actionName))) notFound(input.executionId);
     },
+    /** A `wait_for_approval` action now waits for a decision (`waiting` in the execution's actions). */
+    async recordActionWaiting(input: { tenantId: string; executionId: string; actionName: string }): Promise<void> {
+      if (!(await executions.markActionWaiting(input.executionId, input.actionName))) notFound(input.executionId);
+    },
     async recordActionResult(input: {
       tenantId: string;
       executionId: string;

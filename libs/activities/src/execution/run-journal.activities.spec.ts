@@ -19,6 +19,7 @@ describe('recordRun (the run journal)', () => {
       return { status };
     },
     recordActionStarted: record('recordActionStarted'),
+    recordActionWaiting: record('recordActionWaiting'),
     recordActionResult: record('recordActionResult'),
     completeExecution: record('completeExecution'),
   } as unknown as ExecutionActivities;
@@ -74,5 +75,20 @@ describe('recordRun (the run journal)', () => {
     });
     expect(result).toEqual({ status: 'cancelled' });
     expect(calls.map(([name]) => name)).toEqual(['markExecutionRunning']);
+  });
+
+  it('records an approval action waiting between its start and its result', async () => {
+    await recordRun({
+      tenantId,
+      executionId,
+      entries: [
+        { kind: 'actionStarted', actionName: 'approve' },
+        { kind: 'actionWaiting', actionName: 'approve' },
+      ],
+    });
+    expect(calls).toEqual([
+      ['recordActionStarted', { tenantId, executionId, actionName: 'approve' }],
+      ['recordActionWaiting', { tenantId, executionId, actionName: 'approve' }],
+    ]);
   });
 });

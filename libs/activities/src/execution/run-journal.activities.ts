@@ -16,6 +16,7 @@ type CompleteEntry = Omit<Parameters<ExecutionActivities['completeExecution']>[0
 export type RunJournalEntry =
   | { kind: 'running'; runId: string }
   | { kind: 'actionStarted'; actionName: string }
+  | { kind: 'actionWaiting'; actionName: string }
   | ({ kind: 'actionResult' } & ActionResultEntry)
   | ({ kind: 'complete' } & CompleteEntry);
 
@@ -50,6 +51,9 @@ export function createRunJournalActivities(execution: ExecutionActivities, chain
           }
           case 'actionStarted':
             await execution.recordActionStarted({ tenantId, executionId, actionName: entry.actionName });
+            break;
+          case 'actionWaiting':
+            await execution.recordActionWaiting({ tenantId, executionId, actionName: entry.actionName });
             break;
           case 'actionResult': {
             const { kind: _kind, ...rest } = entry;

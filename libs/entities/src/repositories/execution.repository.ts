@@ -15,6 +15,8 @@ export interface ExecutionStore {
   /** The execution's status after the call (`running`, or `cancelled` when cancelled before it started); null when it does not exist. */
   markRunning(executionId: string, runId: string): Promise<ExecutionStatus | null>;
   markActionStarted(executionId: string, actionName: string): Promise<boolean>;
+  /** The action waits (a `wait_for_approval` waiting for a decision); false when there is no such execution. */
+  markActionWaiting(executionId: string, actionName: string): Promise<boolean>;
   /** The action as recorded (`action` null when the run has none of that name); null when there is no such execution. */
   recordActionResult(
     executionId: string,
@@ -100,6 +102,11 @@ export class ExecutionRepository implements ExecutionStore {
     return returnedRows(rows).length > 0;
   }
 
+  async markActionWaiting(executionId: string, actionName: string): Promise<boolean> {
+    const rows: unknown = await this.db.query(PATCH_ACTION_SQL, [executionId, actionName, '{"status":"waiting"}']);
+    return returnedRows(rows).length > 0;
+  }
+
   async recordActionResult(
     executionId: string,
     actionName: string,
@@ -143,8 +150,8 @@ export class ExecutionRepository implements ExecutionStore {
             duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - coalesce(started_at, created_at))) * 1000)::int),
             actions = (
               SELECT coalesce(jsonb_agg(
-                CASE WHEN a->>'status' IN ('pending','running')
-                     THEN a || jsonb_build_object('status', CASE WHEN a->>'status' = 'running' THEN 'failed' ELSE 'skipped' END)
+                CASE WHEN a->>'status' IN ('pending','running','waiting')
+                     THEN a || jsonb_build_object('status', CASE WHEN a->>'status' = 'pending' THEN 'skipped' ELSE 'failed' END)
                      ELSE a END ORDER BY ord), '[]'::jsonb)
               FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
             )

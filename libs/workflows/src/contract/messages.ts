@@ -37,7 +37,18 @@ export interface PendingApproval {
   deadline: string;
 }
 
-/** Decide the approval a run waits for; the validator refuses when nothing waits or `by` may not approve. */
+/** Update failure type: the run waits for no approval now (ended, or running but not at one): the gateway answers 409. */
+export const APPROVAL_NOTHING_WAITING = 'ApprovalNothingWaiting';
+/** Update failure type: `by` is not among the waiting approval's `approvers`: the gateway answers 403. */
+export const APPROVAL_NOT_AN_APPROVER = 'ApprovalNotAnApprover';
+/** Update failure type: the decision is malformed (`by` not a non-empty string …): the gateway answers 400. */
+export const APPROVAL_INVALID_DECISION = 'ApprovalInvalidDecision';
+
+/**
+ * Decide the approval a run waits for (only one waits at a time: actions run in order, so the decision
+ * is always for the current one); the validator refuses when nothing waits or `by` may not approve. The
+ * answer comes once the run has recorded the decision as the action's result.
+ */
 export const approvalDecisionUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecision]>('approvalDecision');
 /** The approval a run waits for now, or null. */
 export const pendingApprovalQuery = defineQuery<PendingApproval | null>('pendingApproval');
