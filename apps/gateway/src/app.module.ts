@@ -89,6 +89,8 @@ export class AppModule {
                 'req.headers.cookie',
                 'req.body.actions[*].config.secret',
                 'req.body.actions[*].config.headers',
+                'req.body.onFailure[*].config.secret',
+                'req.body.onFailure[*].config.headers',
                 'req.body.defaultConfig.secret',
                 'req.body.defaultConfig.headers',
               ],

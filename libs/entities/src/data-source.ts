@@ -32,6 +32,7 @@ import { AuditCaller1764547200001 } from './migrations/1764547200001-audit-calle
 import { ApiKeyRevocation1764547200002 } from './migrations/1764547200002-api-key-revocation';
 import { RetentionIndexes1764547200010 } from './migrations/1764547200010-retention-indexes';
 import { EndpointHeadersAndThrottle1764547200020 } from './migrations/1764547200020-endpoint-headers-and-throttle';
+import { RuleOnFailure1764633600001 } from './migrations/1764633600001-rule-on-failure';
 import { AuditLogs1764201600000 } from './migrations/1764201600000-audit-logs';
 import { Alerts1764028800001 } from './migrations/1764028800001-alerts';
 import { Inventory1764028800002 } from './migrations/1764028800002-inventory';
@@ -93,6 +94,7 @@ export const MIGRATIONS = [
   ApiKeyRevocation1764547200002,
   RetentionIndexes1764547200010,
   EndpointHeadersAndThrottle1764547200020,
+  RuleOnFailure1764633600001,
 ];
 
 export interface DataSourceOptions {

@@ -51,6 +51,13 @@ export class RuleEntity {
   @Column({ type: 'jsonb' })
   actions: StoredAction[];
 
+  /**
+   * Run in order after a run ends `failed` or `partial` (after compensation), with `error` and
+   * `errorAction` in their template context; stored like `actions` (secrets sealed). Empty: none.
+   */
+  @Column({ name: 'on_failure', type: 'jsonb', default: () => "'[]'" })
+  onFailure: StoredAction[];
+
   @Column({ type: 'integer', default: 0 })
   priority: number;
 

@@ -12,6 +12,8 @@ import {
 } from '@ruleflow/rules';
 import type { SecretBox } from '@ruleflow/rules/node/secret-box';
 import { SECRET_BOX } from '../common/tokens';
+import type { ActionLists } from './action-lists';
+import { ACTION_LISTS, mapActionLists } from './action-lists';
 
 interface ActionLike {
   name: string;
@@ -44,6 +46,16 @@ export class RuleSecrets {
     return actions.map((a) => ({ ...a, config: this.openConfig(a.type, a.config) }));
   }
 
+  /** Both of a rule's action lists sealed (the same sealing for `actions` and `onFailure`). */
+  sealLists<T extends ActionLike>(lists: ActionLists<readonly T[]>): ActionLists<T[]> {
+    return mapActionLists(lists, (list) => this.sealActions(list));
+  }
+
+  /** Both of a rule's action lists opened. */
+  openLists<T extends ActionLike>(lists: ActionLists<readonly T[]>): ActionLists<T[]> {
+    return mapActionLists(lists, (list) => this.openActions(list));
+  }
+
   maskActions<T extends ActionLike>(actions: readonly T[]): T[] {
     return maskActionSecrets(actions);
   }
@@ -53,8 +65,13 @@ export class RuleSecrets {
   }
 
   /** Client actions with masks replaced by the stored (opened) secrets; a 400 where nothing is stored. */
-  restoreActions(actions: unknown, storedOpen: readonly ActionLike[]): unknown {
-    return badRequestOn(() => restoreMaskedActions(actions, storedOpen));
+  restoreActions(actions: unknown, storedOpen: readonly ActionLike[], path = 'actions'): unknown {
+    return badRequestOn(() => restoreMaskedActions(actions, storedOpen, path));
+  }
+
+  /** restoreActions on each list, against the stored list of the same name. */
+  restoreLists(lists: ActionLists<unknown>, storedOpen: ActionLists<readonly ActionLike[]>): ActionLists<unknown> {
+    return mapActionLists(lists, (list, path) => this.restoreActions(list, storedOpen[path], path));
   }
 
   restoreConfig(
@@ -67,14 +84,16 @@ export class RuleSecrets {
   }
 
   /** A 400 when a mask is still in place after merging (e.g. a template action without a type). */
-  assertNoMasks(actions: readonly ActionLike[], path = 'actions'): void {
-    actions.forEach((a, i) => {
-      if (actionSecretValues(a.type, a.config).includes(SECRET_MASK)) {
-        throw new BadRequestException(
-          `${path}[${i}].config: a secret is the mask "${SECRET_MASK}" with no stored secret behind it; send the secret itself`,
-        );
-      }
-    });
+  assertNoMasks(lists: ActionLists<readonly ActionLike[]>): void {
+    for (const path of ACTION_LISTS) {
+      lists[path].forEach((a, i) => {
+        if (actionSecretValues(a.type, a.config).includes(SECRET_MASK)) {
+          throw new BadRequestException(
+            `${path}[${i}].config: a secret is the mask "${SECRET_MASK}" with no stored secret behind it; send the secret itself`,
+          );
+        }
+      });
+    }
   }
 
   /**
@@ -91,13 +110,16 @@ export class RuleSecrets {
     return hit ? new BadRequestException(`${errorPath}: contains an invalid template expression`) : err;
   }
 
-  /** The places of a rule's actions as the client sent them (an action without a type may be a webhook). */
-  actionPlaces(actions: unknown, path = 'actions'): Array<{ type: unknown; path: string }> {
-    if (!Array.isArray(actions)) return [];
-    return actions.map((a: unknown, i) => ({
-      type: (typeof a === 'object' && a !== null ? (a as { type?: unknown }).type : undefined) ?? 'webhook',
-      path: `${path}[${i}].config`,
-    }));
+  /** The places of a rule's actions, in both lists, as the client sent them (an action without a type may be a webhook). */
+  actionPlaces(lists: ActionLists<unknown>): Array<{ type: unknown; path: string }> {
+    return ACTION_LISTS.flatMap((path) => {
+      const actions = lists[path];
+      if (!Array.isArray(actions)) return [];
+      return actions.map((a: unknown, i) => ({
+        type: (typeof a === 'object' && a !== null ? (a as { type?: unknown }).type : undefined) ?? 'webhook',
+        path: `${path}[${i}].config`,
+      }));
+    });
   }
 }
 

@@ -47,6 +47,7 @@ import { BACKTEST_MAX_EVENTS, BACKTEST_MAX_ITEMS } from './dto/rule.dto';
 import type { RuleResponse } from './rule.mapper';
 import { maskRuleRecord, toRuleRecord, toRuleResponse } from './rule.mapper';
 import { RuleSecrets } from './rule-secrets.service';
+import type { ActionLists } from './action-lists';
 import { RULES_CHANGED_CHANNEL } from './rule-cache';
 
 /** A backtest's answer: counts over the whole window, `items` the newest events evaluated. */
@@ -122,8 +123,13 @@ export class RulesService {
 
   async update(auth: AuthContext, id: string, dto: UpdateRuleDto): Promise<RuleResponse> {
     const current = await this.find(this.db.manager, auth, id);
-    const executableChanged = dto.trigger !== undefined || dto.conditions !== undefined || dto.actions !== undefined;
-    // Re-validate the whole definition: a new trigger type can invalidate old conditions.
+    const executableChanged =
+      dto.trigger !== undefined ||
+      dto.conditions !== undefined ||
+      dto.actions !== undefined ||
+      dto.onFailure !== undefined;
+    // Re-validate the whole definition: a new trigger type can invalidate old conditions, new
+    // actions the onFailure actions' names and steps.
     const definition = executableChanged
       ? await this.parse(
           auth,
@@ -136,6 +142,7 @@ export class RulesService {
             conditions: dto.conditions !== undefined ? dto.conditions : current.conditions,
             // Stored secrets are sealed: opened to be validated again, sealed again on the way back.
             actions: dto.actions ?? this.secrets.openActions(current.actions),
+            onFailure: dto.onFailure ?? this.secrets.openActions(current.onFailure),
           },
           current,
         )
@@ -265,11 +272,16 @@ export class RulesService {
       trigger: { type: old.trigger.type, cron: old.trigger.cron, timezone: old.trigger.timezone },
       conditions: old.conditions,
       // Sealed as stored: opened to be validated again, sealed again on the way back (as PATCH does).
-      actions: this.secrets.openActions(old.actions),
+      // A version from before onFailure existed had none.
+      ...this.secrets.openLists({ actions: old.actions, onFailure: old.onFailure ?? [] }),
     });
   }
 
-  /** A dry run: which conditions hold for this data and what the actions would be sent; nothing runs or is stored. */
+  /**
+   * A dry run: which conditions hold for this data and what the actions would be sent; nothing runs
+   * or is stored. The `onFailure` actions are not listed: they run only after a failure, and their
+   * `error`/`errorAction` do not exist in a dry run.
+   */
   async test(auth: AuthContext, id: string, dto: TestRuleDto) {
     const rule = await this.find(this.db.manager, auth, id);
     const type: TriggerType = dto.type ?? rule.triggerType;
@@ -400,12 +412,13 @@ export class RulesService {
    * sealed, ready to store.
    */
   private async parse(auth: AuthContext, input: RuleDefinitionInput, current?: RuleEntity): Promise<RuleDefinition> {
-    const stored = current ? this.secrets.openActions(current.actions) : [];
-    const actions = this.secrets.restoreActions(input.actions, stored) as unknown[];
+    const lists = { actions: input.actions, onFailure: input.onFailure ?? [] };
+    const stored = current ? this.secrets.openLists(current) : { actions: [], onFailure: [] };
+    const restored = this.secrets.restoreLists(lists, stored) as ActionLists<unknown[]>;
     let definition: RuleDefinition;
     try {
       definition = await parseRuleDefinition(
-        { ...input, actions },
+        { ...input, ...restored },
         {
           allowPrivateNetworks: this.config.webhooks.allowPrivateNetworks,
           loadTemplates: async (ids) => {
@@ -420,10 +433,10 @@ export class RulesService {
         },
       );
     } catch (err) {
-      throw this.secrets.scrubError(err, this.secrets.actionPlaces(input.actions));
+      throw this.secrets.scrubError(err, this.secrets.actionPlaces(lists));
     }
-    this.secrets.assertNoMasks(definition.actions);
-    return { ...definition, actions: this.secrets.sealActions(definition.actions) };
+    this.secrets.assertNoMasks(definition);
+    return { ...definition, ...this.secrets.sealLists(definition) };
   }
 
   /**
@@ -449,7 +462,7 @@ export class RulesService {
       .getRepository(RuleVersionEntity)
       .createQueryBuilder()
       .insert()
-      // Sealed secrets, as in rules.actions; masked when read back (versions()).
+      // Sealed secrets, as in rules.actions and rules.on_failure; masked when read back (versions()).
       .values({ tenantId: rule.tenantId, ruleId: rule.id, version: rule.version, rule: toRuleRecord(rule) })
       .orIgnore() // setActive with no change re-saves the same version
       .execute();

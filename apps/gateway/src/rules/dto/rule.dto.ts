@@ -102,6 +102,34 @@ export class CreateRuleDto {
   @ArrayMaxSize(50)
   actions: unknown[];
 
+  @ApiPropertyOptional({
+    description:
+      'failure handlers: actions (the shape and checks of `actions`) run in order after a run ends `failed` or ' +
+      '`partial`, after compensation. Their templates and `when` may also read `error` (the failure message) and ' +
+      "`errorAction` (the name of the action that failed), and `steps` of the rule's actions. Names are unique " +
+      'across both lists. Recorded in the execution\'s `actions` with `"phase":"on_failure"` (`skipped` after a ' +
+      "success); a failing handler is recorded `failed` and the next still runs; none changes the run's status. " +
+      'Secrets are sealed and masked as in `actions`. `allocate_inventory` and `release_inventory` are refused ' +
+      "(the run's allocations are already returned). Default: none; `[]` removes them.",
+    type: 'array',
+    default: [],
+    items: { type: 'object', additionalProperties: true },
+    example: [
+      {
+        name: 'alert_ops',
+        type: 'webhook',
+        config: {
+          url: 'https://ops.example.com/hooks/rule-failed',
+          body: { rule: '{{rule.name}}', failedAction: '{{errorAction}}', error: '{{error}}' },
+        },
+      },
+    ],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  onFailure?: unknown[];
+
   @ApiPropertyOptional({ default: 0 })
   @IsOptional()
   @IsInt()
