@@ -1,4 +1,4 @@
-import type { ParentContext, RuleEvent, RuleSnapshot, TriggerType } from '@ruleflow/rules';
+import type { ParentContext, RuleEvent, RuleSnapshot, RunResume, TriggerType } from '@ruleflow/rules';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const EXECUTION_STATUSES = ['pending', 'running', 'success', 'failed', 'partial', 'cancelled'] as const;
@@ -18,6 +18,8 @@ export interface ExecutionActionRecord {
   completedAt: string | null;
   /** `on_failure`: one of the rule's `onFailure` actions (run only after a failed or partial run). */
   phase?: 'on_failure';
+  /** On a resume: the original's success, not run again (`attempts` 0, the original's `output`). */
+  reused?: true;
 }
 
 /** What the workflow is started with; kept so an undispatched run can be started after a crash. */
@@ -26,6 +28,8 @@ export interface ExecutionInput {
   rule: RuleSnapshot;
   event: RuleEvent;
   parent: ParentContext | null;
+  /** Only on a resume (a rerun from the failed action). */
+  resume?: RunResume;
 }
 
 @Entity({ name: 'executions' })

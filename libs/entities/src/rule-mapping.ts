@@ -1,4 +1,4 @@
-import type { ParentContext, RuleEvent, RuleSnapshot, TriggerType } from '@ruleflow/rules';
+import type { ParentContext, RuleEvent, RuleSnapshot, RunResume, TriggerType } from '@ruleflow/rules';
 import type { ExecutionActionRecord, ExecutionEntity, ExecutionInput } from './execution.entity';
 import type { RuleEntity } from './rule.entity';
 
@@ -13,8 +13,6 @@ export function toRuleSnapshot(rule: RuleEntity): RuleSnapshot {
     triggerType: rule.triggerType,
     conditions: rule.conditions,
     actions: rule.actions,
-    // Only when there are some: a rule without handlers runs the same input as before they existed.
-    ...(rule.onFailure?.length ? { onFailure: rule.onFailure } : {}),
   };
 }
 
@@ -46,21 +44,26 @@ export interface NewExecution {
   rerunOf?: string | null;
   dispatchOrder?: number;
   testMode?: boolean;
+  /** The rule as a run ran it (a resume runs the original's version); default: `rule` as it is now. */
+  snapshot?: RuleSnapshot;
+  /** A resume: its reused actions are recorded `success` with `reused: true` from the start. */
+  resume?: RunResume;
 }
 
 /** The row of a new `pending` execution, carrying the workflow input (the outbox starts it if nobody else does). */
 export function newExecutionRow(spec: NewExecution): Partial<ExecutionEntity> & { input: ExecutionInput } {
   const input: ExecutionInput = {
     executionId: spec.id,
-    rule: toRuleSnapshot(spec.rule),
+    rule: spec.snapshot ?? toRuleSnapshot(spec.rule),
     event: spec.event,
     parent: spec.parent ?? null,
+    ...(spec.resume ? { resume: spec.resume } : {}),
   };
   return {
     id: spec.id,
     tenantId: spec.rule.tenantId,
     ruleId: spec.rule.id,
-    ruleVersion: spec.rule.version,
+    ruleVersion: input.rule.version,
     eventId: spec.event.id,
     parentExecutionId: spec.parent?.executionId ?? null,
     rerunOf: spec.rerunOf ?? null,
@@ -70,10 +73,20 @@ export function newExecutionRow(spec: NewExecution): Partial<ExecutionEntity> & 
     testMode: spec.testMode ?? false,
     // onFailure actions are listed after the others, so the journal's writes find them by name.
     actions: [
-      ...pendingActionRecords(input.rule.actions),
+      ...reusedActionRecords(pendingActionRecords(input.rule.actions), spec.resume),
       ...pendingActionRecords(input.rule.onFailure ?? [], 'on_failure'),
     ],
     input,
     dispatchOrder: spec.dispatchOrder ?? 0,
   };
+}
+
+/** A resume's records: each action it reuses reads `success`, attempts 0, `reused`, with the original's output. */
+function reusedActionRecords(records: ExecutionActionRecord[], resume: RunResume | undefined): ExecutionActionRecord[] {
+  if (!resume) return records;
+  return records.map((record) =>
+    Object.hasOwn(resume.reused, record.name)
+      ? { ...record, status: 'success', output: resume.reused[record.name], reused: true }
+      : record,
+  );
 }

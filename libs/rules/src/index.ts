@@ -16,3 +16,4 @@ export { isPlainObject } from './json';
 export type { JsonValue } from './json';
 export * from './webhooks';
 export * from './ivr';
+export type { RunResume } from './run-resume';

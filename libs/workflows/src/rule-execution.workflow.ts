@@ -97,6 +97,10 @@ async function runActions(
   let failed: { error: string; errorAction: string } | null = null;
   let started = false;
   for (const action of rule.actions) {
+    if (reuse(input, action, steps)) {
+      succeeded++;
+      continue;
+    }
     const context = templateContext(input, steps);
     // `when` is pure code over the context: no command, so runs recorded before it existed replay unchanged.
     const when = evaluateWhen(action, context);
@@ -130,6 +134,18 @@ async function runActions(
   if (!started && (await records.flush()) === 'cancelled') return 'cancelled before it started';
   if (failed) return { status: succeeded > 0 ? 'partial' : 'failed', ...failed };
   return { status: 'success', error: null, errorAction: null };
+}
+
+/**
+ * On a resume, an action that succeeded in the original is not run again: its output goes into
+ * `steps` as it was (its record reads `reused`, written with the execution). Reads input only, no
+ * command: runs without `resume` (every run recorded before it) take the same path as before.
+ */
+function reuse(input: RuleExecutionInput, action: Action, steps: Record<string, unknown>): boolean {
+  const reused = input.resume?.reused;
+  if (!reused || !Object.hasOwn(reused, action.name)) return false;
+  steps[action.name] = reused[action.name];
+  return true;
 }
 
 type ActionFailure = { message: string; attempts: number };

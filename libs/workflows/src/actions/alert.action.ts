@@ -1,7 +1,6 @@
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
-import { workflowInfo } from '@temporalio/workflow';
 import { alertWrite } from '../activity-profiles';
-import { actionIdempotencyKey } from '../contract';
+import { runActionKey } from './action-keys';
 import type { RuleExecutionInput } from '../contract';
 
 /** Runs a `create_alert` action with its rendered config; output `{alertId}`. */
@@ -27,8 +26,8 @@ export async function runCreateAlert(
     ruleId: rule.id,
     sourceEntityName: event.entity,
     sourceEntityId: entityId === undefined || entityId === null ? null : String(entityId as string | number),
-    // One alert per run (workflow id) and action.
-    idempotencyKey: actionIdempotencyKey('create_alert', workflowInfo().workflowId, action.name),
+    // One alert per run (workflow id; a resume's original) and action.
+    idempotencyKey: runActionKey(input, 'create_alert', action.name),
   });
   return { output: { alertId: result.alertId }, attempts: result.attempt };
 }

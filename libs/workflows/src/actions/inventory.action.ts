@@ -1,15 +1,15 @@
 import type { AllocationView } from '../contract';
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import { inventoryAction, inventoryCompensation } from '../activity-profiles';
-import { actionIdempotencyKey } from '../contract';
 import type { RuleExecutionInput } from '../contract';
+import { runActionKey } from './action-keys';
 
 type Action = ActionSpec & { retry: RetrySpec };
 
-/** The key of an `allocate_inventory` action's allocation: one allocation per run (workflow id) and action. */
-function allocationKey(workflowId: string, actionName: string): string {
-  return actionIdempotencyKey('allocate_inventory', workflowId, actionName);
+/** The key of an `allocate_inventory` action's allocation: one allocation per run (workflow id; a resume's original) and action. */
+function allocationKey(input: RuleExecutionInput, actionName: string): string {
+  return runActionKey(input, 'allocate_inventory', actionName);
 }
 
 function invalidConfig(action: Action, message: string): never {
@@ -34,7 +34,7 @@ export async function runAllocateInventory(
   const { allocateInventory } = inventoryAction(action.retry, `${action.name}: allocate order ${String(orderId)}`);
   const result = await allocateInventory({
     tenantId: input.rule.tenantId,
-    idempotencyKey: allocationKey(workflowInfo().workflowId, action.name),
+    idempotencyKey: allocationKey(input, action.name),
     orderId: String(orderId),
     lines: lines.map((line: unknown) => {
       const l = (line ?? {}) as { sku?: unknown; quantity?: unknown };
@@ -66,8 +66,7 @@ export async function runReleaseInventory(
   // A failed action stops the run, so every allocate_inventory action before this one has succeeded.
   const index = input.rule.actions.findIndex((a) => a.name === action.name);
   const earlier = input.rule.actions.slice(0, index).filter((a) => a.type === 'allocate_inventory');
-  const workflowId = workflowInfo().workflowId;
-  const keys = given !== undefined ? [given] : earlier.map((a) => allocationKey(workflowId, a.name));
+  const keys = given !== undefined ? [given] : earlier.map((a) => allocationKey(input, a.name));
   const { releaseAllocation } = inventoryAction(action.retry, `${action.name}: release ${keys.length} allocation(s)`);
   const released: AllocationView[] = [];
   for (const key of keys) {

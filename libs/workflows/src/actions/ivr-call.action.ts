@@ -3,8 +3,9 @@ import { ivrCallTimeoutMs } from '@ruleflow/rules';
 import { ApplicationFailure } from '@temporalio/common';
 import { CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { callHangUp, callPlacement } from '../activity-profiles';
-import { actionIdempotencyKey, ivrCallEndedSignal } from '../contract';
+import { ivrCallEndedSignal } from '../contract';
 import type { IvrCallEnded, RuleExecutionInput } from '../contract';
+import { runActionKey } from './action-keys';
 
 /** Ended sessions this run was told about (`ivrCallEndedSignal`), by call id. Workflow state: one run's. */
 const endedCalls = new Map<string, IvrCallEnded>();
@@ -44,7 +45,7 @@ export async function runIvrCall(
     tenantId: rule.tenantId,
     executionId,
     workflowId,
-    idempotencyKey: actionIdempotencyKey('ivr_call', workflowId, action.name),
+    idempotencyKey: runActionKey(input, 'ivr_call', action.name),
     lineId,
     to,
     menuId: typeof config.menuId === 'string' ? config.menuId : null,

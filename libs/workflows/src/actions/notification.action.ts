@@ -1,7 +1,6 @@
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
-import { workflowInfo } from '@temporalio/workflow';
 import { notificationDelivery } from '../activity-profiles';
-import { actionIdempotencyKey } from '../contract';
+import { runActionKey } from './action-keys';
 import type { RuleExecutionInput } from '../contract';
 
 /**
@@ -31,7 +30,7 @@ export async function runSendNotification(
     subject: typeof config.subject === 'string' ? config.subject : null,
     body: typeof config.body === 'string' ? config.body : String(config.body ?? ''),
     data: config.data ?? null,
-    idempotencyKey: actionIdempotencyKey('send_notification', workflowInfo().workflowId, action.name),
+    idempotencyKey: runActionKey(input, 'send_notification', action.name),
     maximumAttempts: action.retry.maximumAttempts,
   });
   return { output: { deliveryIds: result.deliveryIds }, attempts: result.attempts };

@@ -39,13 +39,17 @@ export async function runWebhook(
   const url = endpoint ? endpoint.url : String(config.url);
   const method = typeof config.method === 'string' ? (config.method.toUpperCase() as 'POST') : 'POST';
   const summary = `${action.name}: ${method} ${hostOf(url)}`;
+  // A resume sends what the original sent under the original's webhook-id, its attempts numbered on
+  // (the delivery's log continues); an action the original never sent gets a new id.
+  const resumed = input.resume?.webhookDeliveries[action.name];
+  const prior = resumed?.attempts ?? 0;
   const request: Parameters<DeliverWebhook>[0] = {
     tenantId: rule.tenantId,
     executionId,
     actionName: action.name,
     webhookId: endpoint ? (config.webhookId as string) : null,
     // Drawn from the workflow's seeded random source: the same on every attempt and on replay.
-    deliveryId: uuid4(),
+    deliveryId: resumed?.deliveryId ?? uuid4(),
     eventType: envelope.type,
     url,
     method,
@@ -54,13 +58,37 @@ export async function runWebhook(
     // Without an explicit body, send the same envelope as webhook endpoints get.
     body: config.body ?? endpoint?.body ?? envelope,
     secrets: endpoint ? endpoint.secrets : typeof config.secret === 'string' ? [config.secret] : [],
-    maximumAttempts: action.retry.maximumAttempts,
+    maximumAttempts: action.retry.maximumAttempts > 0 ? prior + action.retry.maximumAttempts : 0,
+    ...(prior > 0 ? { firstAttempt: prior + 1 } : {}),
   };
   // Runs with the run journal try the first attempt locally too (one patch, one marker, for both).
-  const result = patched(RULE_RUN_JOURNAL_PATCH)
-    ? await deliverLocallyFirst(request, action.retry, summary)
-    : await webhookDelivery(action.retry, summary).deliverWebhook(request);
-  return { output: { statusCode: result.statusCode, body: result.body }, attempts: result.attempts };
+  let result: Awaited<ReturnType<DeliverWebhook>>;
+  try {
+    result = patched(RULE_RUN_JOURNAL_PATCH)
+      ? await deliverLocallyFirst(request, action.retry, summary)
+      : await webhookDelivery(action.retry, summary).deliverWebhook(request);
+  } catch (err) {
+    throw prior > 0 ? attemptsOfThisRun(err, prior) : err;
+  }
+  // This run's attempts (a resumed delivery's log numbers them on from the original's).
+  return { output: { statusCode: result.statusCode, body: result.body }, attempts: result.attempts - prior };
+}
+
+/**
+ * A resumed delivery's failure with the attempt its details report counted in this run (the log
+ * numbers on from the original's `prior` attempts), as the run records a failed action's attempts.
+ */
+function attemptsOfThisRun(err: unknown, prior: number): unknown {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const detail =
+    cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: unknown } | undefined) : undefined;
+  if (!(cause instanceof ApplicationFailure) || typeof detail?.attempt !== 'number') return err;
+  return ApplicationFailure.create({
+    type: cause.type ?? undefined,
+    nonRetryable: cause.nonRetryable ?? undefined,
+    message: cause.message,
+    details: [{ ...detail, attempt: detail.attempt - prior }, ...(cause.details ?? []).slice(1)],
+  });
 }
 
 /**
@@ -84,7 +112,7 @@ async function deliverLocallyFirst(
     const wait =
       (cause instanceof ApplicationFailure ? cause.nextRetryDelay : undefined) ?? toRetryMs(retry).initialIntervalMs;
     await sleep(wait, { summary: `${summary}: wait before attempt 2` });
-    return webhookRetries(retry, summary).deliverWebhook({ ...request, firstAttempt: 2 });
+    return webhookRetries(retry, summary).deliverWebhook({ ...request, firstAttempt: (request.firstAttempt ?? 1) + 1 });
   }
 }
 

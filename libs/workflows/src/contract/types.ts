@@ -1,4 +1,4 @@
-import type { ParentContext, RuleEvent, RuleSnapshot } from '@ruleflow/rules';
+import type { ParentContext, RuleEvent, RuleSnapshot, RunResume } from '@ruleflow/rules';
 
 export const RULE_EXECUTION_WORKFLOW = 'RuleExecutionWorkflow';
 
@@ -8,6 +8,8 @@ export interface RuleExecutionInput {
   rule: RuleSnapshot;
   event: RuleEvent;
   parent: ParentContext | null;
+  /** Only on a resume (a rerun from the failed action): what it reuses of the original and the keys it keeps. */
+  resume?: RunResume;
 }
 
 export type RunOutcome = 'success' | 'failed' | 'partial' | 'cancelled';
