@@ -20,6 +20,7 @@ import {
   BulkRerunDto,
   ExecutionSummaryQueryDto,
   ListExecutionsQueryDto,
+  RerunDto,
 } from './dto/execution.dto';
 import { ExecutionsService } from './executions.service';
 
@@ -60,7 +61,8 @@ export class ExecutionsController {
     description:
       `Reruns every execution of the caller's tenant with this status (and rule), created since \`since\` ` +
       `(default: the last 7 days), oldest first, at most ${BULK_RERUN_CAP} per call; call again for more. ` +
-      'Executions already rerun and those whose rule was deleted are skipped, so repeating a call does not double up.',
+      'Executions already rerun and those whose rule was deleted are skipped, so repeating a call does not double up. ' +
+      'With `from: "failed"` each is resumed as `POST /v1/executions/{id}/rerun` does it.',
   })
   @ApiAcceptedResponse({ description: '{"count": n}: how many reruns were started' })
   bulkRerun(@Auth() auth: AuthContext, @Body() dto: BulkRerunDto) {
@@ -117,13 +119,18 @@ export class ExecutionsController {
   @HttpCode(202)
   @RequireScope('executions:write')
   @ApiOperation({
-    summary: 'Run the rule again, at its current version, on the same event',
-    description: 'The new execution has `rerunOf` set to this one and the same trigger type.',
+    summary: 'Run the rule again on the same event, from the start or resuming from the failed action',
+    description:
+      'The new execution has `rerunOf` set to this one and the same trigger type. `from: "start"` (default): ' +
+      'the rule at its current version, every action. `from: "failed"`: a resume of a failed or partial run at ' +
+      "the original's rule version: actions that succeeded read `success`, `attempts` 0, `reused: true` with the " +
+      "original's output (seen by later templates in `steps`); the failed action and those after it run with the " +
+      "original's idempotency keys (a webhook the original sent keeps its `webhook-id`, an allocation its key).",
   })
   @ApiAcceptedResponse({ description: '{"executionId","workflowId"}' })
-  @ApiConflictResponse({ description: 'the rule no longer exists' })
+  @ApiConflictResponse({ description: 'the rule no longer exists, or `from: "failed"` on a run that did not fail' })
   @ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' })
-  rerun(@Auth() auth: AuthContext, @Param('id') id: string) {
-    return this.executions.rerun(auth, id);
+  rerun(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: RerunDto) {
+    return this.executions.rerun(auth, id, dto);
   }
 }

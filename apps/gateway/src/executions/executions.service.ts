@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { RuleflowConfig } from '@ruleflow/config';
-import type { ExecutionInput, ExecutionStatus, NewExecution } from '@ruleflow/entities';
+import type { ExecutionActionRecord, ExecutionInput, ExecutionStatus, NewExecution } from '@ruleflow/entities';
 import { EXECUTION_STATUSES, ExecutionEntity, RuleEntity } from '@ruleflow/entities';
-import type { TriggerType } from '@ruleflow/rules';
+import type { RunResume, TriggerType } from '@ruleflow/rules';
 import { ruleRerunWorkflowId } from '@ruleflow/contract';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -21,11 +21,14 @@ import type {
   ExecutionSummary,
   ExecutionSummaryQueryDto,
   ListExecutionsQueryDto,
+  RerunDto,
 } from './dto/execution.dto';
 import { BULK_CANCEL_CAP, BULK_RERUN_CAP, CANCELLABLE_STATUSES } from './dto/execution.dto';
 import { toExecutionResponse } from './execution.mapper';
 
 const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['success', 'failed', 'partial', 'cancelled']);
+/** The runs `from: "failed"` can resume: those that ended with a failed action. */
+const RESUMABLE: ReadonlySet<ExecutionStatus> = new Set(['failed', 'partial']);
 const DEFAULT_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 /** How long a cancel waits for the workflow to record `cancelled`, so the answer usually shows it. */
 const CANCEL_SETTLE_MS = 2000;
@@ -153,18 +156,32 @@ export class ExecutionsService {
     return { count };
   }
 
-  /** Run the rule again, at its current version, on the event of this execution. */
-  async rerun(auth: AuthContext, id: string): Promise<RerunResponse> {
+  /**
+   * Run the rule again on the event of this execution: from the start at its current version, or
+   * (`from: "failed"`) resume a failed or partial run (see resumeSpec; any other status → 409).
+   * Either way a deleted rule → 409.
+   */
+  async rerun(auth: AuthContext, id: string, dto: RerunDto = {}): Promise<RerunResponse> {
     const original = await this.find(this.db.manager, auth, id);
+    const resume = dto.from === 'failed';
+    if (resume && !RESUMABLE.has(original.status)) {
+      throw new ConflictException(
+        `execution ${id} did not fail (status ${original.status}): only a failed or partial run can be resumed`,
+      );
+    }
     const rule = await this.db.getRepository(RuleEntity).findOneBy({ id: original.ruleId, tenantId: auth.tenantId });
     if (!rule) throw new ConflictException(`rule ${original.ruleId} of execution ${id} no longer exists`);
-    const { executionId, workflowId } = await this.runs.launch(rerunSpec(rule, original));
+    const spec = resume
+      ? resumeSpec(rule, original, (await this.sentWebhooks(this.db.manager, auth.tenantId, [original])).get(id))
+      : rerunSpec(rule, original);
+    const { executionId, workflowId } = await this.runs.launch(spec);
     return { executionId, workflowId };
   }
 
   /**
    * Rerun every `status` execution of the tenant since `since` (default 7 days) that has not been
-   * rerun yet and whose rule still exists, oldest first, at most BULK_RERUN_CAP per call.
+   * rerun yet and whose rule still exists, oldest first, at most BULK_RERUN_CAP per call; with
+   * `from: "failed"` each is resumed (every selectable status, failed or partial, can be).
    */
   async bulkRerun(auth: AuthContext, dto: BulkRerunDto): Promise<{ count: number }> {
     const since = dto.since ? new Date(dto.since) : new Date(Date.now() - DEFAULT_WINDOW_MS);
@@ -173,9 +190,15 @@ export class ExecutionsService {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`ruleflow:bulk-rerun:${auth.tenantId}`]);
       const params: unknown[] = [auth.tenantId, dto.status, since, BULK_RERUN_CAP];
       if (dto.ruleId) params.push(dto.ruleId);
-      const rows: Array<{ id: string; rule_id: string; trigger_type: TriggerType; input: ExecutionInput }> =
-        await tx.query(
-          `SELECT e.id, e.rule_id, e.trigger_type, e.input
+      const rows: Array<{
+        id: string;
+        rule_id: string;
+        trigger_type: TriggerType;
+        workflow_id: string;
+        actions: ExecutionActionRecord[];
+        input: ExecutionInput;
+      }> = await tx.query(
+        `SELECT e.id, e.rule_id, e.trigger_type, e.workflow_id, e.actions, e.input
              FROM executions e
              JOIN rules r ON r.id = e.rule_id AND r.tenant_id = e.tenant_id
             WHERE e.tenant_id = $1 AND e.status = $2 AND e.created_at >= $3
@@ -183,18 +206,24 @@ export class ExecutionsService {
               AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = e.tenant_id AND x.rerun_of = e.id)
             ORDER BY e.created_at, e.id
             LIMIT $4`,
-          params,
-        );
+        params,
+      );
       if (rows.length === 0) return [];
       const rules = await tx.getRepository(RuleEntity).findBy({
         tenantId: auth.tenantId,
         id: In([...new Set(rows.map((r) => r.rule_id))]),
       });
       const byId = new Map(rules.map((r) => [r.id, r]));
-      const specs = rows.flatMap((row) => {
+      const originals = rows.flatMap((row): Array<Original & { rule: RuleEntity }> => {
         const rule = byId.get(row.rule_id);
-        return rule ? [rerunSpec(rule, { id: row.id, triggerType: row.trigger_type, input: row.input })] : [];
+        if (!rule) return [];
+        const { id, trigger_type: triggerType, workflow_id: workflowId, actions, input } = row;
+        return [{ id, triggerType, workflowId, actions, input, rule }];
       });
+      const sent = dto.from === 'failed' ? await this.sentWebhooks(tx, auth.tenantId, originals) : null;
+      const specs = originals.map((original) =>
+        sent ? resumeSpec(original.rule, original, sent.get(original.id)) : rerunSpec(original.rule, original),
+      );
       return this.runs.record(tx, specs);
     });
     await this.runs.start(pending);
@@ -266,6 +295,39 @@ export class ExecutionsService {
     }
   }
 
+  /**
+   * By original execution id, the `webhook-id` each of its webhook actions was last sent with in its
+   * resume chain (the original, the first run of the chain, and every resume of it) and the last
+   * attempt number logged under it.
+   */
+  private async sentWebhooks(
+    em: EntityManager,
+    tenantId: string,
+    originals: Original[],
+  ): Promise<Map<string, RunResume['webhookDeliveries']>> {
+    const sent = new Map<string, RunResume['webhookDeliveries']>();
+    if (originals.length === 0) return sent;
+    const rows: Array<{ original_id: string; action_name: string; delivery_id: string; attempts: number }> =
+      await em.query(
+        `SELECT DISTINCT ON (o.id, d.action_name)
+                o.id AS original_id, d.action_name, d.id AS delivery_id,
+                (SELECT coalesce(max((a->>'attemptNumber')::int), 0)
+                   FROM jsonb_array_elements(d.attempts) AS a)::int AS attempts
+           FROM unnest($2::uuid[], $3::text[], $4::text[]) AS o(id, event_id, base)
+           JOIN executions x ON x.tenant_id = $1 AND x.event_id = o.event_id
+                            AND (x.workflow_id = o.base OR x.input->'resume'->>'idempotencyBase' = o.base)
+           JOIN deliveries d ON d.tenant_id = $1 AND d.execution_id = x.id AND d.action_name IS NOT NULL
+          ORDER BY o.id, d.action_name, d.created_at DESC`,
+        [tenantId, originals.map((o) => o.id), originals.map((o) => o.input.event.id), originals.map(idempotencyBase)],
+      );
+    for (const row of rows) {
+      const byAction = sent.get(row.original_id) ?? {};
+      byAction[row.action_name] = { deliveryId: row.delivery_id, attempts: row.attempts };
+      sent.set(row.original_id, byAction);
+    }
+    return sent;
+  }
+
   /** An execution of the caller's tenant, or 404 (another tenant's is indistinguishable from none). */
   private async find(em: EntityManager, auth: AuthContext, id: string, lock = false): Promise<ExecutionEntity> {
     const execution = isUuid(id)
@@ -283,14 +345,14 @@ function ended(execution: ExecutionEntity): ConflictException {
   return new ConflictException(`execution ${execution.id} has already ended: ${execution.status}`);
 }
 
+/** What a rerun needs of the run it reruns. */
+type Original = Pick<ExecutionEntity, 'id' | 'triggerType' | 'workflowId' | 'actions' | 'input'>;
+
 /**
  * A new run of `rule` as it is now, on the original's event and with its trigger type. The parent
  * context is kept so a child rule's `{{parent…}}` templates render as they did.
  */
-function rerunSpec(
-  rule: RuleEntity,
-  original: Pick<ExecutionEntity, 'id' | 'triggerType'> & { input: ExecutionInput },
-): NewExecution {
+function rerunSpec(rule: RuleEntity, original: Original): NewExecution {
   const id = randomUUID();
   const { event, parent } = original.input;
   return {
@@ -301,5 +363,36 @@ function rerunSpec(
     triggerType: original.triggerType,
     parent: parent ?? null,
     rerunOf: original.id,
+  };
+}
+
+/** The workflow id the original run's idempotency keys were derived from (the first run's, along a resume chain). */
+function idempotencyBase(original: Original): string {
+  return original.input.resume?.idempotencyBase ?? original.workflowId;
+}
+
+/**
+ * A resume of `original` (failed or partial): the original's rule snapshot (its version, whatever the
+ * rule is now) on its event; every action it recorded `success` is reused (not run again, its output
+ * in `steps`); the others run (skipped ones have their `when` evaluated again, over the same context)
+ * with the original's idempotency keys and, for webhooks it sent, the same `webhook-id`.
+ */
+function resumeSpec(
+  rule: RuleEntity,
+  original: Original,
+  webhookDeliveries: RunResume['webhookDeliveries'] = {},
+): NewExecution {
+  const snapshot = original.input.rule;
+  const mainActions = new Set(snapshot.actions.map((a) => a.name));
+  const reused: Record<string, unknown> = {};
+  for (const action of original.actions) {
+    if (action.status === 'success' && action.phase !== 'on_failure' && mainActions.has(action.name)) {
+      reused[action.name] = action.output;
+    }
+  }
+  return {
+    ...rerunSpec(rule, original),
+    snapshot,
+    resume: { idempotencyBase: idempotencyBase(original), reused, webhookDeliveries },
   };
 }

@@ -21,6 +21,23 @@ export class ListExecutionsQueryDto extends PageQueryDto {
   eventId?: string;
 }
 
+/** Where a rerun starts: `start` runs the rule's current version from its first action; `failed` resumes. */
+export const RERUN_FROM = ['start', 'failed'] as const;
+export type RerunFrom = (typeof RERUN_FROM)[number];
+
+const RERUN_FROM_DESCRIPTION =
+  '`start` (default): the rule runs again at its current version. `failed`: a resume of a failed or ' +
+  "partial run, at the original's rule version: the actions that succeeded are not run again " +
+  "(`reused`, with the original's output in `steps`); the others run with the original's idempotency keys " +
+  '(a webhook keeps its `webhook-id`).';
+
+export class RerunDto {
+  @ApiPropertyOptional({ enum: RERUN_FROM, default: 'start', description: RERUN_FROM_DESCRIPTION })
+  @IsOptional()
+  @IsIn(RERUN_FROM)
+  from?: RerunFrom;
+}
+
 /** The statuses a bulk rerun may select: runs that ended in a failure. */
 export const RERUNNABLE_STATUSES = ['failed', 'partial'] as const;
 export type RerunnableStatus = (typeof RERUNNABLE_STATUSES)[number];
@@ -28,7 +45,8 @@ export type RerunnableStatus = (typeof RERUNNABLE_STATUSES)[number];
 /** At most this many executions are rerun by one bulk call; call again for the rest. */
 export const BULK_RERUN_CAP = 1000;
 
-export class BulkRerunDto {
+/** `from`: as for one rerun; `failed` resumes each run (statuses `failed` and `partial` both resume). */
+export class BulkRerunDto extends RerunDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'only executions of this rule' })
   @IsOptional()
   @IsUUID()
