@@ -1,13 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { formBody, inputGuard, verifyUtf8 } from './common/json-guard';
 import { createValidationPipe } from './common/validation';
+import { buildOpenApiDocument } from './openapi';
 
 /** Build the gateway app (used by main.ts and by the end-to-end tests alike). */
 export async function createGatewayApp(config: RuleflowConfig): Promise<INestApplication> {
@@ -34,16 +35,7 @@ export async function createGatewayApp(config: RuleflowConfig): Promise<INestApp
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Ruleflow API')
-      .setDescription('Durable, rule-driven automation on Temporal. Contract: API.md (v1).')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (rf_…)' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

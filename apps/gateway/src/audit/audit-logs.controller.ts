@@ -1,21 +1,14 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
+import { ApiErrors, ApiKeyAuth } from '../common/api-docs';
 import { AuditService } from './audit.service';
 import { AuditLogPageDto, ListAuditLogsQueryDto } from './dto/audit-log.dto';
 
 @ApiTags('audit')
-@ApiBearerAuth()
-@ApiSecurity('api-key')
+@ApiKeyAuth()
 @Controller('v1/audit-logs')
 export class AuditLogsController {
   constructor(private readonly audit: AuditService) {}
@@ -29,7 +22,7 @@ export class AuditLogsController {
       'Details summarise the request (route pattern, field names, name); they never hold body values.',
   })
   @ApiOkResponse({ type: AuditLogPageDto })
-  @ApiForbiddenResponse({ description: 'the key lacks audit:read' })
+  @ApiErrors(400)
   list(@Auth() auth: AuthContext, @Query() query: ListAuditLogsQueryDto) {
     return this.audit.list(auth, query);
   }

@@ -1,24 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NotAudited } from '../audit/not-audited.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
-import { EventDto, EventPageDto, IngestEventDto, ListEventsQueryDto } from './dto/event.dto';
+import { ApiErrors, ApiKeyAuth } from '../common/api-docs';
+import { EventDto, EventPageDto, IngestEventDto, IngestEventResultDto, ListEventsQueryDto } from './dto/event.dto';
 import { EventsService } from './events.service';
 
 @ApiTags('events')
-@ApiBearerAuth()
-@ApiSecurity('api-key')
+@ApiKeyAuth()
 @Controller('v1/events')
 export class EventsController {
   constructor(private readonly events: EventsService) {}
@@ -27,8 +18,15 @@ export class EventsController {
   @HttpCode(202)
   @RequireScope('events:write')
   @NotAudited() // the stored event is its own record
-  @ApiOperation({ summary: 'Ingest an entity event; one run per matching active rule, in priority order' })
-  @ApiAcceptedResponse({ description: '{"eventId","executions":[{"executionId","ruleId","workflowId"}]}' })
+  @ApiOperation({
+    summary: 'Ingest an entity event; one run per matching active rule, in priority order',
+    description:
+      'Every active rule of that entity and trigger type whose conditions hold gets one run. `id` is the ' +
+      'idempotency key: the same `id` again answers the same and starts nothing new. An accepted event is never ' +
+      'lost. The event is also offered to webhook endpoints subscribed to `<entity>.<type>`.',
+  })
+  @ApiAcceptedResponse({ type: IngestEventResultDto })
+  @ApiErrors(400)
   ingest(@Auth() auth: AuthContext, @Body() dto: IngestEventDto) {
     return this.events.ingest(auth, dto);
   }
@@ -42,16 +40,19 @@ export class EventsController {
       "schedule's fire or a manual run; each with the runs it started. `since`/`until` bound the time received.",
   })
   @ApiOkResponse({ type: EventPageDto })
-  @ApiBadRequestResponse({ description: 'a filter is not valid (the message names it)' })
+  @ApiErrors({ 400: 'a filter is not valid (the message names it)' })
   list(@Auth() auth: AuthContext, @Query() query: ListEventsQueryDto) {
     return this.events.list(auth, query);
   }
 
   @Get(':id')
   @RequireScope('executions:read')
-  @ApiOperation({ summary: 'One event: its data, source and the runs it started' })
+  @ApiOperation({
+    summary: 'One event: its data, source and the runs it started',
+    description: 'The runs include chained child runs and reruns on the same event.',
+  })
   @ApiOkResponse({ type: EventDto })
-  @ApiNotFoundResponse({ description: 'no such event in this tenant' })
+  @ApiErrors({ 404: 'no such event in this tenant' })
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.events.get(auth, id);
   }

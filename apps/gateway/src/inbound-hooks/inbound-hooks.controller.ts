@@ -1,16 +1,8 @@
 import { Controller, Headers, HttpCode, Param, Post, Req, UnsupportedMediaTypeException } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../auth/scopes';
+import { ApiErrors } from '../common/api-docs';
 import type { HookResponse } from './inbound-hooks.service';
 import { InboundHooksService } from './inbound-hooks.service';
 
@@ -59,8 +51,10 @@ export class HooksController {
       },
     },
   })
-  @ApiBadRequestResponse({ description: 'the body is not a JSON object, or the Idempotency-Key is malformed' })
-  @ApiNotFoundResponse({ description: 'unknown token or inactive rule (the same answer for both)' })
+  @ApiErrors({
+    400: 'the body is not a JSON object, or the Idempotency-Key is malformed',
+    404: 'unknown token or inactive rule (the same answer for both)',
+  })
   fire(
     @Param('token') token: string,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

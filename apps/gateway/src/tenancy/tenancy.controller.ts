@@ -1,18 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
+import { ApiErrors, ApiKeyAuth } from '../common/api-docs';
 import { PageQueryDto } from '../common/pagination';
 import {
   ApiKeyDto,
@@ -20,8 +11,10 @@ import {
   ApiKeyUsageDto,
   ApiKeyUsageQueryDto,
   CreateApiKeyDto,
+  CreatedApiKeyDto,
   CreateTenantDto,
   ListApiKeysQueryDto,
+  TenantDto,
   TenantPageDto,
   UpdateApiKeyDto,
 } from './dto/tenancy.dto';
@@ -30,31 +23,46 @@ import { LAST_OPERATOR_KEY, TenancyService } from './tenancy.service';
 const KEY_NOT_FOUND = "no such key, or (to anyone but the operator) another tenant's";
 
 @ApiTags('tenancy')
-@ApiBearerAuth()
-@ApiSecurity('api-key')
+@ApiKeyAuth()
 @Controller('v1')
 export class TenancyController {
   constructor(private readonly tenancy: TenancyService) {}
 
   @Post('tenants')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Create a tenant (admin key of the default tenant only)' })
+  @ApiOperation({
+    summary: 'Create a tenant (admin key of the default tenant only)',
+    description:
+      'A tenant owns rules, events, executions and every other resource; give it keys with POST /v1/api-keys.',
+  })
+  @ApiCreatedResponse({ type: TenantDto })
+  @ApiErrors(400, { 403: 'not an admin key of the default tenant', 409: 'a tenant of that name exists' })
   createTenant(@Auth() auth: AuthContext, @Body() dto: CreateTenantDto) {
     return this.tenancy.createTenant(auth, dto);
   }
 
   @Get('tenants')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'List every tenant, oldest first (admin key of the default tenant only)' })
+  @ApiOperation({
+    summary: 'List every tenant, oldest first (admin key of the default tenant only)',
+    description: 'Paged with `?limit=` and `?cursor=` like every list.',
+  })
   @ApiOkResponse({ type: TenantPageDto })
-  @ApiForbiddenResponse({ description: 'not the operator' })
+  @ApiErrors(400, { 403: 'not the operator' })
   listTenants(@Auth() auth: AuthContext, @Query() query: PageQueryDto) {
     return this.tenancy.listTenants(auth, query);
   }
 
   @Post('api-keys')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Create an API key; the plaintext key is returned only here' })
+  @ApiOperation({
+    summary: 'Create an API key; the plaintext key is returned only here',
+    description:
+      "`tenantId` defaults to the caller's tenant; only the operator (an admin key of `default`) names another. " +
+      'Only the prefix and a SHA-256 hash of the key are stored.',
+  })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiErrors(400, { 403: "another tenant's key, asked by anyone but the operator" })
   createKey(@Auth() auth: AuthContext, @Body() dto: CreateApiKeyDto) {
     return this.tenancy.createKey(auth, dto);
   }
@@ -63,9 +71,10 @@ export class TenancyController {
   @RequireScope('admin')
   @ApiOperation({
     summary: "List API keys (never the key itself): the caller's tenant's, or the operator's pick with ?tenantId=",
+    description: 'Each key with its `usageCount`, `lastUsedAt` and `enabled`.',
   })
   @ApiOkResponse({ type: ApiKeyPageDto })
-  @ApiForbiddenResponse({ description: "another tenant's keys, asked by anyone but the operator" })
+  @ApiErrors(400, { 403: "another tenant's keys, asked by anyone but the operator" })
   listKeys(@Auth() auth: AuthContext, @Query() query: ListApiKeysQueryDto) {
     return this.tenancy.listKeys(auth, query);
   }
@@ -77,17 +86,19 @@ export class TenancyController {
     description: "The operator edits any tenant's keys. A disabled key gets 401 from the next request on.",
   })
   @ApiOkResponse({ type: ApiKeyDto })
-  @ApiNotFoundResponse({ description: KEY_NOT_FOUND })
-  @ApiConflictResponse({ description: `the key is revoked, or ${LAST_OPERATOR_KEY}` })
+  @ApiErrors(400, { 404: KEY_NOT_FOUND, 409: `the key is revoked, or ${LAST_OPERATOR_KEY}` })
   updateKey(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: UpdateApiKeyDto) {
     return this.tenancy.updateKey(auth, id, dto);
   }
 
   @Get('api-keys/:id/usage')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Requests made with a key per hour (UTC), oldest first; hours without any are left out' })
+  @ApiOperation({
+    summary: 'Requests made with a key per hour (UTC), oldest first; hours without any are left out',
+    description: '`?since=` (ISO date-time) bounds the hours; requests refused with 429 are counted too.',
+  })
   @ApiOkResponse({ type: ApiKeyUsageDto })
-  @ApiNotFoundResponse({ description: KEY_NOT_FOUND })
+  @ApiErrors(400, { 404: KEY_NOT_FOUND })
   keyUsage(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: ApiKeyUsageQueryDto) {
     return this.tenancy.keyUsage(auth, id, query);
   }
@@ -95,10 +106,12 @@ export class TenancyController {
   @Delete('api-keys/:id')
   @HttpCode(204)
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Revoke a key at once and for good (the operator: a key of any tenant)' })
+  @ApiOperation({
+    summary: 'Revoke a key at once and for good (the operator: a key of any tenant)',
+    description: 'The next request with the key gets 401.',
+  })
   @ApiNoContentResponse({ description: 'revoked (also when it already was)' })
-  @ApiNotFoundResponse({ description: KEY_NOT_FOUND })
-  @ApiConflictResponse({ description: LAST_OPERATOR_KEY })
+  @ApiErrors({ 404: KEY_NOT_FOUND, 409: LAST_OPERATOR_KEY })
   async revokeKey(@Auth() auth: AuthContext, @Param('id') id: string): Promise<void> {
     await this.tenancy.revokeKey(auth, id);
   }

@@ -1,22 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
+import { ApiErrors, ApiKeyAuth, ApiPageResponse, DeliveryIdDto } from '../common/api-docs';
 import { PageQueryDto } from '../common/pagination';
 import {
+  CreatedWebhookDto,
   CreateWebhookDto,
   DeliveryPageDto,
   ListDeliveriesQueryDto,
@@ -25,6 +22,8 @@ import {
   TestWebhookDto,
   UpdateWebhookDto,
   WebhookStatsDto,
+  WebhookDto,
+  WebhookSecretDto,
   WebhookStatsQueryDto,
 } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
@@ -32,8 +31,7 @@ import { WebhooksService } from './webhooks.service';
 const NOT_FOUND = 'unknown webhook, or one of another tenant';
 
 @ApiTags('webhooks')
-@ApiBearerAuth()
-@ApiSecurity('api-key')
+@ApiKeyAuth()
 @Controller('v1/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
@@ -45,9 +43,9 @@ export class WebhooksController {
     description:
       'The answer carries `secret` (`whsec_…`), shown here and on rotate-secret only. Deliveries are signed per Standard Webhooks.',
   })
-  @ApiCreatedResponse({ description: 'the endpoint, with its secret' })
-  @ApiBadRequestResponse({
-    description: 'a url that is not http(s) or reaches a forbidden address, a bad event pattern, invalid JSONata, …',
+  @ApiCreatedResponse({ type: CreatedWebhookDto, description: 'the endpoint, with its secret' })
+  @ApiErrors({
+    400: 'a url that is not http(s) or reaches a forbidden address, a bad event pattern, invalid JSONata, …',
   })
   create(@Auth() auth: AuthContext, @Body() dto: CreateWebhookDto) {
     return this.webhooks.create(auth, dto);
@@ -55,15 +53,25 @@ export class WebhooksController {
 
   @Get()
   @RequireScope('webhooks:read')
-  @ApiOperation({ summary: 'List webhook endpoints, newest first (never their secrets)' })
+  @ApiOperation({
+    summary: 'List webhook endpoints, newest first (never their secrets)',
+    description: 'Header values are masked. Paged with `?limit=` and `?cursor=`.',
+  })
+  @ApiPageResponse(WebhookDto)
+  @ApiErrors(400)
   list(@Auth() auth: AuthContext, @Query() query: PageQueryDto) {
     return this.webhooks.list(auth, query);
   }
 
   @Get(':id')
   @RequireScope('webhooks:read')
-  @ApiOperation({ summary: 'One webhook endpoint, with why it is disabled when the system disabled it' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiOperation({
+    summary: 'One webhook endpoint, with why it is disabled when the system disabled it',
+    description:
+      '`disabledReason` says why (a 410 answer, the circuit breaker); `failingSince` since when attempts fail.',
+  })
+  @ApiOkResponse({ type: WebhookDto })
+  @ApiErrors({ 404: NOT_FOUND })
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.webhooks.get(auth, id);
   }
@@ -74,8 +82,8 @@ export class WebhooksController {
     summary: 'Change a webhook endpoint',
     description: '`{"enabled": true}` re-enables an endpoint disabled by a 410 or the circuit breaker.',
   })
-  @ApiOkResponse({ description: 'the endpoint' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiOkResponse({ type: WebhookDto, description: 'the endpoint' })
+  @ApiErrors(400, { 404: NOT_FOUND })
   update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: UpdateWebhookDto) {
     return this.webhooks.update(auth, id, dto);
   }
@@ -83,9 +91,12 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Delete a webhook endpoint (its delivery log stays readable)' })
+  @ApiOperation({
+    summary: 'Delete a webhook endpoint (its delivery log stays readable)',
+    description: 'Pending deliveries to it end `failed`; rule actions naming it by `webhookId` fail from then on.',
+  })
   @ApiNoContentResponse({ description: 'deleted' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiErrors({ 404: NOT_FOUND })
   async remove(@Auth() auth: AuthContext, @Param('id') id: string): Promise<void> {
     await this.webhooks.remove(auth, id);
   }
@@ -93,9 +104,12 @@ export class WebhooksController {
   @Post(':id/rotate-secret')
   @HttpCode(200)
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Rotate the signing secret; the previous one keeps signing for 24 h' })
-  @ApiOkResponse({ description: '{"secret": "whsec_…"}' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiOperation({
+    summary: 'Rotate the signing secret; the previous one keeps signing for 24 h',
+    description: 'During the overlap every delivery carries both signatures, space-separated, in `webhook-signature`.',
+  })
+  @ApiOkResponse({ type: WebhookSecretDto })
+  @ApiErrors({ 404: NOT_FOUND })
   rotateSecret(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.webhooks.rotateSecret(auth, id);
   }
@@ -103,10 +117,12 @@ export class WebhooksController {
   @Post(':id/test')
   @HttpCode(202)
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Send a `webhook.test` message to the endpoint (whatever it subscribes to)' })
-  @ApiAcceptedResponse({ description: '{"deliveryId"}' })
-  @ApiConflictResponse({ description: 'the endpoint is disabled' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiOperation({
+    summary: 'Send a `webhook.test` message to the endpoint (whatever it subscribes to)',
+    description: 'Signed and retried like any delivery; follow it with GET /v1/deliveries/{deliveryId}.',
+  })
+  @ApiAcceptedResponse({ type: DeliveryIdDto })
+  @ApiErrors(400, { 404: NOT_FOUND, 409: 'the endpoint is disabled' })
   test(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: TestWebhookDto) {
     return this.webhooks.test(auth, id, dto);
   }
@@ -115,9 +131,10 @@ export class WebhooksController {
   @RequireScope('webhooks:read')
   @ApiOperation({
     summary: "The endpoint's deliveries, newest first (with rule-action attempts that named it)",
+    description: 'Filter by `status`; paged with `?limit=` and `?cursor=`.',
   })
   @ApiOkResponse({ type: DeliveryPageDto })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiErrors(400, { 404: NOT_FOUND })
   deliveries(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: ListDeliveriesQueryDto) {
     return this.webhooks.listDeliveries(auth, id, query);
   }
@@ -132,9 +149,11 @@ export class WebhooksController {
       'delivery already redelivered is skipped, so calling again with the same window continues with the rest.',
   })
   @ApiAcceptedResponse({ type: RecoverResultDto })
-  @ApiBadRequestResponse({ description: '`since` or `until` not an ISO date-time, or `until` before `since`' })
-  @ApiConflictResponse({ description: 'the endpoint is disabled' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiErrors({
+    400: '`since` or `until` not an ISO date-time, or `until` before `since`',
+    404: NOT_FOUND,
+    409: 'the endpoint is disabled',
+  })
   recover(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: RecoverWebhookDto) {
     return this.webhooks.recover(auth, id, dto);
   }
@@ -148,8 +167,7 @@ export class WebhooksController {
       "request to the receiver's answer (or the error), not from the delivery's creation.",
   })
   @ApiOkResponse({ type: WebhookStatsDto })
-  @ApiBadRequestResponse({ description: '`since` not an ISO date-time' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiErrors({ 400: '`since` not an ISO date-time', 404: NOT_FOUND })
   stats(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: WebhookStatsQueryDto) {
     return this.webhooks.stats(auth, id, query);
   }

@@ -43,6 +43,26 @@ export interface IngestEventResponse {
   executions: Array<{ executionId: string; ruleId: string; workflowId: string }>;
 }
 
+export class StartedExecutionDto {
+  @ApiProperty({ format: 'uuid' })
+  executionId: string;
+
+  @ApiProperty({ format: 'uuid' })
+  ruleId: string;
+
+  @ApiProperty({ description: 'the Temporal workflow id' })
+  workflowId: string;
+}
+
+/** OpenAPI shape of `IngestEventResponse`. */
+export class IngestEventResultDto implements IngestEventResponse {
+  @ApiProperty({ description: "the event's id (the given `id`, or a generated one)" })
+  eventId: string;
+
+  @ApiProperty({ type: [StartedExecutionDto], description: 'one run per matching active rule, in priority order' })
+  executions: StartedExecutionDto[];
+}
+
 /** `GET /v1/events` filters, on top of `?limit=` and `?cursor=`. */
 export class ListEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'orders' })

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ALLOCATION_MODES, type AllocationMode } from '@ruleflow/rules';
+import { ALLOCATION_MODES, ALLOCATION_STATUSES, type AllocationMode, type AllocationStatus } from '@ruleflow/rules';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -66,4 +66,51 @@ export class AllocateDto {
   @IsOptional()
   @IsIn(ALLOCATION_MODES)
   mode?: AllocationMode;
+}
+
+/** A SKU's stock. */
+export class InventoryItemDto {
+  @ApiProperty({ example: 'SKU-1' })
+  sku: string;
+
+  @ApiProperty({ example: 10 })
+  quantityOnHand: number;
+
+  @ApiProperty({ example: 3, description: 'held by allocations not yet released' })
+  quantityReserved: number;
+
+  @ApiProperty({ example: 7, description: 'quantityOnHand - quantityReserved' })
+  quantityAvailable: number;
+}
+
+export class AllocationLineResultDto {
+  @ApiProperty({ example: 'SKU-1' })
+  sku: string;
+
+  @ApiProperty({ example: 2 })
+  requested: number;
+
+  @ApiProperty({ example: 2 })
+  allocated: number;
+}
+
+/** An allocation (AllocationView). */
+export class AllocationDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'order-1001' })
+  idempotencyKey: string;
+
+  @ApiProperty({ example: '1001' })
+  orderId: string;
+
+  @ApiProperty({ enum: ALLOCATION_STATUSES })
+  status: AllocationStatus;
+
+  @ApiProperty({ type: [AllocationLineResultDto] })
+  lines: AllocationLineResultDto[];
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
 }

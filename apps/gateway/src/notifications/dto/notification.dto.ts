@@ -44,3 +44,60 @@ export class InboxQueryDto extends PageQueryDto {
   @IsBoolean()
   unread?: boolean;
 }
+
+/** A notification delivery (one per recipient). */
+export class NotificationDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  executionId: string | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  ruleId: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'the send_notification action that sent it' })
+  actionName: string | null;
+
+  @ApiProperty({ enum: NOTIFICATION_CHANNELS })
+  channel: NotificationChannel;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  recipientId: string;
+
+  @ApiProperty({ enum: NOTIFICATION_STATUSES })
+  status: NotificationStatus;
+
+  @ApiProperty({ example: 1 })
+  attempts: number;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  sentAt: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  deliveredAt: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  failedAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  error: string | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  providerResponse: Record<string, unknown> | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  subject: string | null;
+
+  @ApiProperty({ example: 'Order 1001 shipped' })
+  body: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true })
+  data: Record<string, unknown> | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'in-app: when it was read' })
+  readAt: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}

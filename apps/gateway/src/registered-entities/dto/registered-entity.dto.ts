@@ -25,3 +25,24 @@ export class RegisterEntityDto {
   @IsBoolean()
   capture?: boolean;
 }
+
+/** A registered table or view. */
+export class RegisteredEntityDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'orders' })
+  name: string;
+
+  @ApiProperty({ example: 'public' })
+  schema: string;
+
+  @ApiProperty({ enum: ['table', 'view'] })
+  type: 'table' | 'view';
+
+  @ApiProperty({ description: 'its row changes emit events' })
+  capture: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}

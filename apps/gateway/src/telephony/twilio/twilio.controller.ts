@@ -10,15 +10,15 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
+  ApiBody,
   ApiConsumes,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-docs';
 import type { Request, Response } from 'express';
 import { Public } from '../../auth/scopes';
 import { formOf } from '../../common/json-guard';
@@ -28,6 +28,19 @@ import { TwilioVoiceService } from './twilio-voice.service';
  * Twilio's webhooks for a phone line (`voiceUrl`, `statusCallbackUrl`): no API key, the token in the path
  * names the line and X-Twilio-Signature authenticates. Form bodies are read by `formBody` (app.factory).
  */
+/** The form fields Twilio posts (others are accepted and ignored). */
+const TWILIO_FORM = {
+  type: 'object',
+  required: ['CallSid'],
+  properties: {
+    CallSid: { type: 'string', example: 'CA0123456789abcdef0123456789abcdef' },
+    From: { type: 'string', example: '+15550100' },
+    To: { type: 'string', example: '+15550199' },
+    Digits: { type: 'string', example: '1', description: 'the key pressed; absent when the caller said nothing' },
+    CallStatus: { type: 'string', example: 'in-progress' },
+  },
+};
+
 @ApiTags('ivr')
 @Controller('v1/ivr')
 export class TwilioController {
@@ -43,10 +56,17 @@ export class TwilioController {
       "A CallSid not seen before starts a session on the line's menu; `Digits` is menu input; no `Digits` on a " +
       "live session is a timeout. X-Twilio-Signature must verify under the line's auth token.",
   })
-  @ApiOkResponse({ description: 'TwiML (text/xml)' })
-  @ApiBadRequestResponse({ description: 'a malformed form or field' })
-  @ApiForbiddenResponse({ description: 'the signature does not verify (nothing is written)' })
-  @ApiNotFoundResponse({ description: 'unknown token' })
+  @ApiProduces('text/xml')
+  @ApiBody({ schema: TWILIO_FORM })
+  @ApiOkResponse({
+    description: 'TwiML: a Gather with the prompt while awaiting input, a Dial for agent/transfer, a Hangup at the end',
+    schema: { type: 'string', example: '<Response><Hangup/></Response>' },
+  })
+  @ApiErrors({
+    400: 'a malformed form or field',
+    403: 'the signature does not verify (nothing is written)',
+    404: 'unknown token',
+  })
   async voice(
     @Param('token') token: string,
     @Query('run') run: unknown,
@@ -71,11 +91,19 @@ export class TwilioController {
   @Post('status/:token')
   @HttpCode(204)
   @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiOperation({ summary: "Twilio's status callback: a call that is over ends its session (hangup)" })
+  @ApiOperation({
+    summary: "Twilio's status callback: a call that is over ends its session (hangup)",
+    description:
+      'Signed like the voice webhook. `CallStatus` completed, busy, failed, no-answer or canceled ends a live ' +
+      'session with outcome hangup; other statuses change nothing.',
+  })
+  @ApiBody({ schema: TWILIO_FORM })
   @ApiNoContentResponse({ description: 'taken' })
-  @ApiBadRequestResponse({ description: 'a malformed form or field' })
-  @ApiForbiddenResponse({ description: 'the signature does not verify (nothing is written)' })
-  @ApiNotFoundResponse({ description: 'unknown token' })
+  @ApiErrors({
+    400: 'a malformed form or field',
+    403: 'the signature does not verify (nothing is written)',
+    404: 'unknown token',
+  })
   async status(
     @Param('token') token: string,
     @Headers('x-twilio-signature') signature: string | undefined,

@@ -163,6 +163,15 @@ export class ApiKeyDto {
   createdAt: string;
 }
 
+/** The answer to POST /v1/api-keys: the key with its plaintext, shown only here. */
+export class CreatedApiKeyDto extends ApiKeyDto {
+  @ApiProperty({
+    example: 'rf_4kQ…',
+    description: 'the plaintext key (`rf_…`): shown only in this answer, store it now',
+  })
+  key: string;
+}
+
 export class ApiKeyPageDto {
   @ApiProperty({ type: [ApiKeyDto] })
   items: ApiKeyDto[];

@@ -344,3 +344,91 @@ export class WebhookStatsDto {
   @ApiProperty({ type: Number, nullable: true, example: 640, description: '99th percentile of the same' })
   p99LatencyMs: number | null;
 }
+
+/** OpenAPI shape of an endpoint (webhook.mapper.ts `WebhookResponse`): never its secrets. */
+export class WebhookDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'ERP' })
+  name: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  description: string | null;
+
+  @ApiProperty({ example: 'https://erp.example.com/hooks/ruleflow' })
+  url: string;
+
+  @ApiProperty({ type: [String], example: ['orders.*', 'execution.failed'] })
+  events: string[];
+
+  @ApiProperty()
+  enabled: boolean;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'why the system disabled it (a 410, the circuit breaker); null otherwise',
+  })
+  disabledReason: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  disabledAt: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'first failed attempt since the last success',
+  })
+  failingSince: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastSuccessAt: string | null;
+
+  @ApiProperty({ type: [String], nullable: true, example: ['id', 'status'] })
+  fieldSelection: string[] | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { orderId: '{{ data.id }}' } })
+  payloadTemplate: unknown;
+
+  @ApiProperty({ type: String, nullable: true })
+  transform: string | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { 'X-Api-Key': '********' } })
+  headers: Record<string, string>;
+
+  @ApiProperty({ type: Number, nullable: true })
+  rateLimitPerSecond: number | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  secretRotatedAt: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'until when the previous secret still signs',
+  })
+  previousSecretExpiresAt: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}
+
+export class WebhookSecretDto {
+  @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'shown here only; store it now' })
+  secret: string;
+}
+
+/** The answer to POST /v1/webhooks: the endpoint and its signing secret, shown this once. */
+export class CreatedWebhookDto extends WebhookDto {
+  @ApiProperty({
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    description: 'shown here and on rotate-secret only',
+  })
+  secret: string;
+}

@@ -72,3 +72,41 @@ export class UpdateLineDto {
   @Matches(PHONE_NUMBER, { message: 'phoneNumber must be an E.164 number (+ and up to 15 digits)' })
   phoneNumber?: string;
 }
+
+/** A phone line as the API shows it (lines.service.ts `LineResponse`): never its authToken. */
+export class LineDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'Support line' })
+  name: string;
+
+  @ApiProperty({ format: 'uuid' })
+  menuId: string;
+
+  @ApiProperty({ enum: ['twilio'] })
+  provider: 'twilio';
+
+  @ApiProperty({ example: 'AC0123456789abcdef0123456789abcdef' })
+  accountSid: string;
+
+  @ApiProperty({ example: '+15550100' })
+  phoneNumber: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://ruleflow.example.com/v1/ivr/voice/<token>',
+    description: "the provider's voice webhook; null when the key the line's token was made with is gone",
+  })
+  voiceUrl: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'https://ruleflow.example.com/v1/ivr/status/<token>' })
+  statusCallbackUrl: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}

@@ -172,3 +172,42 @@ export class UpdateIvrMenuDto {
   @IsUUID()
   parentMenuId?: string | null;
 }
+
+/** A menu as the API shows it (menus.service.ts `IvrMenuResponse`). */
+export class IvrMenuDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'Main menu' })
+  name: string;
+
+  @ApiProperty({ example: 'Press 1 for sales, 2 for support.' })
+  prompt: string;
+
+  @ApiProperty({ type: [IvrMenuItemDto] })
+  items: IvrMenuItemDto[];
+
+  @ApiProperty({ example: 10000 })
+  timeoutMs: number;
+
+  @ApiProperty({ example: 3 })
+  maxRetries: number;
+
+  @ApiProperty({ type: String, nullable: true })
+  invalidPrompt: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  timeoutPrompt: string | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true })
+  parentMenuId: string | null;
+
+  @ApiProperty({ example: 1, description: 'up by one on every change' })
+  version: number;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+}
