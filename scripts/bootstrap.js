@@ -6,8 +6,6 @@
  *   node scripts/bootstrap.js install   npm ci (always; devDependencies included), as CI does
  *   node scripts/bootstrap.js setup     install dependencies, the Temporal CLI and build, when needed
  *   node scripts/bootstrap.js start     setup, then the whole system (dist/scripts/start.js)
- *   node scripts/bootstrap.js cluster   setup, then the production topology: Temporal Server on PostgreSQL,
- *                                       N gateways and M workers (scripts/cluster.ts)
  *   node scripts/bootstrap.js gateway   setup, then only the gateway
  *   node scripts/bootstrap.js worker    setup, then only the worker
  *   node scripts/bootstrap.js migrate   setup, then apply migrations
@@ -343,9 +341,6 @@ function main() {
       const cli = setup({ needsTemporalCli: true });
       return runNode(dist('scripts', 'start.js'), args, envWithCli(cli));
     }
-    case 'cluster':
-      setup({ needsTemporalCli: false });
-      return runNode(dist('scripts', 'cluster.js'), args, process.env);
     case 'gateway':
       setup({ needsTemporalCli: false });
       return runNode(dist('apps', 'gateway', 'src', 'main.js'), args, process.env);
