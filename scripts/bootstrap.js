@@ -370,7 +370,7 @@ function main() {
     }
     default:
       fail(
-        `unknown command "${command || ''}". Use one of: install, setup, start, cluster, gateway, worker, migrate, keys, secrets, openapi, bench.`,
+        `unknown command "${command || ''}". Use one of: install, setup, start, gateway, worker, migrate, keys, secrets, openapi, bench.`,
       );
   }
 }
