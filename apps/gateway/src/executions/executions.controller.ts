@@ -1,15 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
-import { EXECUTION_STATUSES } from '@ruleflow/entities';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiKeyAuth, ApiPageResponse, CountDto, StartedRunDto } from '../common/api-docs';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
@@ -22,18 +13,23 @@ import {
   ListExecutionsQueryDto,
   RerunDto,
 } from './dto/execution.dto';
+import { ExecutionDto, ExecutionSummaryDto } from './dto/execution-response.dto';
 import { ExecutionsService } from './executions.service';
 
 @ApiTags('executions')
-@ApiBearerAuth()
-@ApiSecurity('api-key')
+@ApiKeyAuth()
 @Controller('v1/executions')
 export class ExecutionsController {
   constructor(private readonly executions: ExecutionsService) {}
 
   @Get()
   @RequireScope('executions:read')
-  @ApiOperation({ summary: 'List executions, newest first' })
+  @ApiOperation({
+    summary: 'List executions, newest first',
+    description: 'Filter by `ruleId`, `status` and `eventId`; paged with `?limit=` and `?cursor=`.',
+  })
+  @ApiPageResponse(ExecutionDto)
+  @ApiErrors(400)
   list(@Auth() auth: AuthContext, @Query() query: ListExecutionsQueryDto) {
     return this.executions.list(auth, query);
   }
@@ -41,14 +37,12 @@ export class ExecutionsController {
   // Declared before `:id` so "summary" is not taken for an execution id.
   @Get('summary')
   @RequireScope('executions:read')
-  @ApiOperation({ summary: 'Executions per status since `since` (by creation time; default: the last 7 days)' })
-  @ApiOkResponse({
-    description: 'every status is present, zero included',
-    schema: {
-      type: 'object',
-      properties: Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, { type: 'integer' }])),
-    },
+  @ApiOperation({
+    summary: 'Executions per status since `since` (by creation time; default: the last 7 days)',
+    description: 'Counts over the whole tenant; every status is present, zero included.',
   })
+  @ApiOkResponse({ type: ExecutionSummaryDto })
+  @ApiErrors(400)
   summary(@Auth() auth: AuthContext, @Query() query: ExecutionSummaryQueryDto) {
     return this.executions.summary(auth, query);
   }
@@ -64,7 +58,8 @@ export class ExecutionsController {
       'Executions already rerun and those whose rule was deleted are skipped, so repeating a call does not double up. ' +
       'With `from: "failed"` each is resumed as `POST /v1/executions/{id}/rerun` does it.',
   })
-  @ApiAcceptedResponse({ description: '{"count": n}: how many reruns were started' })
+  @ApiAcceptedResponse({ type: CountDto, description: 'how many reruns were started' })
+  @ApiErrors(400)
   bulkRerun(@Auth() auth: AuthContext, @Body() dto: BulkRerunDto) {
     return this.executions.bulkRerun(auth, dto);
   }
@@ -83,18 +78,22 @@ export class ExecutionsController {
       '(a run asked to cancel that has not recorded it yet is asked, and counted, again by the next call). ' +
       "Another tenant's rule id matches nothing.",
   })
-  @ApiAcceptedResponse({
-    description: '{"count": n}: how many runs were cancelled (or asked to cancel)',
-    schema: { type: 'object', properties: { count: { type: 'integer' } } },
-  })
+  @ApiAcceptedResponse({ type: CountDto, description: 'how many runs were cancelled (or asked to cancel)' })
+  @ApiErrors(400)
   bulkCancel(@Auth() auth: AuthContext, @Body() dto: BulkCancelDto) {
     return this.executions.bulkCancel(auth, dto);
   }
 
   @Get(':id')
   @RequireScope('executions:read')
-  @ApiOperation({ summary: 'One execution with per-action status, attempts, output and the Temporal UI link' })
-  @ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' })
+  @ApiOperation({
+    summary: 'One execution with per-action status, attempts, output and the Temporal UI link',
+    description:
+      '`status` is pending, running, success, failed, partial (some actions succeeded, a later one failed) or ' +
+      'cancelled; each action has its own status, attempts, output and error.',
+  })
+  @ApiOkResponse({ type: ExecutionDto })
+  @ApiErrors({ 404: 'unknown execution, or one of another tenant' })
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.executions.get(auth, id);
   }
@@ -108,9 +107,11 @@ export class ExecutionsController {
       'A started run is cancelled through Temporal (a running delay or activity stops) and records `cancelled`; ' +
       'a run not started yet is marked `cancelled` and never starts. Answers the execution as it is after a short wait.',
   })
-  @ApiAcceptedResponse({ description: 'the execution' })
-  @ApiConflictResponse({ description: 'the execution has already ended (the message names its status)' })
-  @ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' })
+  @ApiAcceptedResponse({ type: ExecutionDto, description: 'the execution' })
+  @ApiErrors({
+    409: 'the execution has already ended (the message names its status)',
+    404: 'unknown execution, or one of another tenant',
+  })
   cancel(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.executions.cancel(auth, id);
   }
@@ -127,9 +128,11 @@ export class ExecutionsController {
       "original's output (seen by later templates in `steps`); the failed action and those after it run with the " +
       "original's idempotency keys (a webhook the original sent keeps its `webhook-id`, an allocation its key).",
   })
-  @ApiAcceptedResponse({ description: '{"executionId","workflowId"}' })
-  @ApiConflictResponse({ description: 'the rule no longer exists, or `from: "failed"` on a run that did not fail' })
-  @ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' })
+  @ApiAcceptedResponse({ type: StartedRunDto })
+  @ApiErrors(400, {
+    404: 'unknown execution, or one of another tenant',
+    409: 'the rule no longer exists, or `from: "failed"` on a run that did not fail',
+  })
   rerun(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: RerunDto) {
     return this.executions.rerun(auth, id, dto);
   }
