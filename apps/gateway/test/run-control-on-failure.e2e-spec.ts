@@ -257,6 +257,9 @@ describe('run control: onFailure actions (end to end)', () => {
       ['alert_ops', 'success', 'on_failure'],
     ]);
     expect(ops.requests[0]!.headers.authorization).toBe(TOKEN);
+
+    // null, like [], removes them.
+    expect((await patch({ onFailure: null })).body).toMatchObject({ version: 6, onFailure: [] });
   });
 
   it.each([

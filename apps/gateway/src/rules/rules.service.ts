@@ -142,7 +142,9 @@ export class RulesService {
             conditions: dto.conditions !== undefined ? dto.conditions : current.conditions,
             // Stored secrets are sealed: opened to be validated again, sealed again on the way back.
             actions: dto.actions ?? this.secrets.openActions(current.actions),
-            onFailure: dto.onFailure ?? this.secrets.openActions(current.onFailure),
+            // Omitted: kept; null, like [], removes them.
+            onFailure:
+              dto.onFailure === undefined ? this.secrets.openActions(current.onFailure) : (dto.onFailure ?? []),
           },
           current,
         )

@@ -111,7 +111,7 @@ export class CreateRuleDto {
       "success); a failing handler is recorded `failed` and the next still runs; none changes the run's status. " +
       'Secrets are sealed and masked as in `actions`. `allocate_inventory` and `release_inventory` are refused ' +
       "(the run's allocations are already returned). The dry run (`POST /v1/rules/:id/test`) does not list them. " +
-      'Default: none; `[]` removes them.',
+      'Default: none; `[]` (or null) removes them.',
     type: 'array',
     default: [],
     items: { type: 'object', additionalProperties: true },
