@@ -221,7 +221,7 @@ describe('run control: bulk cancel, restore a rule version, backtest', () => {
       });
       const described = await schedule.describe();
       expect(described.spec.timezone).toBe('Europe/Paris');
-      expect(described.state.note).toBe(`rule ${rule.id} v3`);
+      expect(described.state.note).toMatch(new RegExp(`^rule ".+" \\(${rule.id}\\) v3$`));
 
       const again = await sys.http.post(`/v1/rules/${rule.id}/versions/2/restore`).set(sys.auth);
       expect(again.body).toMatchObject({ version: 4, trigger: { type: 'manual' } });

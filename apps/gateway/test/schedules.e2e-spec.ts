@@ -1,13 +1,22 @@
 import type { HttpReceiver } from '@ruleflow/testing';
 import { startHttpReceiver } from '@ruleflow/testing';
-import { RuleIdKey, SCHEDULED_RULE_WORKFLOW, TenantIdKey, TriggerTypeKey } from '@ruleflow/contract';
+import {
+  EventIdKey,
+  RuleflowKindKey,
+  RuleIdKey,
+  RuleNameKey,
+  RunStatusKey,
+  SCHEDULED_RULE_WORKFLOW,
+  TenantIdKey,
+  TriggerTypeKey,
+} from '@ruleflow/contract';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
 /**
  * A `scheduled` rule end to end: created over HTTP (the gateway keeps its Temporal Schedule), fired
- * at once with `trigger()`, run by the real worker as ScheduledRuleWorkflow → RuleExecutionWorkflow,
- * recorded as a `scheduled` execution, and the webhook receiver hit.
+ * at once with `trigger()`, run by the real worker as one ScheduledRuleWorkflow that runs the rule
+ * itself (one fire, one workflow), recorded as a `scheduled` execution, and the webhook receiver hit.
  */
 describe('scheduled rules (end to end)', () => {
   let sys: TestSystem;
@@ -75,7 +84,11 @@ describe('scheduled rules (end to end)', () => {
   it('runs the rule when its schedule fires: a scheduled execution succeeds and the webhook is hit', async () => {
     const rule = await createScheduledRule('/nightly');
     const scheduledWorkflowId = await fireNow(rule.id);
-    expect(scheduledWorkflowId.startsWith(`rule-schedule-${rule.id}-`)).toBe(true);
+    // The fires' ids name the rule after its schedule's id.
+    const prefix = `rule-schedule-${rule.id}-nightly-report-`;
+    expect(scheduledWorkflowId.startsWith(prefix)).toBe(true);
+    const described = await sys.temporal.schedule.getHandle(`rule-schedule-${rule.id}`).describe();
+    expect(described.state.note).toBe(`rule "nightly report" (${rule.id}) v1`);
 
     const result = await sys.temporal.workflow.getHandle(scheduledWorkflowId).result();
     expect(result).toMatchObject({ status: 'success', steps: { export: { statusCode: 200, body: { ok: true } } } });
@@ -95,21 +108,35 @@ describe('scheduled rules (end to end)', () => {
       triggerType: 'scheduled',
       status: 'success',
       eventId: `schedule-${sent.at}`,
-      workflowId: `rule-${rule.id}-schedule-${sent.at}`,
+      workflowId: scheduledWorkflowId,
       actions: [expect.objectContaining({ name: 'export', status: 'success', attempts: 1 })],
     });
     // The fire time is the schedule's, the one Temporal put in the scheduled run's id.
-    expect(new Date(sent.at).getTime()).toBe(
-      new Date(scheduledWorkflowId.slice(`rule-schedule-${rule.id}-`.length)).getTime(),
-    );
+    expect(new Date(sent.at).getTime()).toBe(new Date(scheduledWorkflowId.slice(prefix.length)).getTime());
 
-    // The rule run is a child of the scheduled run, with the run's search attributes.
-    const child = await sys.temporal.workflow.getHandle(execution.workflowId).describe();
-    expect(child.type).toBe('RuleExecutionWorkflow');
-    expect(child.parentExecution?.workflowId).toBe(scheduledWorkflowId);
-    expect(child.typedSearchAttributes.get(RuleIdKey)).toBe(rule.id);
-    expect(child.typedSearchAttributes.get(TriggerTypeKey)).toBe('scheduled');
-    expect(child.typedSearchAttributes.get(TenantIdKey)).toEqual(expect.any(String));
+    // The fire is the rule's run, with the run's search attributes; temporalUrl opens it.
+    const run = await sys.temporal.workflow.getHandle(execution.workflowId).describe();
+    expect(run.type).toBe(SCHEDULED_RULE_WORKFLOW);
+    expect(run.runId).toBe(execution.runId);
+    expect(execution.temporalUrl).toMatch(
+      new RegExp(`/workflows/${encodeURIComponent(scheduledWorkflowId)}/${execution.runId}/user-metadata$`),
+    );
+    const attributes = run.typedSearchAttributes;
+    expect(attributes.get(RuleflowKindKey)).toBe('rule_run');
+    expect(attributes.get(RuleIdKey)).toBe(rule.id);
+    expect(attributes.get(RuleNameKey)).toBe('nightly report');
+    expect(attributes.get(TriggerTypeKey)).toBe('scheduled');
+    expect(attributes.get(TenantIdKey)).toEqual(expect.any(String));
+    expect(attributes.get(EventIdKey)).toBe(`schedule-${sent.at}`);
+    expect(attributes.get(RunStatusKey)).toBe('success');
+    // One fire, one workflow in the list.
+    const listed = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const w of sys.temporal.workflow.list({ query: `RuleId = "${rule.id}" AND RunStatus = "success"` }))
+        ids.push(w.workflowId);
+      return ids.length ? ids : undefined;
+    }, 10_000);
+    expect(listed).toEqual([scheduledWorkflowId]);
 
     const ruleNow = await sys.http.get(`/v1/rules/${rule.id}`).set(sys.auth);
     expect(ruleNow.body).toMatchObject({ executionCount: 1, lastExecutionStatus: 'success' });
@@ -168,7 +195,9 @@ describe('scheduled rules (end to end)', () => {
       const rule = await createScheduledRule('/rejects');
       const scheduledWorkflowId = await fireNow(rule.id);
       await expect(sys.temporal.workflow.getHandle(scheduledWorkflowId).result()).rejects.toThrow();
-      expect((await sys.temporal.workflow.getHandle(scheduledWorkflowId).describe()).status.name).toBe('FAILED');
+      const described = await sys.temporal.workflow.getHandle(scheduledWorkflowId).describe();
+      expect(described.status.name).toBe('FAILED');
+      expect(described.typedSearchAttributes.get(RunStatusKey)).toBe('failed');
       const [execution] = await executionsOf(rule.id);
       expect(execution).toMatchObject({ triggerType: 'scheduled', status: 'failed', errorAction: 'export' });
     } finally {

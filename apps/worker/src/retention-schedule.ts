@@ -1,6 +1,6 @@
 import type { RetentionPolicy } from '@ruleflow/contract';
 import type { RuleflowConfig } from '@ruleflow/config';
-import { RETENTION_CLEANUP_WORKFLOW, RETENTION_SCHEDULE_ID } from '@ruleflow/contract';
+import { maintenanceSearchAttributes, RETENTION_CLEANUP_WORKFLOW, RETENTION_SCHEDULE_ID } from '@ruleflow/contract';
 import type { Client, ScheduleOptionsStartWorkflowAction, ScheduleUpdateOptions } from '@temporalio/client';
 import { ScheduleAlreadyRunning } from '@temporalio/client';
 
@@ -62,6 +62,8 @@ function scheduleSettings(
       workflowId: options.scheduleId ?? RETENTION_SCHEDULE_ID,
       taskQueue: options.taskQueue,
       args: [policy] as never,
+      // `RuleflowKind="maintenance"`: an operator can leave it out of a list of rule runs.
+      typedSearchAttributes: maintenanceSearchAttributes(),
       staticSummary: retentionSummaryText(policy),
     },
     // A cleanup still going when the next day comes (a huge backlog): let it finish, skip the new one.

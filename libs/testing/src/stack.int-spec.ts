@@ -62,7 +62,17 @@ describe('test stack', () => {
         namespace: 'default',
       });
       const ours = Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, customAttributes?.[name]]));
-      expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(6);
+      expect(SEARCH_ATTRIBUTE_NAMES).toEqual([
+        'RuleId',
+        'RuleName',
+        'EntityName',
+        'TriggerType',
+        'TenantId',
+        'CallId',
+        'EventId',
+        'RunStatus',
+        'RuleflowKind',
+      ]);
       expect(ours).toEqual(
         Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, KEYWORD_INDEXED_VALUE_TYPE])),
       );

@@ -14,7 +14,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { chainedRuleWorkflowId } from './contract';
 import { RULE_CHAINING_PATCH } from './rule-execution.workflow';
 import { RULE_RUN_JOURNAL_PATCH } from './run-records';
-import { RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './contract';
+import { RUN_STATUS_PATCH } from './run-status';
+import { EventIdKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './contract';
 import type { RuleExecutionInput } from './contract';
 import { RULE_EXECUTION_WORKFLOW } from './contract';
 
@@ -188,7 +189,9 @@ describe('RuleExecutionWorkflow chaining', () => {
     expect(described.typedSearchAttributes.get(RuleNameKey)).toBe('child');
     expect(described.typedSearchAttributes.get(TriggerTypeKey)).toBe('manual');
     expect(described.typedSearchAttributes.get(TenantIdKey)).toBe(TENANT);
-    expect(await described.staticSummary()).toBe('Rule **child** v2 after **parent** on orders.on_update');
+    expect(described.typedSearchAttributes.get(EventIdKey)).toBe(input.event.id);
+    // Plain text: the parent's timeline shows it as is.
+    expect(await described.staticSummary()).toBe('Rule child v2 after parent on orders.on_update');
 
     const childResult = await childRun.result();
     expect(childResult.status).toBe('success');
@@ -262,7 +265,7 @@ describe('RuleExecutionWorkflow chaining', () => {
     ]);
   });
 
-  it('marks new runs with the run-journal and chaining patches, so older histories replay without them', async () => {
+  it('marks new runs with the run-journal, chaining and run-status patches, so older histories replay without them', async () => {
     const { handle: started } = start(snapshot('lonely', [webhook('x', 'http://h/lonely')]));
     const handle = await started;
     await handle.result();
@@ -273,6 +276,6 @@ describe('RuleExecutionWorkflow chaining', () => {
         const payload = e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!;
         return (JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { id: string }).id;
       });
-    expect(patches).toEqual([RULE_RUN_JOURNAL_PATCH, RULE_CHAINING_PATCH]);
+    expect(patches).toEqual([RULE_RUN_JOURNAL_PATCH, RULE_CHAINING_PATCH, RUN_STATUS_PATCH]);
   });
 });

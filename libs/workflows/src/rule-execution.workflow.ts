@@ -28,6 +28,7 @@ import { runIvrCall } from './actions/ivr-call.action';
 import { runSendNotification } from './actions/notification.action';
 import { runWebhook } from './actions/webhook.action';
 import { RunRecords } from './run-records';
+import { markRunStatus, withoutStack } from './run-status';
 import { ruleRunSearchAttributes } from './contract';
 import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './contract';
 
@@ -76,6 +77,7 @@ export async function RuleExecutionWorkflow(input: RuleExecutionInput): Promise<
   if (ending === 'cancelled before it started') {
     // Cancelled through the API before this start got through: nothing ran.
     setCurrentDetails('Cancelled before it started: no action ran');
+    markRunStatus('cancelled');
     return { executionId, status: 'cancelled', steps, error: ending, errorAction: null };
   }
   return finishRun(input, steps, ending, records);
@@ -228,6 +230,7 @@ async function recordCancelledRun(
     await records.complete({ status: 'cancelled', error: 'cancelled', errorAction: null });
     await records.flush();
   });
+  markRunStatus('cancelled');
 }
 
 /**
@@ -256,14 +259,18 @@ async function finishRun(
   const chains = status === 'success' && patched(RULE_CHAINING_PATCH);
   if (!chains) await records.flush();
   setCurrentDetails(`Finished: **${status}**${errorAction ? ` (action ${errorAction}: ${error})` : ''}`);
+  markRunStatus(status);
   if (status !== 'success') {
-    // Fail the Temporal run too, so the UI shows a failed rule run as failed; the record above keeps the detail.
-    throw ApplicationFailure.create({
-      type: 'RuleExecutionFailed',
-      nonRetryable: true,
-      message: `rule run ${status}: action "${errorAction}" failed: ${error}`,
-      details: [{ executionId, status, steps, error, errorAction }],
-    });
+    // Fail the Temporal run too, so the UI shows a failed rule run as failed (RunStatus tells partial from
+    // failed); the record above keeps the detail. No stack: its frames would name the worker's files.
+    throw withoutStack(
+      ApplicationFailure.create({
+        type: 'RuleExecutionFailed',
+        nonRetryable: true,
+        message: `rule run ${status}: action "${errorAction}" failed: ${error}`,
+        details: [{ executionId, status, steps, error, errorAction }],
+      }),
+    );
   }
   if (chains) await startDependentRuns(input, steps, records);
   return { executionId, status, steps, error, errorAction };
@@ -325,6 +332,7 @@ async function recordCancelledOnFailure(
     await records.complete(ending);
     await records.flush();
   });
+  markRunStatus(ending.status);
   setCurrentDetails(`Finished: **${ending.status}**; cancelled while its onFailure actions ran`);
 }
 
@@ -371,14 +379,15 @@ async function startDependentRun(parentInput: RuleExecutionInput, run: ChildRun,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: ruleRunSearchAttributes(rule),
+      typedSearchAttributes: ruleRunSearchAttributes(rule, event.id),
       memo: {
         executionId: run.executionId,
         eventId: event.id,
         ruleVersion: rule.version,
         parentExecutionId: parentInput.executionId,
       },
-      staticSummary: `Rule **${rule.name}** v${rule.version} after **${parentRule.name}** on ${event.entity}.${event.type}`,
+      // Plain text: the parent's timeline shows a child's summary as is.
+      staticSummary: `Rule ${rule.name} v${rule.version} after ${parentRule.name} on ${event.entity}.${event.type}`,
       staticDetails: [
         `Execution \`${run.executionId}\`, chained after execution \`${parentInput.executionId}\` of rule \`${parentRule.id}\``,
         `Event \`${event.id}\` (${event.entity}.${event.type})`,
@@ -415,7 +424,7 @@ async function runAction(
       return runWaitForApproval(action, config, records);
     case 'delay': {
       const ms = parseDuration(config.duration as string | number);
-      await sleep(ms);
+      await sleep(ms, { summary: `Delay ${action.name}: ${config.duration as string | number}` });
       return { output: { delayedMs: ms }, attempts: 1 } satisfies ActionOutcome;
     }
     default:

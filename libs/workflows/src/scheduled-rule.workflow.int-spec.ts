@@ -8,21 +8,25 @@ import type { TestWorker } from '@ruleflow/testing';
 import { startTestWorker } from '@ruleflow/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import {
-  ApplicationFailure,
-  ChildWorkflowFailure,
-  defineSearchAttributeKey,
-  SearchAttributeType,
-} from '@temporalio/common';
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ruleWorkflowId, scheduledEventId } from './contract';
-import { EntityNameKey, RuleIdKey, RuleNameKey, TenantIdKey, TriggerTypeKey } from './contract';
+import {
+  EntityNameKey,
+  EventIdKey,
+  RuleflowKindKey,
+  RuleIdKey,
+  RuleNameKey,
+  RunStatusKey,
+  TenantIdKey,
+  TriggerTypeKey,
+} from './contract';
 import type { RuleExecutionResult, ScheduledRuleInput } from './contract';
 import { SCHEDULED_RULE_WORKFLOW } from './contract';
 
 /**
  * ScheduledRuleWorkflow on the real dev server, fired by a real Temporal Schedule and started
- * directly, with in-memory activities; the child RuleExecutionWorkflow runs for real.
+ * directly, with in-memory activities; it runs the rule itself (one fire, one workflow).
  */
 describe('ScheduledRuleWorkflow', () => {
   const tenantId = '22222222-2222-4222-8222-222222222222';
@@ -92,13 +96,13 @@ describe('ScheduledRuleWorkflow', () => {
     conditions: { all: [] },
     actions: [{ name: 'export', type: 'webhook', config: { url: 'http://h/export' }, retry: DEFAULT_RETRY }],
   });
-  /** What the real activity returns: the run's event is named after the fire time. */
+  /** What the real activity returns: the run's event is named after the fire time; its workflow is the fire. */
   const preparedRun = (input: PrepareScheduledRunInput): PreparedScheduledRun => {
     const eventId = scheduledEventId(input.scheduledAt);
     const executionId = randomUUID();
     return {
       executionId,
-      workflowId: ruleWorkflowId(input.ruleId, eventId),
+      workflowId: input.runsInFire ? input.workflowId : ruleWorkflowId(input.ruleId, eventId),
       input: {
         executionId,
         rule: snapshot(input.ruleId),
@@ -126,8 +130,19 @@ describe('ScheduledRuleWorkflow', () => {
       args: [input],
     });
   const prepareInput = () => calls.find((c) => c.name === 'prepareScheduledRun')!.input as PrepareScheduledRunInput;
+  /** The workflows the list shows for a query, once visibility has caught up with `until`. */
+  const listed = async (query: string, until: (ids: string[]) => boolean) => {
+    let ids: string[] = [];
+    for (let k = 0; k < 100; k++) {
+      ids = [];
+      for await (const run of worker.client.workflow.list({ query })) ids.push(`${run.type} ${run.workflowId}`);
+      if (until(ids)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return ids;
+  };
 
-  it('fired by a Temporal Schedule: records the fire at its scheduled time and runs the rule as a child', async () => {
+  it('fired by a Temporal Schedule: records the fire at its scheduled time and runs the rule in the same workflow', async () => {
     const ruleId = randomUUID();
     const scheduleId = `sched-test-${ruleId}`;
     schedules.push(scheduleId);
@@ -161,14 +176,15 @@ describe('ScheduledRuleWorkflow', () => {
     );
     expect(nominal).toBeInstanceOf(Date);
     const prepared = prepareInput();
-    expect(prepared).toEqual({ ruleId, tenantId, scheduledAt: nominal!.toISOString(), workflowId });
+    expect(prepared).toEqual({ ruleId, tenantId, scheduledAt: nominal!.toISOString(), workflowId, runsInFire: true });
     expect(workflowId!.startsWith(`${scheduleId}-`)).toBe(true);
     expect(new Date(workflowId!.slice(scheduleId.length + 1)).getTime()).toBe(
       Math.floor(nominal!.getTime() / 1000) * 1000,
     );
 
-    // The child: the business-key id, the prepared input, the run's search attributes.
+    // No child: the fire is the rule's run, with the run's search attributes (its event and outcome too).
     const childId = ruleWorkflowId(ruleId, scheduledEventId(prepared.scheduledAt));
+    await expect(worker.client.workflow.getHandle(childId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     expect(result).toEqual({
       executionId: expect.any(String),
       status: 'success',
@@ -176,16 +192,21 @@ describe('ScheduledRuleWorkflow', () => {
       error: null,
       errorAction: null,
     });
-    const child = await worker.client.workflow.getHandle(childId).describe();
-    expect(child.type).toBe('RuleExecutionWorkflow');
-    expect(child.status.name).toBe('COMPLETED');
-    expect(child.parentExecution?.workflowId).toBe(workflowId);
-    expect(child.typedSearchAttributes.get(RuleIdKey)).toBe(ruleId);
-    expect(child.typedSearchAttributes.get(RuleNameKey)).toBe('nightly export');
-    expect(child.typedSearchAttributes.get(EntityNameKey)).toBe('reports');
-    expect(child.typedSearchAttributes.get(TriggerTypeKey)).toBe('scheduled');
-    expect(child.typedSearchAttributes.get(TenantIdKey)).toBe(tenantId);
-    expect(await child.staticSummary()).toBe(`Scheduled rule **nightly export** v4, fire of ${prepared.scheduledAt}`);
+    expect(described.type).toBe(SCHEDULED_RULE_WORKFLOW);
+    expect(described.status.name).toBe('COMPLETED');
+    const attributes = described.typedSearchAttributes;
+    expect(attributes.get(RuleflowKindKey)).toBe('rule_run');
+    expect(attributes.get(RuleIdKey)).toBe(ruleId);
+    expect(attributes.get(RuleNameKey)).toBe('nightly export');
+    expect(attributes.get(EntityNameKey)).toBe('reports');
+    expect(attributes.get(TriggerTypeKey)).toBe('scheduled');
+    expect(attributes.get(TenantIdKey)).toBe(tenantId);
+    expect(attributes.get(EventIdKey)).toBe(scheduledEventId(prepared.scheduledAt));
+    expect(attributes.get(RunStatusKey)).toBe('success');
+    // One fire, one workflow in the list.
+    const runs = await listed(`RuleId = "${ruleId}" AND RunStatus = "success"`, (ids) => ids.length > 0);
+    expect(runs).toEqual([`${SCHEDULED_RULE_WORKFLOW} ${workflowId}`]);
+    expect(await listed(`RuleId = "${ruleId}"`, () => true)).toEqual(runs);
     expect(calls.map((c) => c.name)).toEqual([
       'prepareScheduledRun',
       'markExecutionRunning',
@@ -196,8 +217,9 @@ describe('ScheduledRuleWorkflow', () => {
     ]);
     expect(calls.find((c) => c.name === 'markExecutionRunning')!.input).toMatchObject({
       executionId: result.executionId,
+      runId: described.runId,
     });
-    await recordHistory(handle, 'success');
+    await recordHistory(handle, 'fire-success');
   });
 
   it('started outside a schedule, uses its start time as the fire time', async () => {
@@ -210,7 +232,7 @@ describe('ScheduledRuleWorkflow', () => {
     expect(Math.abs(scheduledAt - startTime.getTime())).toBeLessThan(1000);
   });
 
-  it('skips a fire the activity declines (rule gone, inactive, not scheduled): null, no child', async () => {
+  it('skips a fire the activity declines (rule gone, inactive, not scheduled): null, RunStatus skipped', async () => {
     prepare = async () => null;
     const ruleId = randomUUID();
     const handle = await startDirectly({ ruleId, tenantId });
@@ -218,10 +240,11 @@ describe('ScheduledRuleWorkflow', () => {
     expect(calls.map((c) => c.name)).toEqual(['prepareScheduledRun']);
     const childId = ruleWorkflowId(ruleId, scheduledEventId(prepareInput().scheduledAt));
     await expect(worker.client.workflow.getHandle(childId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
-    await recordHistory(handle, 'skipped');
+    expect((await handle.describe()).typedSearchAttributes.get(RunStatusKey)).toBe('skipped');
+    await recordHistory(handle, 'fire-skipped');
   });
 
-  it('a failed child fails the scheduled run too', async () => {
+  it('a failed rule run fails the fire, RunStatus failed', async () => {
     webhookStatus = 400;
     const ruleId = randomUUID();
     const handle = await startDirectly({ ruleId, tenantId });
@@ -230,13 +253,15 @@ describe('ScheduledRuleWorkflow', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause).toBeInstanceOf(ChildWorkflowFailure);
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'RuleExecutionFailed' });
     expect(calls.at(-1)).toEqual({
       name: 'completeExecution',
       input: expect.objectContaining({ status: 'failed', errorAction: 'export', error: 'webhook answered 400' }),
     });
-    expect((await handle.describe()).status.name).toBe('FAILED');
-    await recordHistory(handle, 'child-failed');
+    const described = await handle.describe();
+    expect(described.status.name).toBe('FAILED');
+    expect(described.typedSearchAttributes.get(RunStatusKey)).toBe('failed');
+    await recordHistory(handle, 'fire-failed');
   });
 
   it('a permanent failure of the activity fails the run without a child', async () => {

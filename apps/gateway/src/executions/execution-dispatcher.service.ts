@@ -52,9 +52,10 @@ export class ExecutionDispatcher extends OutboxDispatcher<PendingExecution> {
       workflowType: RULE_EXECUTION_WORKFLOW,
       workflowId: execution.workflowId,
       args: [execution.input],
-      typedSearchAttributes: ruleRunSearchAttributes(rule),
+      typedSearchAttributes: ruleRunSearchAttributes(rule, event.id),
       memo: { executionId: execution.id, eventId: event.id, ruleVersion: rule.version },
-      staticSummary: `Rule **${rule.name}** v${rule.version} on ${event.entity}.${event.type}`,
+      // Plain text: the UI shows a summary as is in lists and in a parent's timeline.
+      staticSummary: `Rule ${rule.name} v${rule.version} on ${event.entity}.${event.type}`,
       staticDetails: [
         `Execution \`${execution.id}\``,
         `Event \`${event.id}\` (${event.entity}.${event.type})`,

@@ -1,10 +1,14 @@
 import type { RuleflowConfig } from '@ruleflow/config';
 import type { ExecutionEntity } from '@ruleflow/entities';
 
-/** Link to the run in the Temporal Web UI. */
+/**
+ * Link to the run in the Temporal Web UI: its "User Metadata" tab (`/user-metadata`), where the run's summary,
+ * details and current details show (the History tab does not show them). Without a run id yet: the
+ * workflow's page, which opens its latest run.
+ */
 export function temporalUrl(config: RuleflowConfig, workflowId: string, runId: string | null): string {
   const base = `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+  return runId ? `${base}/${encodeURIComponent(runId)}/user-metadata` : base;
 }
 
 /** The public representation of an execution. */

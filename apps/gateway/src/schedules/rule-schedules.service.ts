@@ -11,13 +11,27 @@ import { parseScheduleSpec } from './schedule-spec';
 
 export const SCHEDULED_RULE_WORKFLOW = 'ScheduledRuleWorkflow';
 
-/** The Temporal Schedule of a `scheduled` rule. */
+/** The Temporal Schedule of a `scheduled` rule (by id only: it stays the same when the rule is renamed). */
 export function ruleScheduleId(ruleId: string): string {
   return `rule-schedule-${ruleId}`;
 }
 
 /**
- * Keeps one Temporal Schedule per `scheduled` rule (`rule-schedule-<ruleId>`): created or updated
+ * The workflow id of the rule's fires (Temporal appends each fire's time): the schedule's id, then
+ * the rule's name as a slug, so the workflow list names the rule; `WorkflowId STARTS_WITH
+ * "rule-schedule-<ruleId>"` still finds every fire of the rule.
+ */
+export function ruleFireWorkflowId(rule: Pick<RuleEntity, 'id' | 'name'>): string {
+  const slug = rule.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 40)
+    .replace(/^-+|-+$/g, '');
+  return slug ? `${ruleScheduleId(rule.id)}-${slug}` : ruleScheduleId(rule.id);
+}
+
+/**
+ * Keeps one Temporal Schedule per `scheduled` rule (`rule-schedule-<ruleId>`, its note naming the rule): created or updated
  * with the rule, paused while it is inactive, deleted with it (or when it stops being scheduled),
  * and recreated at start-up when missing.
  */
@@ -77,17 +91,19 @@ export class RuleSchedulesService implements OnApplicationBootstrap {
       action: {
         type: 'startWorkflow',
         workflowType: SCHEDULED_RULE_WORKFLOW,
-        workflowId: ruleScheduleId(rule.id),
+        workflowId: ruleFireWorkflowId(rule),
         taskQueue: this.config.temporal.taskQueue,
         args: [{ ruleId: rule.id, tenantId: rule.tenantId }] as never,
+        // Each fire is the rule's run (the workflow adds its EventId and RunStatus).
         typedSearchAttributes: ruleRunSearchAttributes({ ...rule, triggerType: 'scheduled' }),
-        staticSummary: `Scheduled rule **${rule.name}** (${cron} ${timezone})`,
+        // Plain text: the list and the schedule page show a summary as is.
+        staticSummary: `Scheduled rule ${rule.name} (${cron} ${timezone})`,
       },
       // A run still going when the next fire time comes: skip, rather than pile up.
       policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
       state: {
         paused: !rule.isActive,
-        note: rule.isActive ? `rule ${rule.id} v${rule.version}` : `rule ${rule.id} is inactive`,
+        note: `rule ${JSON.stringify(rule.name)} (${rule.id}) v${rule.version}${rule.isActive ? '' : ' is inactive'}`,
       },
     };
   }

@@ -110,6 +110,25 @@ describe('prepareScheduledRun (real PostgreSQL)', () => {
     expect(rows[0]!.dispatchedAt).toBeInstanceOf(Date);
   });
 
+  it("a fire that runs the rule itself (runsInFire) records its own workflow as the execution's, once", async () => {
+    const rule = await createRule();
+    const scheduledAt = '2030-01-03T02:00:00Z';
+    const run = (): Promise<PreparedScheduledRun | null> =>
+      new MockActivityEnvironment({ attempt: 1 }, { logger }).run(prepareScheduledRun, {
+        ruleId: rule.id,
+        tenantId,
+        scheduledAt,
+        workflowId: `rule-schedule-${rule.id}-nightly-export-${scheduledAt}`,
+        runsInFire: true,
+      } satisfies PrepareScheduledRunInput);
+    const prepared = (await run())!;
+    expect(prepared.workflowId).toBe(`rule-schedule-${rule.id}-nightly-export-${scheduledAt}`);
+    expect(prepared.input.event.id).toBe('schedule-2030-01-03T02:00:00.000Z');
+    expect(await run()).toEqual(prepared);
+    const rows = await rowsOf(rule.id);
+    expect(rows.map((r) => r.workflowId)).toEqual([prepared.workflowId]);
+  });
+
   it('is idempotent: a retried attempt returns the first row, even after the rule changed', async () => {
     const rule = await createRule();
     const first = (await fire(rule.id))!;

@@ -15,14 +15,20 @@ export interface PrepareScheduledRunInput {
   tenantId: string;
   /** The schedule's fire time (ISO-8601); it names the run's event, so one fire is one run. */
   scheduledAt: string;
-  /** The id of the scheduled workflow run that fired, for the logs. */
+  /** The id of the scheduled workflow run that fired (for the logs, or the run's own id: see `runsInFire`). */
   workflowId: string;
+  /**
+   * The fire runs the rule itself (fires since the wrapper stopped starting a child): the execution's
+   * workflow is the fire's own (`workflowId`). Without it (fires recorded before): the child
+   * `rule-<ruleId>-schedule-<fire time>`.
+   */
+  runsInFire?: boolean;
 }
 
 /** The recorded execution the scheduled workflow runs as its child. */
 export interface PreparedScheduledRun {
   executionId: string;
-  /** `rule-<ruleId>-schedule-<fire time>`: the child workflow's id. */
+  /** The workflow that runs it: the fire itself, or the child `rule-<ruleId>-schedule-<fire time>`. */
   workflowId: string;
   input: ExecutionInput;
 }
@@ -54,7 +60,7 @@ export function createSchedulingActivities({ scheduledRuns }: SchedulingActivity
       }
       const occurredAt = at.toISOString();
       const eventId = scheduledEventId(occurredAt);
-      const workflowId = ruleWorkflowId(input.ruleId, eventId);
+      const workflowId = input.runsInFire ? input.workflowId : ruleWorkflowId(input.ruleId, eventId);
 
       // Checked before the rule: once a fire is recorded it runs, whatever happened to the rule since.
       const recorded = await scheduledRuns.findByWorkflowId(workflowId);
