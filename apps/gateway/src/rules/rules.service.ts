@@ -254,9 +254,9 @@ export class RulesService {
 
   /**
    * A new version whose definition is that of `version`: name, description, entity, trigger,
-   * conditions and actions as they were (priority and the active state stay as they are now). Goes
-   * through `update`, so it is validated, versioned, scheduled and announced like any PATCH; a
-   * definition that no longer validates (a webhook endpoint or template deleted since) is a 400.
+   * conditions, actions and onFailure as they were (priority and the active state stay as they are
+   * now). Goes through `update`, so it is validated, versioned, scheduled and announced like any
+   * PATCH; a definition that no longer validates (a webhook endpoint or template deleted since) is a 400.
    */
   async restore(auth: AuthContext, id: string, version: string): Promise<RuleResponse> {
     const rule = await this.find(this.db.manager, auth, id);
