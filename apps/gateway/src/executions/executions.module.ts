@@ -1,4 +1,6 @@
 import { Global, Module } from '@nestjs/common';
+import { ExecutionApprovalsController } from './execution-approvals.controller';
+import { ExecutionApprovalsService } from './execution-approvals.service';
 import { ExecutionDispatcher } from './execution-dispatcher.service';
 import { ExecutionsController } from './executions.controller';
 import { ExecutionsService } from './executions.service';
@@ -10,8 +12,8 @@ import { ExecutionLauncher } from './execution-launcher.service';
  */
 @Global()
 @Module({
-  controllers: [ExecutionsController],
-  providers: [ExecutionsService, ExecutionDispatcher, ExecutionLauncher],
+  controllers: [ExecutionsController, ExecutionApprovalsController],
+  providers: [ExecutionsService, ExecutionApprovalsService, ExecutionDispatcher, ExecutionLauncher],
   exports: [ExecutionDispatcher, ExecutionLauncher],
 })
 export class ExecutionsModule {}

@@ -51,7 +51,7 @@ const CANCEL_DIRECTLY_SQL = `
       duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (now() - coalesce(started_at, created_at))) * 1000)::int),
       actions = (
         SELECT coalesce(jsonb_agg(
-          CASE WHEN a->>'status' IN ('pending','running') THEN a || '{"status":"skipped"}'::jsonb ELSE a END
+          CASE WHEN a->>'status' IN ('pending','running','waiting') THEN a || '{"status":"skipped"}'::jsonb ELSE a END
           ORDER BY ord), '[]'::jsonb)
         FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
       )

@@ -1,0 +1,64 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthContext } from '../auth/auth-context';
+import { Auth } from '../auth/auth-context';
+import { RequireScope } from '../auth/scopes';
+import { ApprovalDecisionDto } from './dto/approval.dto';
+import { ExecutionApprovalsService } from './execution-approvals.service';
+
+const DECISION_DESCRIPTION =
+  'Decides the `wait_for_approval` action the run waits for now (actions run in order, so at most one waits), ' +
+  'through a Temporal Update: the answer comes after the run has recorded the decision, so the execution ' +
+  'returned shows the action `success` (approved; output `{"approved","by","comment","at"}`) or `failed` ' +
+  '(rejected: no retry; the run then fails, or ends partial with continueOnError, and its onFailure actions run).';
+
+const ERRORS = {
+  bad: 'the body is malformed (`by` missing, blank or over 200 characters; `comment` over 2000; unknown fields)',
+  forbidden: "`by` is not among the waiting action's `approvers`",
+  conflict: 'nothing waits for an approval: the run has ended, has not started, or is running another action',
+  notFound: 'unknown execution, or one of another tenant',
+};
+
+@ApiTags('executions')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/executions')
+export class ExecutionApprovalsController {
+  constructor(private readonly approvals: ExecutionApprovalsService) {}
+
+  @Post(':id/approve')
+  @HttpCode(200)
+  @RequireScope('executions:write')
+  @ApiOperation({ summary: 'Approve the wait_for_approval action a run waits for', description: DECISION_DESCRIPTION })
+  @ApiOkResponse({ description: 'the execution (as GET /v1/executions/{id} returns it), the approval recorded' })
+  @ApiBadRequestResponse({ description: ERRORS.bad })
+  @ApiForbiddenResponse({ description: ERRORS.forbidden })
+  @ApiNotFoundResponse({ description: ERRORS.notFound })
+  @ApiConflictResponse({ description: ERRORS.conflict })
+  approve(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: ApprovalDecisionDto) {
+    return this.approvals.approve(auth, id, dto);
+  }
+
+  @Post(':id/reject')
+  @HttpCode(200)
+  @RequireScope('executions:write')
+  @ApiOperation({ summary: 'Reject the wait_for_approval action a run waits for', description: DECISION_DESCRIPTION })
+  @ApiOkResponse({ description: 'the execution (as GET /v1/executions/{id} returns it), the action failed' })
+  @ApiBadRequestResponse({ description: ERRORS.bad })
+  @ApiForbiddenResponse({ description: ERRORS.forbidden })
+  @ApiNotFoundResponse({ description: ERRORS.notFound })
+  @ApiConflictResponse({ description: ERRORS.conflict })
+  reject(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: ApprovalDecisionDto) {
+    return this.approvals.reject(auth, id, dto);
+  }
+}
