@@ -84,12 +84,26 @@ export interface StaticShaping {
   payloadTemplate?: unknown;
 }
 
-/** The `data` of a webhook body after field selection and the payload template, in that order. */
+/**
+ * Whether an endpoint's shaping (fieldSelection, payloadTemplate, transform) applies to events of this type:
+ * entity events (`<entity>.<type>`) and `webhook.test` (a trial of the endpoint's settings) are shaped; system
+ * events (SYSTEM_EVENT_TYPES) reach the endpoint as the system made them, so shaping written for an entity's
+ * records never empties an `execution.failed` or an `alert.created`.
+ */
+export function isShapedEventType(eventType: string): boolean {
+  return !(SYSTEM_EVENT_TYPES as readonly string[]).includes(eventType);
+}
+
+/**
+ * The `data` of a webhook body after field selection and the payload template, in that order; a system
+ * event's `data` as it is (see isShapedEventType).
+ */
 export function shapeData(
   data: unknown,
   envelope: { type: string; timestamp: string },
   shaping: StaticShaping,
 ): unknown {
+  if (!isShapedEventType(envelope.type)) return data;
   let shaped = data;
   if (shaping.fieldSelection && shaping.fieldSelection.length > 0)
     shaped = selectFields(shaped, shaping.fieldSelection);

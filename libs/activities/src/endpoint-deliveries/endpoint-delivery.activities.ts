@@ -17,7 +17,7 @@ import type {
 import type { TransformSandbox } from '@ruleflow/outbound';
 import { applyTransform, TransformSandboxUnavailableError } from '@ruleflow/outbound';
 import type { RetrySchedule } from '@ruleflow/rules';
-import { nextRetryDelayMs, shapeData } from '@ruleflow/rules';
+import { isShapedEventType, nextRetryDelayMs, shapeData } from '@ruleflow/rules';
 import type { WebhookRequest } from '@ruleflow/outbound';
 import { countDelivery } from '../metrics/run-metrics';
 import type { SecretOpener, WebhookExchange } from '../webhook-action/webhook.activities';
@@ -292,7 +292,10 @@ type RecordAttempt = (
 
 export type EndpointDeliveryActivities = ReturnType<typeof createEndpointDeliveryActivities>;
 
-/** The body an endpoint receives: `{"type","timestamp","data"}`, data after field selection, template and transform. */
+/**
+ * The body an endpoint receives: `{"type","timestamp","data"}`, data after field selection, template and
+ * transform; a system event's data as the system made it (isShapedEventType).
+ */
 export async function shapeBody(
   payload: { type: string; timestamp: string; data: unknown },
   endpoint: Pick<EndpointSettings, 'fieldSelection' | 'payloadTemplate' | 'transform'>,
@@ -300,7 +303,9 @@ export async function shapeBody(
 ): Promise<string> {
   const envelope = { type: payload.type, timestamp: payload.timestamp };
   let data = shapeData(payload.data, envelope, endpoint);
-  if (endpoint.transform) data = await applyTransform(endpoint.transform, data, transforms);
+  if (endpoint.transform && isShapedEventType(payload.type)) {
+    data = await applyTransform(endpoint.transform, data, transforms);
+  }
   return JSON.stringify({ ...envelope, data });
 }
 

@@ -6,7 +6,7 @@
  * own retry policy.
  */
 import type { DeliveryPayload, WebhookEndpointLookup } from '@ruleflow/entities';
-import { shapeData } from '@ruleflow/rules';
+import { isShapedEventType, shapeData } from '@ruleflow/rules';
 import { ApplicationFailure } from '@temporalio/common';
 import { endpointSigningSecrets } from '../endpoint-deliveries/endpoint-secrets';
 import type { TransformSandbox } from '@ruleflow/outbound';
@@ -63,7 +63,7 @@ export function createEndpointResolverActivities(deps: {
     if (input.envelope) {
       const { type, timestamp } = input.envelope;
       let data = shapeData(input.envelope.data, { type, timestamp }, endpoint);
-      if (endpoint.transform) {
+      if (endpoint.transform && isShapedEventType(type)) {
         try {
           data = await applyTransform(endpoint.transform, data, deps.transforms);
         } catch (err) {

@@ -93,7 +93,8 @@ export class CreateWebhookDto {
     type: [String],
     nullable: true,
     example: ['id', 'status', 'customer.email'],
-    description: 'dot paths of `data` to keep (applied first)',
+    description:
+      'dot paths of `data` to keep (applied first); entity events and webhook.test only: system events arrive intact',
   })
   @IsOptional()
   @IsArray()
@@ -103,13 +104,18 @@ export class CreateWebhookDto {
 
   @ApiPropertyOptional({
     nullable: true,
-    description: 'JSON with `{{ data.… }}` / `{{ event.… }}` placeholders; becomes `data` (applied second)',
+    description:
+      'JSON with `{{ data.… }}` / `{{ event.… }}` placeholders; becomes `data` (applied second; entity events and webhook.test only)',
     example: { orderId: '{{ data.id }}', kind: '{{ event.type }}' },
   })
   @Allow()
   payloadTemplate?: unknown;
 
-  @ApiPropertyOptional({ nullable: true, description: 'a JSONata expression over `data` (applied last)', example: '$' })
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'a JSONata expression over `data` (applied last; entity events and webhook.test only)',
+    example: '$',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(10_000)
