@@ -150,6 +150,39 @@ describe('run control: resume from the failed action (end to end)', () => {
     expect(again.body.message).toContain('did not fail');
   });
 
+  it('resumes a partial run: reuses what succeeded after a continueOnError failure, re-evaluates skipped', async () => {
+    const ruleId = await createRule([
+      webhook('first', '/p-first'),
+      { ...webhook('optional', '/p-optional'), continueOnError: true },
+      webhook('last', '/p-last'),
+      {
+        ...webhook('after_optional', '/p-after'),
+        when: [{ field: 'steps.optional.statusCode', operator: 'equals', value: 200 }],
+      },
+    ]);
+    broken.add('/p-optional');
+    const original = await runToEnd(ruleId);
+    expect(original).toMatchObject({ status: 'partial', errorAction: 'optional' });
+    expect(original.actions.map((a) => a.status)).toEqual(['success', 'failed', 'success', 'skipped']);
+
+    broken.clear();
+    const resumed = await resumeToEnd(original.id);
+    expect(resumed.status).toBe('success');
+    expect(resumed.actions.map((a) => [a.name, a.status, a.attempts, a.reused ?? false])).toEqual([
+      ['first', 'success', 0, true],
+      ['optional', 'success', 1, false],
+      ['last', 'success', 0, true],
+      ['after_optional', 'success', 1, false],
+    ]);
+    expect(to('/p-first')).toHaveLength(1);
+    expect(to('/p-last')).toHaveLength(1);
+    const optional = to('/p-optional');
+    expect(optional).toHaveLength(2);
+    expect(optional[1]!.headers['webhook-id']).toBe(optional[0]!.headers['webhook-id']);
+    // Skipped in the original (its step had failed), evaluated again: the step now succeeded.
+    expect(to('/p-after')).toHaveLength(1);
+  });
+
   it('keeps the allocation key: a second resume finds the allocation instead of reserving again', async () => {
     const sku = `resume-sku-${Date.now()}`;
     expect((await sys.http.put(`/v1/inventory/items/${sku}`).set(sys.auth).send({ quantityOnHand: 10 })).status).toBe(
