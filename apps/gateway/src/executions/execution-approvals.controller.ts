@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -22,12 +22,24 @@ const DECISION_DESCRIPTION =
   'returned shows the action `success` (approved; output `{"approved","by","comment","at"}`) or `failed` ' +
   '(rejected: no retry; the run then fails, or ends partial with continueOnError, and its onFailure actions run).';
 
-const ERRORS = {
-  bad: 'the body is malformed (`by` missing, blank or over 200 characters; `comment` over 2000; unknown fields)',
-  forbidden: "`by` is not among the waiting action's `approvers`",
-  conflict: 'nothing waits for an approval: the run has ended, has not started, or is running another action',
-  notFound: 'unknown execution, or one of another tenant',
-};
+/** One route's docs, scope and status: the two decisions differ only in their summary and answer. */
+function DecisionRoute(summary: string, answer: string) {
+  return applyDecorators(
+    HttpCode(200),
+    RequireScope('executions:write'),
+    ApiOperation({ summary, description: DECISION_DESCRIPTION }),
+    ApiOkResponse({ description: `the execution (as GET /v1/executions/{id} returns it), ${answer}` }),
+    ApiBadRequestResponse({
+      description:
+        'the body is malformed (`by` missing, blank or over 200 characters; `comment` over 2000; unknown fields)',
+    }),
+    ApiForbiddenResponse({ description: "`by` is not among the waiting action's `approvers`" }),
+    ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' }),
+    ApiConflictResponse({
+      description: 'nothing waits for an approval: the run has ended, has not started, or is running another action',
+    }),
+  );
+}
 
 @ApiTags('executions')
 @ApiBearerAuth()
@@ -37,27 +49,13 @@ export class ExecutionApprovalsController {
   constructor(private readonly approvals: ExecutionApprovalsService) {}
 
   @Post(':id/approve')
-  @HttpCode(200)
-  @RequireScope('executions:write')
-  @ApiOperation({ summary: 'Approve the wait_for_approval action a run waits for', description: DECISION_DESCRIPTION })
-  @ApiOkResponse({ description: 'the execution (as GET /v1/executions/{id} returns it), the approval recorded' })
-  @ApiBadRequestResponse({ description: ERRORS.bad })
-  @ApiForbiddenResponse({ description: ERRORS.forbidden })
-  @ApiNotFoundResponse({ description: ERRORS.notFound })
-  @ApiConflictResponse({ description: ERRORS.conflict })
+  @DecisionRoute('Approve the wait_for_approval action a run waits for', 'the approval recorded')
   approve(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: ApprovalDecisionDto) {
     return this.approvals.approve(auth, id, dto);
   }
 
   @Post(':id/reject')
-  @HttpCode(200)
-  @RequireScope('executions:write')
-  @ApiOperation({ summary: 'Reject the wait_for_approval action a run waits for', description: DECISION_DESCRIPTION })
-  @ApiOkResponse({ description: 'the execution (as GET /v1/executions/{id} returns it), the action failed' })
-  @ApiBadRequestResponse({ description: ERRORS.bad })
-  @ApiForbiddenResponse({ description: ERRORS.forbidden })
-  @ApiNotFoundResponse({ description: ERRORS.notFound })
-  @ApiConflictResponse({ description: ERRORS.conflict })
+  @DecisionRoute('Reject the wait_for_approval action a run waits for', 'the action failed')
   reject(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: ApprovalDecisionDto) {
     return this.approvals.reject(auth, id, dto);
   }
