@@ -66,7 +66,7 @@ describe('RuleExecutionWorkflow: wait_for_approval', () => {
     config: { url: 'http://127.0.0.1:9/notify', body: { by: '{{ steps.approve.by }}', ok: '{{ steps.approve }}' } },
     retry,
   };
-  const start = async (actions: RuleSnapshot['actions']) => {
+  const start = async (actions: RuleSnapshot['actions'], onFailure?: RuleSnapshot['actions']) => {
     const eventId = `evt-${Math.random().toString(36).slice(2)}`;
     const input: RuleExecutionInput = {
       executionId: '33333333-3333-4333-8333-333333333333',
@@ -79,6 +79,7 @@ describe('RuleExecutionWorkflow: wait_for_approval', () => {
         triggerType: 'on_update',
         conditions: { all: [] },
         actions,
+        ...(onFailure ? { onFailure } : {}),
       },
       event: {
         id: eventId,
@@ -155,7 +156,6 @@ describe('RuleExecutionWorkflow: wait_for_approval', () => {
       'recordActionResult',
       'completeExecution',
     ]);
-    // Decided and gone: a second decision finds nothing waiting (the run has ended, or is not at an approval).
     await keepHistory(handle, 'approval-approved.run-journal');
   });
 
@@ -173,6 +173,21 @@ describe('RuleExecutionWorkflow: wait_for_approval', () => {
     expect(calls.at(-1)!.input).toMatchObject({ status: 'failed', errorAction: 'approve' });
     expect(calls.some((c) => c.name === 'deliverWebhook')).toBe(false);
     await keepHistory(handle, 'approval-rejected.run-journal');
+  });
+
+  it("a rejection runs the rule's onFailure actions with the rejection as error", async () => {
+    const opsHook = {
+      name: 'tell_ops',
+      type: 'webhook' as const,
+      config: { url: 'http://127.0.0.1:9/ops', body: { error: '{{ error }}', action: '{{ errorAction }}' } },
+      retry,
+    };
+    const handle = await start([approval({ timeout: '1h' })], [opsHook]);
+    await until(waitingFor('approve'));
+    await decide(handle, false, 'bob');
+    await expect(handle.result()).rejects.toThrow();
+    const sent = calls.filter((c) => c.name === 'deliverWebhook').map((c) => c.input.body);
+    expect(sent).toEqual([{ error: 'rejected by bob', action: 'approve' }]);
   });
 
   it('timed out: fails with "approval timed out" by default', async () => {
