@@ -1,5 +1,6 @@
 import type { HttpReceiver } from '@ruleflow/testing';
 import { startHttpReceiver, verifyStandardWebhook } from '@ruleflow/testing';
+import { EventIdKey, RuleflowKindKey, RuleNameKey, RunStatusKey } from '@ruleflow/contract';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
 
@@ -83,7 +84,15 @@ describe('event → rule → signed webhook (end to end)', () => {
     expect(execution.status).toBe('success');
     expect(execution.ruleVersion).toBe(1);
     expect(execution.runId).toEqual(expect.any(String));
-    expect(execution.temporalUrl).toContain(`/workflows/${encodeURIComponent(workflowId)}/${execution.runId}`);
+    expect(execution.temporalUrl).toMatch(
+      new RegExp(`/workflows/${encodeURIComponent(workflowId)}/${execution.runId}/user-metadata$`),
+    );
+    // The Temporal UI's list names the run's rule, event and outcome.
+    const attributes = (await sys.temporal.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+    expect(attributes.get(RuleflowKindKey)).toBe('rule_run');
+    expect(attributes.get(RuleNameKey)).toBe('Notify ERP when order ships');
+    expect(attributes.get(EventIdKey)).toBe('evt-signed-1');
+    expect(attributes.get(RunStatusKey)).toBe('success');
     expect(execution.actions).toEqual([
       expect.objectContaining({
         name: 'erp',

@@ -4,7 +4,7 @@
  * back, hang-up, 409 for a second start of the same call and for input to an ended session, list
  * filters, validation (400 naming the field, nothing written), scopes and tenant isolation.
  */
-import { CallIdKey, ivrSessionWorkflowId, TenantIdKey } from '@ruleflow/contract';
+import { CallIdKey, ivrSessionWorkflowId, RuleflowKindKey, TenantIdKey } from '@ruleflow/contract';
 import type { HttpReceiver } from '@ruleflow/testing';
 import { startHttpReceiver, verifyStandardWebhook } from '@ruleflow/testing';
 import type { TestSystem } from './test-system';
@@ -174,6 +174,7 @@ describe('IVR sessions API', () => {
     const described = await sys.temporal.workflow.getHandle(ivrSessionWorkflowId(id)).describe();
     expect(described.typedSearchAttributes.get(CallIdKey)).toBe(callId);
     expect(described.typedSearchAttributes.get(TenantIdKey)).toBe(aTenant);
+    expect(described.typedSearchAttributes.get(RuleflowKindKey)).toBe('ivr_session');
     // The Temporal UI tells the story: the caller and the menu in the summary.
     expect(await described.staticSummary()).toBe('Call from **+15551234** on menu **Main**');
   });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fanOutEvent } from '@ruleflow/entities';
-import { deliveryWorkflowId, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/contract';
+import { deliveryWorkflowId, RuleflowKindKey, WEBHOOK_DELIVERY_WORKFLOW } from '@ruleflow/contract';
 import request from 'supertest';
 import type { TestSystem } from './test-system';
 import { eventually, startTestSystem } from './test-system';
@@ -70,6 +70,8 @@ describe('webhook endpoints and deliveries API', () => {
     expect(wf.type).toBe(WEBHOOK_DELIVERY_WORKFLOW);
     expect(wf.taskQueue).toBe(sys.config.temporal.taskQueue);
     expect(wf.status.name).toBe('RUNNING');
+    // An operator can leave deliveries out of a list of rule runs.
+    expect(wf.typedSearchAttributes.get(RuleflowKindKey)).toBe('delivery');
     const stored = await deliveryRow(deliveryId);
     expect(stored?.dispatched_at).toBeInstanceOf(Date);
   }

@@ -1,5 +1,5 @@
 import type { RetentionSummary } from '@ruleflow/contract';
-import { RETENTION_CLEANUP_WORKFLOW } from '@ruleflow/contract';
+import { RETENTION_CLEANUP_WORKFLOW, RuleflowKindKey } from '@ruleflow/contract';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@ruleflow/config';
 import { createDataSource } from '@ruleflow/entities';
@@ -179,6 +179,9 @@ describe('retention schedule', () => {
       if (!workflowId) await new Promise((r) => setTimeout(r, 100));
     }
     const summary = (await client.client.workflow.getHandle(workflowId!).result()) as RetentionSummary;
+    // An operator can leave the maintenance runs out of a list of rule runs.
+    const fired = await client.client.workflow.getHandle(workflowId!).describe();
+    expect(fired.typedSearchAttributes.get(RuleflowKindKey)).toBe('maintenance');
     expect(summary).toMatchObject({
       policy,
       deleted: { success: 1, failed: 1, partial: 0, cancelled: 0 },
