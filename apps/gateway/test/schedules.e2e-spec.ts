@@ -198,6 +198,11 @@ describe('scheduled rules (end to end)', () => {
       const described = await sys.temporal.workflow.getHandle(scheduledWorkflowId).describe();
       expect(described.status.name).toBe('FAILED');
       expect(described.typedSearchAttributes.get(RunStatusKey)).toBe('failed');
+      // The failures in the run's history (the webhook's, the run's) name no file of this machine.
+      const history = JSON.stringify(await sys.temporal.workflow.getHandle(scheduledWorkflowId).fetchHistory());
+      expect(history).toContain('webhook answered 400');
+      expect(history).toContain('stackTrace');
+      expect(history).not.toContain(process.cwd());
       const [execution] = await executionsOf(rule.id);
       expect(execution).toMatchObject({ triggerType: 'scheduled', status: 'failed', errorAction: 'export' });
     } finally {

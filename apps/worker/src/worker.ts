@@ -25,7 +25,13 @@ import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { DataSource } from 'typeorm';
-import { prebuiltBundlePath, workflowBundlerOptions, workflowsPath } from '@ruleflow/workflows/bundler-options';
+import {
+  prebuiltBundlePath,
+  repoRoot,
+  workflowBundlerOptions,
+  workflowsPath,
+} from '@ruleflow/workflows/bundler-options';
+import { relativeStackInterceptors } from './failure-stacks';
 
 export interface RuleflowWorkerOptions {
   config: RuleflowConfig;
@@ -84,6 +90,8 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     activities,
+    // The Temporal UI shows an activity failure's stack: no absolute paths of this machine in it.
+    interceptors: { activity: [relativeStackInterceptors(repoRoot())] },
     ...workflowSource(options.workflowBundlePath),
   });
 }
