@@ -1,19 +1,11 @@
 import { applyDecorators, Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth } from '../auth/auth-context';
 import { RequireScope } from '../auth/scopes';
+import { ApiErrors, ApiKeyAuth } from '../common/api-docs';
 import { ApprovalDecisionDto } from './dto/approval.dto';
+import { ExecutionDto } from './dto/execution-response.dto';
 import { ExecutionApprovalsService } from './execution-approvals.service';
 
 const DECISION_DESCRIPTION =
@@ -28,22 +20,18 @@ function DecisionRoute(summary: string, answer: string) {
     HttpCode(200),
     RequireScope('executions:write'),
     ApiOperation({ summary, description: DECISION_DESCRIPTION }),
-    ApiOkResponse({ description: `the execution (as GET /v1/executions/{id} returns it), ${answer}` }),
-    ApiBadRequestResponse({
-      description:
-        'the body is malformed (`by` missing, blank or over 200 characters; `comment` over 2000; unknown fields)',
-    }),
-    ApiForbiddenResponse({ description: "`by` is not among the waiting action's `approvers`" }),
-    ApiNotFoundResponse({ description: 'unknown execution, or one of another tenant' }),
-    ApiConflictResponse({
-      description: 'nothing waits for an approval: the run has ended, has not started, or is running another action',
+    ApiOkResponse({ type: ExecutionDto, description: `the execution (as GET returns it), ${answer}` }),
+    ApiErrors({
+      400: 'the body is malformed (`by` missing, blank or over 200 characters; `comment` over 2000; unknown fields)',
+      403: "`by` is not among the waiting action's `approvers`, or the API key lacks `executions:write`",
+      404: 'unknown execution, or one of another tenant',
+      409: 'nothing waits for an approval: the run has ended, has not started, or is running another action',
     }),
   );
 }
 
 @ApiTags('executions')
-@ApiBearerAuth()
-@ApiSecurity('api-key')
+@ApiKeyAuth()
 @Controller('v1/executions')
 export class ExecutionApprovalsController {
   constructor(private readonly approvals: ExecutionApprovalsService) {}
