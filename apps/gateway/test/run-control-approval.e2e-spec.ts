@@ -201,7 +201,10 @@ describe('run control: wait_for_approval (end to end)', () => {
     const cancelled = await run(await ruleOf([approval({ timeout: '1h' })]));
     await waitingAt(cancelled);
     expect((await sys.http.post(`/v1/executions/${cancelled}/cancel`).set(a.auth)).status).toBe(202);
-    expect((await ended(cancelled)).status).toBe('cancelled');
+    const stopped = await ended(cancelled);
+    expect(stopped.status).toBe('cancelled');
+    // Like an action cut off while running: it never got its decision.
+    expect(stopped.actions[0]!.status).toBe('failed');
     expect((await decide(cancelled, 'approve', { by: 'alice' })).status).toBe(409);
   });
 
