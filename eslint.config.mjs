@@ -31,7 +31,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'apps/gateway/test/**', 'libs/testing/**'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/*.e2e-spec.ts',
+      '**/*.topology-spec.ts',
+      'apps/gateway/test/**',
+      'libs/testing/**',
+    ],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

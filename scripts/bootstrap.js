@@ -6,6 +6,8 @@
  *   node scripts/bootstrap.js install   npm ci (always; devDependencies included), as CI does
  *   node scripts/bootstrap.js setup     install dependencies, the Temporal CLI and build, when needed
  *   node scripts/bootstrap.js start     setup, then the whole system (dist/scripts/start.js)
+ *   node scripts/bootstrap.js cluster   setup, then the production topology: Temporal Server on PostgreSQL,
+ *                                       N gateways and M workers (scripts/cluster.ts)
  *   node scripts/bootstrap.js gateway   setup, then only the gateway
  *   node scripts/bootstrap.js worker    setup, then only the worker
  *   node scripts/bootstrap.js migrate   setup, then apply migrations
@@ -341,6 +343,9 @@ function main() {
       const cli = setup({ needsTemporalCli: true });
       return runNode(dist('scripts', 'start.js'), args, envWithCli(cli));
     }
+    case 'cluster':
+      setup({ needsTemporalCli: false });
+      return runNode(dist('scripts', 'cluster.js'), args, process.env);
     case 'gateway':
       setup({ needsTemporalCli: false });
       return runNode(dist('apps', 'gateway', 'src', 'main.js'), args, process.env);
@@ -370,7 +375,7 @@ function main() {
     }
     default:
       fail(
-        `unknown command "${command || ''}". Use one of: install, setup, start, gateway, worker, migrate, keys, secrets, openapi, bench.`,
+        `unknown command "${command || ''}". Use one of: install, setup, start, cluster, gateway, worker, migrate, keys, secrets, openapi, bench.`,
       );
   }
 }

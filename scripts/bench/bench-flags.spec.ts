@@ -27,7 +27,9 @@ describe('benchmark command-line flags', () => {
       events: 400,
       concurrency: 32,
       paths: ['plain', 'one', 'endpoint', 'three', 'plain'],
+      cluster: false,
     });
+    expect(pipelineBenchOptions(['--cluster', '--events', '20'])).toMatchObject({ cluster: true, events: 20 });
     expect(pipelineBenchOptions(['--paths', 'one,plain', '--events=10'])).toMatchObject({
       events: 10,
       paths: ['one', 'plain'],

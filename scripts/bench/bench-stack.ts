@@ -1,8 +1,10 @@
 /**
  * The throw-away services a benchmark runs on: an embedded PostgreSQL (migrated, fsync off) and a
- * Temporal dev server (by default file-backed with the settings `npm start` uses), with a production-like config pointed at them, and a seeding connection in the
- * system scope of row-level security.
+ * Temporal dev server (by default file-backed with the settings `npm start` uses) or, with `--cluster`,
+ * the Temporal Server `npm run cluster` runs (on the same PostgreSQL), with a production-like config
+ * pointed at them, and a seeding connection in the system scope of row-level security.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,19 +19,34 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createGatewayApp } from '../../apps/gateway/src/app.factory';
 import { createRuleflowWorker } from '../../apps/worker/src/worker';
 import {
+  ensureTemporalNamespace,
+  ensureTemporalServer,
   FILE_BACKED_SQLITE_PRAGMAS,
+  freeTemporalServerPorts,
   findTemporalCli,
   freePort,
+  setupTemporalSchemas,
+  sleep,
+  spawnService,
   startEmbeddedPostgres,
   startTemporalDevServer,
+  startTemporalServer,
+  stopService,
   temporalCliHelp,
 } from '@ruleflow/local-stack';
+import { temporalServerConfigFiles } from '../cluster/config-files';
+import { repoRoot } from '../launcher';
 import { Client as PgClient } from 'pg';
+import { flagValue } from '../flags';
+
+export { flagValue, intFlag } from '../flags';
 
 export interface BenchStack {
   config: RuleflowConfig;
-  /** How the dev server keeps its state. */
-  temporalDb: TemporalDbMode;
+  /** The environment `config` was read from (for worker processes). */
+  env: Record<string, string>;
+  /** How the dev server keeps its state, or `cluster`: the Temporal Server on PostgreSQL. */
+  temporalDb: TemporalDbMode | 'cluster';
   /** The gateway's port in `config`. */
   port: number;
   /** Seeding connection: writes every tenant's rows. */
@@ -47,22 +64,6 @@ export interface BenchStack {
 export const TEMPORAL_DB_MODES = ['file', 'file-sqlite-defaults', 'memory'] as const;
 export type TemporalDbMode = (typeof TEMPORAL_DB_MODES)[number];
 
-/** The value of `--name value` or `--name=value` on the command line; undefined when the flag is absent. */
-export function flagValue(argv: string[], name: string): string | undefined {
-  const at = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (at < 0) return undefined;
-  return argv[at]!.includes('=') ? argv[at]!.slice(argv[at]!.indexOf('=') + 1) : (argv[at + 1] ?? '');
-}
-
-/** `--name N` as an integer from 1 to `max`, else `fallback`; anything else is refused, naming the flag. */
-export function intFlag(argv: string[], name: string, fallback: number, max: number): number {
-  const raw = flagValue(argv, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
-  return n;
-}
-
 /** `--temporal-db file|file-sqlite-defaults|memory` from the command line; `file` (npm start's) by default. */
 export function benchTemporalDb(argv: string[] = process.argv.slice(2)): TemporalDbMode {
   const raw = flagValue(argv, 'temporal-db');
@@ -72,27 +73,51 @@ export function benchTemporalDb(argv: string[] = process.argv.slice(2)): Tempora
   return mode;
 }
 
-export async function startBenchStack(
-  env: Record<string, string> = {},
-  temporalDb: TemporalDbMode = benchTemporalDb(),
-): Promise<BenchStack> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ruleflow-bench-'));
-  chmodSync(tmp, 0o755);
-  const cliPath = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cliPath) throw new Error(temporalCliHelp());
-  const pg = await startEmbeddedPostgres({ dataDir: tmp, port: await freePort(), durable: false });
-  const temporal = await startTemporalDevServer({
-    cliPath,
-    port: await freePort(),
-    uiPort: await freePort(),
-    headless: true,
-    ...(temporalDb === 'memory' ? {} : { dbFile: path.join(tmp, 'temporal.db') }),
-    ...(temporalDb === 'file' ? { sqlitePragmas: FILE_BACKED_SQLITE_PRAGMAS } : {}),
+/** `--cluster`: run on the Temporal Server (`npm run cluster`'s) instead of the dev server. */
+export function benchCluster(argv: string[] = process.argv.slice(2)): boolean {
+  return flagValue(argv, 'cluster') !== undefined;
+}
+
+/** The Temporal Server on `pg` (superuser URL), set up as `npm run cluster` does; all ports free ones. */
+async function startClusterTemporal(adminUrl: string): Promise<{ address: string; stop(): Promise<void> }> {
+  const build = await ensureTemporalServer({ log: (line) => console.log(`[temporal] ${line}`) });
+  const databases = { url: adminUrl };
+  await setupTemporalSchemas(build, databases);
+  const ports = await freeTemporalServerPorts({ metrics: false });
+  const root = repoRoot();
+  const server = await startTemporalServer({ build, ...temporalServerConfigFiles(root), databases, ports });
+  await ensureTemporalNamespace({
+    address: server.address,
     namespace: 'default',
     searchAttributes: SEARCH_ATTRIBUTE_NAMES,
   });
+  return server;
+}
+
+export async function startBenchStack(
+  env: Record<string, string> = {},
+  temporalDb: TemporalDbMode | 'cluster' = benchCluster() ? 'cluster' : benchTemporalDb(),
+): Promise<BenchStack> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ruleflow-bench-'));
+  chmodSync(tmp, 0o755);
+  const cliPath = temporalDb === 'cluster' ? undefined : findTemporalCli(process.env.TEMPORAL_CLI_PATH);
+  if (temporalDb !== 'cluster' && !cliPath) throw new Error(temporalCliHelp());
+  const pg = await startEmbeddedPostgres({ dataDir: tmp, port: await freePort(), durable: false });
+  const temporal =
+    temporalDb === 'cluster'
+      ? await startClusterTemporal(pg.adminUrl)
+      : await startTemporalDevServer({
+          cliPath: cliPath!,
+          port: await freePort(),
+          uiPort: await freePort(),
+          headless: true,
+          ...(temporalDb === 'memory' ? {} : { dbFile: path.join(tmp, 'temporal.db') }),
+          ...(temporalDb === 'file' ? { sqlitePragmas: FILE_BACKED_SQLITE_PRAGMAS } : {}),
+          namespace: 'default',
+          searchAttributes: SEARCH_ATTRIBUTE_NAMES,
+        });
   const port = await freePort();
-  const config = loadConfig({
+  const rawEnv = {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     DATABASE_URL: pg.url,
@@ -100,7 +125,8 @@ export async function startBenchStack(
     PORT: String(port),
     RULEFLOW_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ...env,
-  });
+  };
+  const config = loadConfig(rawEnv);
   await runMigrations(pg.url);
   const db = new PgClient({ connectionString: pg.url });
   await db.connect();
@@ -108,6 +134,7 @@ export async function startBenchStack(
   return {
     temporalDb,
     config,
+    env: rawEnv,
     port,
     db,
     async seedTenant(name) {
@@ -130,6 +157,43 @@ export async function startBenchStack(
   };
 }
 
+/**
+ * `n` Ruleflow worker processes (`dist/apps/worker/src/main.js`, as `npm run cluster` runs them) on
+ * `stack`; resolves once all of them poll the task queue.
+ */
+export async function spawnBenchWorkers(
+  stack: BenchStack,
+  client: Client,
+  n: number,
+): Promise<{ children: ChildProcess[]; stop(): Promise<void> }> {
+  const entry = path.join(repoRoot(), 'dist', 'apps', 'worker', 'src', 'main.js');
+  const env = { ...process.env, ...stack.env, WORKER_METRICS_PORT: '0' };
+  const children = Array.from({ length: n }, () =>
+    spawnService(process.execPath, [entry], {
+      env,
+      parentDeathSignal: 'SIGTERM',
+      onLine: (line, stream) => stream === 'stderr' && console.error(`[worker] ${line}`),
+    }),
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: stack.config.temporal.namespace,
+      taskQueue: { name: stack.config.temporal.taskQueue },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    if ((pollers?.length ?? 0) >= n) break;
+    if (Date.now() > deadline) throw new Error(`${n} worker process(es) not polling within 60 s`);
+    await sleep(500);
+  }
+  return {
+    children,
+    async stop() {
+      await Promise.all(children.map((child) => stopService(child, { signal: 'SIGTERM', timeoutMs: 20_000 })));
+    },
+  };
+}
+
 /** The system a benchmark drives: the gateway and the Ruleflow worker in this process, and a plain worker beside. */
 export interface BenchSystem {
   /** A Temporal client of its own (the plain paths start and update workflows with it). */
@@ -147,14 +211,18 @@ export async function startBenchSystem(
   stack: BenchStack,
   key: string,
   plain: Pick<WorkerOptions, 'taskQueue' | 'workflowsPath' | 'activities'>,
+  /** False: no Ruleflow worker in this process (the benchmark runs worker processes). */
+  ruleflowWorker = true,
 ): Promise<BenchSystem> {
   const { config, port } = stack;
   const workerDb = createDataSource({ url: config.database.url!, poolSize: 10, applicationName: 'bench-worker' });
   await workerDb.initialize();
   const native = await NativeConnection.connect({ address: config.temporal.address! });
-  const worker = await createRuleflowWorker({ config, dataSource: workerDb, connection: native });
+  const worker = ruleflowWorker
+    ? await createRuleflowWorker({ config, dataSource: workerDb, connection: native })
+    : undefined;
   const plainWorker = await Worker.create({ connection: native, ...plain });
-  const runs = [worker.run(), plainWorker.run()];
+  const runs = [worker?.run(), plainWorker.run()];
   const app = await createGatewayApp(config);
   await app.listen(port, '127.0.0.1');
   const connection = await Connection.connect({ address: config.temporal.address! });
@@ -175,9 +243,9 @@ export async function startBenchSystem(
     async close() {
       await app.close();
       await connection.close();
-      worker.shutdown();
+      worker?.shutdown();
       plainWorker.shutdown();
-      await Promise.all(runs.map((r) => r.catch(() => undefined)));
+      await Promise.all(runs.map((r) => r?.catch(() => undefined) ?? Promise.resolve()));
       await workerDb.destroy();
       await native.close();
     },

@@ -13,7 +13,15 @@ import { ivrBenchCalls, ivrBenchThink, runIvrBench } from './ivr.bench';
 import { benchTemporalDb } from './bench-stack';
 import { memoryBenchRuns, runMemoryBench } from './memory.bench';
 import type { PipelineBenchResult } from './pipeline.bench';
-import { baseline, pipelineBenchOptions, runPipelineBench } from './pipeline.bench';
+import {
+  baseline,
+  CLUSTER_WORKER_COUNTS,
+  pipelineBenchOptions,
+  runPipelineBench,
+  workerScaling,
+} from './pipeline.bench';
+import { TEMPORAL_SERVER_VERSION } from '@ruleflow/local-stack';
+import os from 'node:os';
 
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
@@ -75,11 +83,24 @@ async function ivr(): Promise<void> {
 
 async function pipeline(): Promise<void> {
   const options = pipelineBenchOptions();
+  const temporal = options.cluster
+    ? `Temporal Server ${TEMPORAL_SERVER_VERSION} on PostgreSQL (npm run cluster's), Ruleflow worker processes: ${CLUSTER_WORKER_COUNTS.join(', then ')}`
+    : `Temporal dev server: ${benchTemporalDb()}`;
   console.log(
-    `\n## Event → webhook: Ruleflow beside a hand-written Temporal workflow (${options.events} messages, ${options.concurrency} at a time; Temporal dev server: ${benchTemporalDb()})`,
+    `\n## Event → webhook: Ruleflow beside a hand-written Temporal workflow (${options.events} messages, ${options.concurrency} at a time; ${temporal})`,
   );
   const results = await runPipelineBench(options);
   console.table(results);
+  if (options.cluster) {
+    console.log(
+      `machine load (1, 5, 15 min): ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} on ${os.cpus().length} cores`,
+    );
+    for (const change of workerScaling(results)) console.log(change);
+    return;
+  }
   const line = (ours: PipelineBenchResult, plain: PipelineBenchResult, target: boolean) => {
     const ratio = ours.perSecond / plain.perSecond;
     const p99 = ours.p99Ms / plain.p99Ms;

@@ -13,13 +13,19 @@
  * message; throughput is messages over the time from the first send to the last arrival.
  *
  *   npm run bench -- pipeline [--events 400] [--concurrency 32] [--temporal-db file|file-sqlite-defaults|memory]
+ *
+ * `--cluster`: on the Temporal Server `npm run cluster` runs (PostgreSQL-backed), with the Ruleflow worker as
+ * separate processes like the cluster's, each path measured with 1 worker process and then with 2.
  */
 import { cpuByCommand, cpuPerMessage, pool, quantile, startReceiver } from './bench-http';
-import { flagValue, intFlag, startBenchStack, startBenchSystem } from './bench-stack';
+import type { BenchSystem } from './bench-stack';
+import { benchCluster, flagValue, intFlag, spawnBenchWorkers, startBenchStack, startBenchSystem } from './bench-stack';
 import * as plainActivities from './plain-webhook.activities';
 
 export interface PipelineBenchResult {
   path: string;
+  /** Ruleflow worker processes (`--cluster`); in-process otherwise. */
+  workers?: number;
   messages: number;
   concurrency: number;
   perSecond: number;
@@ -37,6 +43,8 @@ export interface PipelineBenchOptions {
   concurrency: number;
   /** Which paths run, in this order (`--paths one,plain`); by default plain, one, endpoint, three, plain. */
   paths: PipelinePath[];
+  /** On the Temporal Server, with 1 then 2 worker processes. */
+  cluster: boolean;
 }
 
 /** `--events N` and `--concurrency N` from the command line (400 and 32 by default). */
@@ -50,25 +58,65 @@ export function pipelineBenchOptions(argv: string[] = process.argv.slice(2)): Pi
           if (!path) throw new Error(`--paths takes a comma-separated list of ${PIPELINE_PATHS.join(', ')}`);
           return path;
         });
-  return { events: intFlag(argv, 'events', 400, 10_000), concurrency: intFlag(argv, 'concurrency', 32, 256), paths };
+  return {
+    events: intFlag(argv, 'events', 400, 10_000),
+    concurrency: intFlag(argv, 'concurrency', 32, 256),
+    paths,
+    cluster: benchCluster(argv),
+  };
 }
 
 const PLAIN_QUEUE = 'bench-pipeline-plain';
 
+/** With `--cluster`: the numbers of Ruleflow worker processes each path is measured with. */
+export const CLUSTER_WORKER_COUNTS = [1, 2] as const;
+
 export async function runPipelineBench(
-  { events, concurrency, paths: order }: PipelineBenchOptions = pipelineBenchOptions(),
+  { events, concurrency, paths: order, cluster }: PipelineBenchOptions = pipelineBenchOptions(),
 ): Promise<PipelineBenchResult[]> {
-  const stack = await startBenchStack({
-    TEMPORAL_TASK_QUEUE: 'bench-pipeline',
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-  });
+  const stack = await startBenchStack(
+    { TEMPORAL_TASK_QUEUE: 'bench-pipeline', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' },
+    cluster ? 'cluster' : undefined,
+  );
   const receiver = await startReceiver();
   const { key } = await stack.seedTenant('bench');
-  const system = await startBenchSystem(stack, key, {
-    taskQueue: PLAIN_QUEUE,
-    workflowsPath: require.resolve('./plain-webhook.workflow'),
-    activities: plainActivities,
-  });
+  let system: BenchSystem | undefined;
+  let workers: Awaited<ReturnType<typeof spawnBenchWorkers>> | undefined;
+  try {
+    system = await startBenchSystem(
+      stack,
+      key,
+      {
+        taskQueue: PLAIN_QUEUE,
+        workflowsPath: require.resolve('./plain-webhook.workflow'),
+        activities: plainActivities,
+      },
+      !cluster,
+    );
+    const measurePaths = await preparePaths(system, receiver, concurrency);
+    if (!cluster) return await measurePaths(order, events);
+    const results: PipelineBenchResult[] = [];
+    for (const count of CLUSTER_WORKER_COUNTS) {
+      await workers?.stop();
+      workers = await spawnBenchWorkers(stack, system.client, count);
+      const measured = await measurePaths(order, events);
+      results.push(...measured.map((r) => ({ ...r, workers: count })));
+    }
+    return results;
+  } finally {
+    await workers?.stop();
+    await system?.close();
+    await receiver.close();
+    await stack.stop();
+  }
+}
+
+/** The rules and endpoint of every path on a running system; returns what measures the paths of `order` (after a warm-up of each). */
+async function preparePaths(
+  system: BenchSystem,
+  receiver: Awaited<ReturnType<typeof startReceiver>>,
+  concurrency: number,
+): Promise<(order: PipelinePath[], events: number) => Promise<PipelineBenchResult[]>> {
   const { client, post } = system;
   const webhook = (name: string, path: string) => ({
     name,
@@ -88,7 +136,7 @@ export async function runPipelineBench(
       201,
     );
 
-  try {
+  {
     await rule('bench one webhook', 'orders', [webhook('notify', '/one')]);
     await rule('bench three actions', 'invoices', [
       webhook('erp', '/three-a'),
@@ -164,22 +212,34 @@ export async function runPipelineBench(
       endpoint: ['Ruleflow: event → endpoint delivery', '/endpoint', event('shipments')],
       three: ['Ruleflow: event → webhook, create_alert, webhook', '/three-c', event('invoices')],
     } as const;
-    // Warm-up: JIT, pools, the workflow bundles and caches.
-    for (const which of new Set(order)) {
-      const [name, path, send] = paths[which];
-      await measure(`warm-up ${name}`, path, 20, send);
-    }
-    const results: PipelineBenchResult[] = [];
-    for (const which of order) {
-      const [name, path, send] = paths[which];
-      results.push(await measure(name, path, events, send));
-    }
-    return results;
-  } finally {
-    await system.close();
-    await receiver.close();
-    await stack.stop();
+    return async (order, events) => {
+      // Warm-up: JIT, pools, the workflow bundles and caches.
+      for (const which of new Set(order)) {
+        const [name, path, send] = paths[which];
+        await measure(`warm-up ${name}`, path, 20, send);
+      }
+      const results: PipelineBenchResult[] = [];
+      for (const which of order) {
+        const [name, path, send] = paths[which];
+        results.push(await measure(name, path, events, send));
+      }
+      return results;
+    };
   }
+}
+
+/** `--cluster`: how each path's throughput changed from 1 to 2 worker processes, one line each. */
+export function workerScaling(results: readonly PipelineBenchResult[]): string[] {
+  const [few, many] = CLUSTER_WORKER_COUNTS;
+  const names = [...new Set(results.filter((r) => r.workers === few).map((r) => r.path))];
+  return names.map((name) => {
+    const rate = (workers: number) => {
+      const runs = results.filter((r) => r.path === name && r.workers === workers);
+      return runs.reduce((sum, r) => sum + r.perSecond, 0) / runs.length;
+    };
+    const [a, b] = [rate(few), rate(many)];
+    return `${name}: ${a.toFixed(1)}/s with ${few} worker → ${b.toFixed(1)}/s with ${many} workers (${(b / a).toFixed(2)}×)`;
+  });
 }
 
 /** The hand-written baseline: the mean of the runs before and after the Ruleflow paths. */

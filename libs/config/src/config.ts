@@ -110,6 +110,9 @@ const envSchema = z.object({
 
 export type RawEnv = z.input<typeof envSchema>;
 
+/** Every variable the apps read (here and only here): deployment files are checked against it. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface TemporalTlsConfig {
   certPath?: string;
   keyPath?: string;

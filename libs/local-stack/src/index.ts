@@ -6,3 +6,4 @@ export * from './processes';
 export * from './temporal-cli';
 export * from './temporal-dev-server';
 export * from './output';
+export * from './temporal-server';

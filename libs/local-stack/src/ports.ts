@@ -43,3 +43,15 @@ export class PortInUseError extends Error {
     this.name = 'PortInUseError';
   }
 }
+
+/**
+ * A port free on `host` right now within [min, max): for services that store their port in a
+ * narrower type than the OS's ephemeral range (Temporal keeps membership ports in a smallint).
+ */
+export async function freePortInRange(min: number, max: number, host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = min + Math.floor(Math.random() * (max - min));
+    if (await isPortFree(port, host)) return port;
+  }
+  throw new Error(`no free port between ${min} and ${max} on ${host}`);
+}
