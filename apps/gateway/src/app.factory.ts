@@ -7,6 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { formBody, inputGuard, verifyUtf8 } from './common/json-guard';
+import { QuietStartupLogger } from './common/quiet-startup-logger';
 import { createValidationPipe } from './common/validation';
 import { buildOpenApiDocument } from './openapi';
 
@@ -16,7 +17,8 @@ export async function createGatewayApp(config: RuleflowConfig): Promise<INestApp
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  // Nest's module and route listing (~150 lines at every start) at debug: see QuietStartupLogger.
+  app.useLogger(new QuietStartupLogger(app.get(Logger)));
   // Whose X-Forwarded-For names the caller (the audit log's `ip`): by default only local proxies'.
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
