@@ -32,10 +32,9 @@ export interface TemporalServerBuild {
   schemaDir: string;
 }
 
-/** Where the build of the pinned version is kept (`TEMPORAL_SERVER_CACHE_DIR`'s folder when set). */
-export function temporalServerBuildDir(root = process.env.TEMPORAL_SERVER_CACHE_DIR): string {
-  const base = root?.trim() || path.join(os.homedir(), '.cache', 'ruleflow', 'temporal-server');
-  return path.resolve(base, `v${TEMPORAL_SERVER_VERSION}`);
+/** Where the build of the pinned version is kept: `~/.cache/ruleflow/temporal-server/v<version>`. */
+export function temporalServerBuildDir(): string {
+  return path.join(os.homedir(), '.cache', 'ruleflow', 'temporal-server', `v${TEMPORAL_SERVER_VERSION}`);
 }
 
 function buildAt(dir: string): TemporalServerBuild {
