@@ -79,6 +79,6 @@ export async function ScheduledRuleWorkflow(input: ScheduledRuleInput): Promise<
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: ruleRunSearchAttributes({ ...rule, triggerType: 'scheduled' }),
     memo: { executionId: prepared.executionId, eventId: event.id, ruleVersion: rule.version },
-    staticSummary: `Scheduled rule **${rule.name}** v${rule.version}, fire of ${scheduledAt}`,
+    staticSummary: `Scheduled rule ${rule.name} v${rule.version}, fire of ${scheduledAt}`,
   });
 }
