@@ -228,10 +228,14 @@ async function preparePaths(
   }
 }
 
-/** `--cluster`: how each path's throughput changed from 1 to 2 worker processes, one line each. */
+/**
+ * `--cluster`: how each Ruleflow path's throughput changed from 1 to 2 worker processes, one line each
+ * (the hand-written workflow runs on its own in-process worker either way: it is the reference).
+ */
 export function workerScaling(results: readonly PipelineBenchResult[]): string[] {
   const [few, many] = CLUSTER_WORKER_COUNTS;
-  const names = [...new Set(results.filter((r) => r.workers === few).map((r) => r.path))];
+  const ruleflow = results.filter((r) => r.workers === few && !r.path.startsWith('hand-written'));
+  const names = [...new Set(ruleflow.map((r) => r.path))];
   return names.map((name) => {
     const rate = (workers: number) => {
       const runs = results.filter((r) => r.path === name && r.workers === workers);
