@@ -183,7 +183,7 @@ describe('RuleExecutionWorkflow in the Temporal UI', () => {
     const query = `RuleName = "ship orders" AND EventId = "${i.event.id}" AND RunStatus = "failed" AND RuleflowKind = "rule_run"`;
     let found: string[] = [];
     // Visibility is eventually consistent: the run's last upsert shows up shortly after it ends.
-    for (let k = 0; k < 100 && found.length === 0; k++) {
+    for (let k = 0; k < 300 && found.length === 0; k++) {
       found = [];
       for await (const run of worker.client.workflow.list({ query })) found.push(run.workflowId);
       if (found.length === 0) await new Promise((r) => setTimeout(r, 100));

@@ -133,7 +133,7 @@ describe('ScheduledRuleWorkflow', () => {
   /** The workflows the list shows for a query, once visibility has caught up with `until`. */
   const listed = async (query: string, until: (ids: string[]) => boolean) => {
     let ids: string[] = [];
-    for (let k = 0; k < 100; k++) {
+    for (let k = 0; k < 300; k++) {
       ids = [];
       for await (const run of worker.client.workflow.list({ query })) ids.push(`${run.type} ${run.workflowId}`);
       if (until(ids)) break;
