@@ -108,4 +108,47 @@ describe('webhook endpoint deliveries (end to end)', () => {
       data: expect.objectContaining({ executionId, ruleId: rule.body.id, status: 'failed' }),
     });
   });
+
+  it("shapes entity events only: an endpoint's field selection leaves its execution.failed intact", async () => {
+    const ep = await endpoint(['crates.*', 'execution.failed'], { fieldSelection: ['id'] });
+    const rule = await sys.http
+      .post('/v1/rules')
+      .set(sys.auth)
+      .send({
+        name: 'crates fail',
+        entity: 'crates',
+        trigger: { type: 'on_create' },
+        actions: [
+          {
+            name: 'refused',
+            type: 'webhook',
+            config: { url: `${receiver.url}/refuse` },
+            retry: { maximumAttempts: 1, initialInterval: '100ms', backoffCoefficient: 1, maximumInterval: '100ms' },
+          },
+        ],
+      });
+    expect(rule.status).toBe(201);
+    receiver.setHandler((req) => (req.url === '/refuse' ? { status: 400, body: 'no' } : { status: 200, body: 'ok' }));
+    const ev = await sys.http
+      .post('/v1/events')
+      .set(sys.auth)
+      .send({ id: 'crate-1', entity: 'crates', type: 'on_create', data: { id: 7, weight: 12 } });
+    expect(ev.status).toBe(202);
+    const executionId = ev.body.executions[0].executionId as string;
+
+    const deliveries = (await settled(ep.id, 2)) as Array<{ id: string; eventType: string; status: string }>;
+    expect(deliveries.map((d) => [d.eventType, d.status]).sort()).toEqual([
+      ['crates.on_create', 'success'],
+      ['execution.failed', 'success'],
+    ]);
+    // Only this endpoint's requests (the endpoint of the test above gets the failure too, signed with its secret).
+    const ours = new Set(deliveries.map((d) => d.id));
+    const bodies = receiver.requests
+      .filter((r) => ours.has(r.headers['webhook-id'] as string))
+      .map((r) => verifyStandardWebhook(ep.secret, r) as { type: string; data: Record<string, unknown> });
+    expect(bodies.find((b) => b.type === 'crates.on_create')?.data).toEqual({ id: 7 });
+    expect(bodies.find((b) => b.type === 'execution.failed')?.data).toEqual(
+      expect.objectContaining({ executionId, ruleId: rule.body.id, status: 'failed' }),
+    );
+  });
 });
