@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { RuleExecutionInput } from './contract';
-import { RULE_EXECUTION_WORKFLOW } from './contract';
+import { RULE_EXECUTION_WORKFLOW, RunStatusKey } from './contract';
 
 /**
  * The workflow on the real dev server, with in-memory activities: ordering, templates over earlier
@@ -537,6 +537,8 @@ describe('RuleExecutionWorkflow', () => {
         expect.objectContaining({ actionName: 'page', status: 'skipped' }),
       ]);
       expect(calls.at(-1)!.input).toMatchObject({ status: 'failed', errorAction: 'bad' });
+      // RunStatus says how the run ended, as recorded (Temporal says CANCELLED).
+      expect((await handle.describe()).typedSearchAttributes.get(RunStatusKey)).toBe('failed');
     });
 
     it('does not run after a success: the handlers are recorded skipped', async () => {
