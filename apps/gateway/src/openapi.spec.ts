@@ -17,7 +17,7 @@ type Operation = {
   security?: unknown[];
   parameters?: { in: string; name: string }[];
   requestBody?: { content?: Record<string, { schema?: unknown; example?: unknown }> };
-  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  responses: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
 };
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
@@ -39,6 +39,9 @@ function gaps(name: string, op: Operation): string[] {
   if (!op.summary?.trim()) missing.push('summary');
   if (!op.description?.trim()) missing.push('description');
   if (op.requestBody && !hasSchema(op.requestBody)) missing.push('request body schema');
+  for (const [status, response] of Object.entries(op.responses)) {
+    if (!response.description?.trim()) missing.push(`${status} response description`);
+  }
   const success = Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
   if (success.length === 0) missing.push('a success response');
   for (const [status, response] of success) {

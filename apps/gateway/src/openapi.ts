@@ -15,6 +15,29 @@ export function serializeOpenApiDocument(doc: OpenAPIObject): string {
 
 /** The OpenAPI document of the gateway's routes (served at /docs-json, shipped as docs/openapi.json). */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  return withResponseDescriptions(buildRawDocument(app));
+}
+
+/** What a success answer is, for responses whose decorator gave only a type (OpenAPI wants a description). */
+const SUCCESS_DESCRIPTIONS: Record<string, string> = {
+  '200': 'OK',
+  '201': 'Created',
+  '202': 'Accepted: the work goes on durably',
+  '204': 'No Content',
+};
+
+function withResponseDescriptions(doc: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(doc.paths)) {
+    for (const op of Object.values(item as Record<string, { responses?: Record<string, { description?: string }> }>)) {
+      for (const [status, response] of Object.entries(op?.responses ?? {})) {
+        if (!response.description) response.description = SUCCESS_DESCRIPTIONS[status] ?? status;
+      }
+    }
+  }
+  return doc;
+}
+
+function buildRawDocument(app: INestApplication): OpenAPIObject {
   return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
