@@ -13,6 +13,8 @@ export function toRuleSnapshot(rule: RuleEntity): RuleSnapshot {
     triggerType: rule.triggerType,
     conditions: rule.conditions,
     actions: rule.actions,
+    // Only when there are some: a rule without handlers runs the same input as before they existed.
+    ...(rule.onFailure?.length ? { onFailure: rule.onFailure } : {}),
   };
 }
 
