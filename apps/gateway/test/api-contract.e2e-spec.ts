@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestSystem } from './test-system';
 import { startTestSystem } from './test-system';
 import { KeyUsageCounter } from '../src/auth/key-usage-counter';
@@ -83,6 +85,13 @@ describe('gateway API contract', () => {
       const ui = await sys.http.get('/docs/');
       expect(ui.status).toBe(200);
       expect(ui.text).toContain('swagger');
+    });
+
+    it('serves the OpenAPI document shipped as docs/openapi.json', async () => {
+      const res = await sys.http.get('/docs-json');
+      const shipped: unknown = JSON.parse(readFileSync(join(__dirname, '../../..', 'docs/openapi.json'), 'utf8'));
+      // One comparison, not a diff of thousands of lines: `npm run openapi` rewrites the file.
+      expect(JSON.stringify(res.body) === JSON.stringify(shipped)).toBe(true);
     });
 
     it('carries a request id and security headers', async () => {
