@@ -14,8 +14,10 @@ export class RuleTriggerDto {
   timezone?: string;
 
   @ApiPropertyOptional({
-    example: 'http://localhost:3000/v1/hooks/rfh_ab12…',
-    description: 'webhook rules: the URL to POST to; its token is masked except when the rule is created or rotated',
+    example: '/v1/hooks/kokjkYQS********',
+    description:
+      "webhook rules: the path to POST to (on the gateway's base URL); its token is masked except when the rule " +
+      'is created or its hook rotated',
   })
   hookUrl?: string;
 }
@@ -166,7 +168,10 @@ export class BacktestResultDto {
 }
 
 export class HookUrlDto {
-  @ApiProperty({ example: 'http://localhost:3000/v1/hooks/rfh_…', description: 'in full: shown only here' })
+  @ApiProperty({
+    example: '/v1/hooks/kokjkYQSfndeV5Hd5LCID1OweOi6q7',
+    description: "the path to POST to, on the gateway's base URL; the token in full is shown only here",
+  })
   hookUrl: string;
 }
 
