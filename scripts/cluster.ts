@@ -25,7 +25,7 @@ import {
   startTemporalServer,
   TEMPORAL_SERVER_VERSION,
 } from '@ruleflow/local-stack';
-import { temporalServerConfigFiles } from './cluster/config-files';
+import { temporalSchemaScript, temporalServerConfigFiles } from './cluster/config-files';
 import { TEMPORAL_RETENTION_DAYS } from './cluster/temporal-setup';
 import { flagValue, intFlag } from './flags';
 import { adminKey, localGatewayUrl, repoRoot, say, sayError, Stack } from './launcher';
@@ -105,7 +105,10 @@ async function main(): Promise<void> {
   const databaseUrl = stack.postgres?.url ?? config.database.url!;
   // Temporal's databases sit beside Ruleflow's, created by the superuser (embedded) or DATABASE_URL's role.
   const temporalDb = { url: stack.postgres?.adminUrl ?? databaseUrl };
-  await setupTemporalSchemas(build, temporalDb, labelled('temporal', 'yellow'));
+  await setupTemporalSchemas(build, temporalDb, {
+    script: temporalSchemaScript(root),
+    log: labelled('temporal', 'yellow'),
+  });
 
   await assertPortFree(config.temporal.devPort, 'TEMPORAL_DEV_PORT', 'Temporal Server (gRPC)');
   const ports = await freeTemporalServerPorts({ frontendGrpc: config.temporal.devPort });

@@ -34,7 +34,7 @@ import {
   stopService,
   temporalCliHelp,
 } from '@ruleflow/local-stack';
-import { temporalServerConfigFiles } from '../cluster/config-files';
+import { temporalSchemaScript, temporalServerConfigFiles } from '../cluster/config-files';
 import { repoRoot } from '../launcher';
 import { Client as PgClient } from 'pg';
 import { flagValue } from '../flags';
@@ -82,9 +82,9 @@ export function benchCluster(argv: string[] = process.argv.slice(2)): boolean {
 async function startClusterTemporal(adminUrl: string): Promise<{ address: string; stop(): Promise<void> }> {
   const build = await ensureTemporalServer({ log: (line) => console.log(`[temporal] ${line}`) });
   const databases = { url: adminUrl };
-  await setupTemporalSchemas(build, databases);
-  const ports = await freeTemporalServerPorts({ metrics: false });
   const root = repoRoot();
+  await setupTemporalSchemas(build, databases, { script: temporalSchemaScript(root) });
+  const ports = await freeTemporalServerPorts({ metrics: false });
   const server = await startTemporalServer({ build, ...temporalServerConfigFiles(root), databases, ports });
   await ensureTemporalNamespace({
     address: server.address,

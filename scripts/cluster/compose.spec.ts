@@ -8,7 +8,7 @@ import { load } from 'js-yaml';
 import { CONFIG_VARIABLES, loadConfig, resolveEncryptionKeys } from '@ruleflow/config';
 import type { TemporalServerOptions } from '@ruleflow/local-stack';
 import { TEMPORAL_SERVER_VERSION, temporalServerEnv } from '@ruleflow/local-stack';
-import { temporalServerConfigFiles } from './config-files';
+import { temporalSchemaScript, temporalServerConfigFiles } from './config-files';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -95,17 +95,28 @@ describe('docker-compose.temporal.yml', () => {
     expect(onlyLocal.every((k) => /_(PORT|ADDRESS)$/.test(k))).toBe(true);
   });
 
-  it('sets up and upgrades both schemas, in the databases the template names, as npm run cluster does', () => {
-    const script = compose.configs[compose.services['temporal-schema']!.configs![0]!.source]!.content!;
-    expect(script).toMatch(/for db in temporal temporal_visibility;/);
+  it('sets up and upgrades both schemas with the script npm run cluster runs, in the databases the server uses', () => {
+    const schema = compose.services['temporal-schema']!;
+    const [mount] = schema.configs!;
+    expect(path.resolve(ROOT, compose.configs[mount!.source]!.file ?? '')).toBe(temporalSchemaScript(ROOT));
+    expect(schema.entrypoint).toEqual(['/bin/sh', mount!.target]);
+    const script = readFileSync(temporalSchemaScript(ROOT), 'utf8');
     expect(script).toMatch(/setup-schema -v 0\.0/);
-    expect(script).toMatch(/update-schema -d "\$\$dir"/);
-    expect(script).toContain('/schema/postgresql/v12/temporal/versioned');
-    expect(script).toContain('/schema/postgresql/v12/visibility/versioned');
-    const env = envOf(compose.services.temporal!);
-    expect([env.DBNAME, env.VISIBILITY_DBNAME]).toEqual(['temporal', 'temporal_visibility']);
-    expect(template).toContain('default "temporal" (env "DBNAME")');
-    expect(template).toContain('default "temporal_visibility" (env "VISIBILITY_DBNAME")');
+    expect(script).toMatch(/update-schema -d "\$dir"/);
+    // Every variable the script reads without a default is set, and the databases are the server's.
+    const env = envOf(schema);
+    const needed = [...script.matchAll(/\$\{?([A-Z_]+)\}?/g)].map((m) => m[1]!);
+    const defaulted = [...script.matchAll(/\$\{([A-Z_]+):-/g)].map((m) => m[1]!);
+    for (const name of needed.filter((n) => !defaulted.includes(n))) expect(Object.keys(env)).toContain(name);
+    const server = envOf(compose.services.temporal!);
+    expect([env.DBNAME, env.VISIBILITY_DBNAME]).toEqual([server.DBNAME, server.VISIBILITY_DBNAME]);
+    expect([env.SQL_HOST, env.SQL_PORT, env.SQL_USER]).toEqual([
+      server.POSTGRES_SEEDS,
+      server.DB_PORT,
+      server.POSTGRES_USER,
+    ]);
+    expect(env.SQL_PASSWORD).toBe(server.POSTGRES_PWD);
+    expect(schema.image).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
   });
 
   it('registers the namespace and search attributes with the script npm run cluster shares (the contract list)', () => {

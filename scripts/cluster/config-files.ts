@@ -8,3 +8,8 @@ export function temporalServerConfigFiles(root: string): { configFile: string; d
     dynamicConfigFile: path.join(dir, 'temporal-dynamic-config.yaml'),
   };
 }
+
+/** The schema steps (databases, setup-schema, update-schema) both run. */
+export function temporalSchemaScript(root: string): string {
+  return path.join(root, 'scripts', 'cluster', 'temporal-schema.sh');
+}

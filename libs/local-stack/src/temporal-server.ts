@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { Client } from 'pg';
 import { assertPortFree, freePortInRange } from './ports';
 import { failureDuringStartup, sleep, spawnService, stopService } from './processes';
 import { KEYWORD_INDEXED_VALUE_TYPE } from './temporal-dev-server';
@@ -147,42 +146,29 @@ function databaseNames(db: TemporalDatabases): { persistence: string; visibility
 
 /**
  * Create Temporal's databases when missing and bring both schemas (persistence and SQL visibility) up to
- * this server version with the schema tool: `setup-schema -v 0.0` (keeps a newer version) then
- * `update-schema` (applies only the missing versions), as docker-compose.temporal.yml does. Safe to rerun.
+ * this server version: `script` is scripts/cluster/temporal-schema.sh, the steps docker-compose.temporal.yml
+ * runs (`setup-schema -v 0.0`, which keeps a newer version, then `update-schema`). Safe to rerun.
  */
 export async function setupTemporalSchemas(
   build: TemporalServerBuild,
   db: TemporalDatabases,
-  log: (line: string) => void = () => undefined,
+  options: { script: string; log?: (line: string) => void },
 ): Promise<void> {
   const url = new URL(db.url);
   const names = databaseNames(db);
-  const client = new Client({ connectionString: db.url, application_name: 'ruleflow-temporal-setup' });
-  await client.connect();
-  try {
-    for (const name of Object.values(names)) {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (!rowCount) {
-        log(`creating database ${name}`);
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-      }
-    }
-  } finally {
-    await client.end();
-  }
   // The password goes through the environment, never on a command line others can read.
-  const env = { ...process.env, SQL_PASSWORD: decodeURIComponent(url.password) };
-  const base = ['--plugin', 'postgres12', '--ep', url.hostname, '-p', url.port || '5432'];
-  base.push('-u', decodeURIComponent(url.username), '--quiet');
-  const steps = [
-    [names.persistence, path.join(build.schemaDir, 'temporal', 'versioned')],
-    [names.visibility, path.join(build.schemaDir, 'visibility', 'versioned')],
-  ] as const;
-  for (const [name, versioned] of steps) {
-    await run(build.sqlTool, [...base, '--db', name, 'setup-schema', '-v', '0.0'], { env });
-    await run(build.sqlTool, [...base, '--db', name, 'update-schema', '-d', versioned], { env });
-    log(`database ${name}: schema up to date`);
-  }
+  const env = {
+    PATH: process.env.PATH,
+    SQL_TOOL: build.sqlTool,
+    SCHEMA_DIR: build.schemaDir,
+    SQL_HOST: url.hostname,
+    SQL_PORT: url.port || '5432',
+    SQL_USER: decodeURIComponent(url.username),
+    SQL_PASSWORD: decodeURIComponent(url.password),
+    DBNAME: names.persistence,
+    VISIBILITY_DBNAME: names.visibility,
+  };
+  await run('sh', [options.script], { env, log: options.log });
 }
 
 /** The ports of one server (all on `host`). */
@@ -307,7 +293,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
       recent.push(line);
       if (recent.length > 40) recent.shift();
       // Shutdown makes the services warn about closed connections: noise.
-      if (line.trim() && (!stopping || /"level":"(error|fatal)"/.test(line))) log(line);
+      if (line.trim() && (!stopping || /"level":"fatal"/.test(line))) log(line);
     },
   });
   const failed = failureDuringStartup(child, (exit) =>
