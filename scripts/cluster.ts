@@ -105,10 +105,18 @@ async function main(): Promise<void> {
   const databaseUrl = stack.postgres?.url ?? config.database.url!;
   // Temporal's databases sit beside Ruleflow's, created by the superuser (embedded) or DATABASE_URL's role.
   const temporalDb = { url: stack.postgres?.adminUrl ?? databaseUrl };
-  await setupTemporalSchemas(build, temporalDb, {
-    script: temporalSchemaScript(root),
-    log: labelled('temporal', 'yellow'),
-  });
+  try {
+    await setupTemporalSchemas(build, temporalDb, {
+      script: temporalSchemaScript(root),
+      log: labelled('temporal', 'yellow'),
+    });
+  } catch (err) {
+    if (embeddedPg) throw err;
+    throw new Error(
+      `${(err as Error).message}\nTemporal's databases (temporal, temporal_visibility) are created by DATABASE_URL's role: ` +
+        'give it CREATEDB, or create both databases owned by it first.',
+    );
+  }
 
   await assertPortFree(config.temporal.devPort, 'TEMPORAL_DEV_PORT', 'Temporal Server (gRPC)');
   const ports = await freeTemporalServerPorts({ frontendGrpc: config.temporal.devPort });
