@@ -3,7 +3,7 @@
  * search attributes, from the contract's list. docker-compose.temporal.yml runs it in the Ruleflow image
  * (`node dist/scripts/cluster/temporal-setup.js`); `npm run cluster` calls the same function. Safe to rerun.
  */
-import { ConfigError, loadConfig } from '@ruleflow/config';
+import { ConfigError, loadConfig, temporalConnectionOptions } from '@ruleflow/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
 import { ensureTemporalNamespace } from '@ruleflow/local-stack';
 
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.temporal.address) throw new ConfigError('TEMPORAL_ADDRESS is not set: which Temporal Server to set up?');
   const result = await ensureTemporalNamespace({
-    address: config.temporal.address,
+    address: temporalConnectionOptions(config),
     namespace: config.temporal.namespace,
     searchAttributes: SEARCH_ATTRIBUTE_NAMES,
     retentionDays: TEMPORAL_RETENTION_DAYS,

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ConnectionOptions } from '@temporalio/client';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { assertPortFree, freePortInRange } from './ports';
@@ -321,8 +322,12 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   return { address, pid, metricsUrl: p.metrics ? `http://${host}:${p.metrics}/metrics` : undefined, stop };
 }
 
-async function withConnection<T>(address: string, fn: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+async function withConnection<T>(
+  target: string | ConnectionOptions,
+  fn: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  const options = typeof target === 'string' ? { address: target } : target;
+  const connection = await Connection.connect({ ...options, connectTimeout: 2_000 });
   try {
     return await fn(connection);
   } finally {
@@ -367,7 +372,8 @@ async function waitForFrontend(address: string, timeoutMs: number, signal: Abort
  * wait until every frontend sees them. Safe to rerun; the compose file's setup step runs this too.
  */
 export async function ensureTemporalNamespace(options: {
-  address: string;
+  /** The frontend's `host:port`, or full connection options (TLS, API key). */
+  address: string | ConnectionOptions;
   namespace: string;
   searchAttributes: readonly string[];
   /** Days closed runs are kept in Temporal (default 30). */
@@ -375,10 +381,10 @@ export async function ensureTemporalNamespace(options: {
   log?: (line: string) => void;
   timeoutMs?: number;
 }): Promise<{ namespaceCreated: boolean; added: string[] }> {
-  const { address, namespace } = options;
+  const { namespace } = options;
   const log = options.log ?? (() => undefined);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  return withConnection(address, async (c) => {
+  return withConnection(options.address, async (c) => {
     let namespaceCreated = false;
     try {
       await c.workflowService.describeNamespace({ namespace });
