@@ -17,6 +17,7 @@ import {
   startEmbeddedPostgres,
   startTemporalDevServer,
   FILE_BACKED_SQLITE_PRAGMAS,
+  startBannerLines,
   temporalCliHelp,
 } from '@ruleflow/local-stack';
 import { adminKey, localGatewayUrl, repoRoot, say, sayError, Stack } from './launcher';
@@ -114,13 +115,16 @@ async function main(): Promise<void> {
   await stack.waitForGateway(localGatewayUrl(config.http.host, config.http.port));
   if (stack.isExiting) return;
   const api = config.http.publicUrl.replace(/\/+$/, '');
-  say(`Ruleflow is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  say(`  API          ${api}`);
-  say(`  API docs     ${api}/docs`);
-  say(`  Temporal UI  ${config.temporal.uiUrl}`);
-  say(`  Admin key    ${admin.key.slice(0, 7)}…   (${admin.source})`);
-  say(`  Secrets key  id ${encryptionKeyId(encryption.current)}   (${encryption.source})`);
-  say('  Stop with Ctrl-C.');
+  const banner = startBannerLines({
+    seconds: (Date.now() - started) / 1000,
+    api,
+    temporalUi: config.temporal.uiUrl,
+    adminKey: admin.key,
+    adminKeySource: admin.source,
+    secretsKeyId: encryptionKeyId(encryption.current),
+    secretsKeySource: encryption.source,
+  });
+  for (const line of banner) say(line);
 }
 
 main().catch((err: unknown) => void shutdown(1, err instanceof Error ? err.message : String(err)));

@@ -12,3 +12,27 @@ export function labelled(label: string, color: LabelColor): (line: string, strea
     out.write(`${prefix} ${line}\n`);
   };
 }
+
+/** What `npm start` says once everything is up (README.md shows these lines; output.spec.ts keeps them equal). */
+export interface StartBanner {
+  seconds: number;
+  api: string;
+  temporalUi: string;
+  adminKey: string;
+  adminKeySource: string;
+  secretsKeyId: string;
+  secretsKeySource: string;
+}
+
+/** The banner `npm start` prints when the system is up: where everything is and which keys it uses. */
+export function startBannerLines(b: StartBanner): string[] {
+  return [
+    `Ruleflow is up in ${b.seconds.toFixed(1)} s`,
+    `  API          ${b.api}`,
+    `  API docs     ${b.api}/docs`,
+    `  Temporal UI  ${b.temporalUi}`,
+    `  Admin key    ${b.adminKey.slice(0, 7)}…   (${b.adminKeySource})`,
+    `  Secrets key  id ${b.secretsKeyId}   (${b.secretsKeySource})`,
+    '  Stop with Ctrl-C.',
+  ];
+}
