@@ -3,21 +3,26 @@
  * machine. Builds (first time) or reuses the pinned Temporal Server, sets up or upgrades its schemas on
  * PostgreSQL (the embedded one in `<RULEFLOW_DATA_DIR>/cluster`, or DATABASE_URL's server) in the
  * databases `temporal` and `temporal_visibility`, starts it with scripts/cluster/temporal-server.yaml,
- * registers the namespace and our search attributes, applies the migrations and runs N gateways and
- * M workers against it. Ctrl-C stops everything in order: gateways, workers, Temporal, PostgreSQL.
+ * registers the namespace and our search attributes, serves the Temporal Web UI (temporalio/ui-server, the
+ * compose file's UI version) on TEMPORAL_UI_PORT, applies the migrations and runs N gateways and M workers
+ * against it. Ctrl-C stops everything in order: gateways, workers, Temporal (UI, server), PostgreSQL.
  *
- * `--prepare` only builds the server (CI runs it before the topology test).
+ * `--prepare` only builds the server and the UI (CI runs it before the topology test).
  */
 import path from 'node:path';
 import type { EncryptionKeys, RuleflowConfig } from '@ruleflow/config';
 import { ConfigError, encryptionKeyId, loadConfig, resolveEncryptionKeys } from '@ruleflow/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '@ruleflow/contract';
 import { runMigrations } from '@ruleflow/entities';
+import type { TemporalUi, TemporalUiBuild } from '@ruleflow/local-stack';
 import {
   acquireDataDirLock,
   assertPortFree,
   ensureTemporalNamespace,
   ensureTemporalServer,
+  ensureTemporalUi,
+  startTemporalUi,
+  TEMPORAL_UI_VERSION,
   freeTemporalServerPorts,
   labelled,
   setupTemporalSchemas,
@@ -57,6 +62,34 @@ const stack = new Stack();
 stack.survivable = true;
 const shutdown = (code: number, reason?: string) => stack.shutdown(code, reason);
 
+/** The UI beside the server, stopped with it; the error instead when it cannot be served. */
+async function startUi(
+  build: TemporalUiBuild | Error,
+  address: string,
+  config: RuleflowConfig,
+): Promise<TemporalUi | Error> {
+  if (build instanceof Error) return build;
+  try {
+    const ui = await startTemporalUi({
+      build,
+      address,
+      namespace: config.temporal.namespace,
+      port: config.temporal.uiPort,
+      log: labelled('temporal-ui', 'yellow'),
+    });
+    const server = stack.temporal!;
+    stack.temporal = {
+      address: server.address,
+      pid: server.pid,
+      stop: () => ui.stop().then(() => server.stop()),
+    };
+    return ui;
+  } catch (err) {
+    sayError(`no Temporal UI: ${(err as Error).message}`);
+    return err as Error;
+  }
+}
+
 async function main(): Promise<void> {
   let options: ClusterOptions;
   let config: RuleflowConfig;
@@ -80,8 +113,15 @@ async function main(): Promise<void> {
   stack.handleSignals();
 
   const build = await ensureTemporalServer({ log: labelled('temporal', 'yellow') });
+  // The Web UI is a nicety: without it (no network for its first build, say) the cluster still runs.
+  const uiBuild = await ensureTemporalUi({ log: labelled('temporal-ui', 'yellow') }).catch((err: Error) => err);
   if (options.prepareOnly) {
     say(`Temporal Server ${TEMPORAL_SERVER_VERSION}: ${build.server}`);
+    say(
+      uiBuild instanceof Error
+        ? `no Temporal UI: ${uiBuild.message}`
+        : `Temporal UI ${TEMPORAL_UI_VERSION}: ${uiBuild.server}`,
+    );
     return;
   }
 
@@ -138,6 +178,7 @@ async function main(): Promise<void> {
     retentionDays: TEMPORAL_RETENTION_DAYS,
     log: labelled('temporal', 'yellow'),
   });
+  const ui = await startUi(uiBuild, temporal.address, config);
   say(
     `Temporal Server ${TEMPORAL_SERVER_VERSION} ready on ${temporal.address} (${options.historyShards} history shards)`,
   );
@@ -178,8 +219,9 @@ async function main(): Promise<void> {
   say(`  Temporal     ${temporal.address} (gRPC, namespace ${config.temporal.namespace}, pid ${temporal.pid})`);
   say(`  Temporal metrics ${temporal.metricsUrl}`);
   say(
-    '  Temporal UI  none: the server has no built-in Web UI and none is served here ' +
-      `(docker-compose.temporal.yml runs temporalio/ui; or: temporal workflow list --address ${temporal.address})`,
+    ui instanceof Error
+      ? `  Temporal UI  none (${ui.message}); use: temporal workflow list --address ${temporal.address}`
+      : `  Temporal UI  ${config.temporal.uiUrl}   (temporalio/ui-server ${TEMPORAL_UI_VERSION}, pid ${ui.pid})`,
   );
   say(
     `  PostgreSQL   ${new URL(databaseUrl).host} (Ruleflow: ${new URL(databaseUrl).pathname.slice(1)}; Temporal: temporal, temporal_visibility)`,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { CONFIG_VARIABLES, loadConfig, resolveEncryptionKeys } from '@ruleflow/config';
 import type { TemporalServerOptions } from '@ruleflow/local-stack';
-import { TEMPORAL_SERVER_VERSION, temporalServerEnv } from '@ruleflow/local-stack';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION, temporalServerEnv } from '@ruleflow/local-stack';
 import { temporalSchemaScript, temporalServerConfigFiles } from './config-files';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -59,6 +59,10 @@ describe('docker-compose.temporal.yml', () => {
       `temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`,
       `temporalio/server:${TEMPORAL_SERVER_VERSION}`,
     ]);
+  });
+
+  it('runs the Web UI version npm run cluster serves', () => {
+    expect(compose.services['temporal-ui']!.image).toBe(`temporalio/ui:${TEMPORAL_UI_VERSION}`);
   });
 
   it("mounts npm run cluster's config template and dynamic config into the server", () => {

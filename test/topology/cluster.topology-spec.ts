@@ -3,7 +3,7 @@
  * Server on PostgreSQL, two gateways, two workers). Events go alternately to both gateways; one worker is
  * killed with SIGKILL while runs wait in a delay and webhooks retry; every run still ends `success` once,
  * each webhook is received once per `webhook-id`; a scheduled rule fires once per tick; an API key's rate
- * limit holds across the gateways; Ctrl-C stops everything.
+ * limit holds across the gateways; the Web UI serves the namespace; Ctrl-C stops everything.
  *
  * Run by .ci/run after `npm test` (`npx jest -c test/topology/jest.config.js`); it builds dist/ when
  * stale, and the server (`npm run cluster -- --prepare`) when missing.
@@ -100,6 +100,7 @@ describe('production topology: Temporal Server on PostgreSQL, two gateways, two 
       PORT: String(port),
       HOST: '127.0.0.1',
       TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
       EMBEDDED_PG_PORT: String(await freePort()),
       WORKER_METRICS_PORT: '0',
       RULEFLOW_ADMIN_KEY: ADMIN_KEY,
@@ -137,11 +138,14 @@ describe('production topology: Temporal Server on PostgreSQL, two gateways, two 
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('prints every address: both gateways, both workers, the Temporal frontend, and says there is no UI', () => {
+  it('prints every address: both gateways, both workers, the Temporal frontend and its Web UI, which serves our namespace', async () => {
     for (const url of gateways) expect(text()).toContain(url);
     for (const label of ['gateway-1', 'gateway-2', 'worker-1', 'worker-2']) expect(pidOf(label)).toBeGreaterThan(0);
     expect(text()).toMatch(/Temporal Server 1\.32\.2 ready on 127\.0\.0\.1:\d+/);
-    expect(text()).toMatch(/Temporal UI\s+none/);
+    const ui = /Temporal UI\s+(http:\/\/\S+)/.exec(text())![1]!;
+    expect((await fetch(ui)).status).toBe(200);
+    const namespaces = (await (await fetch(`${ui}/api/v1/namespaces`)).json()) as any;
+    expect(namespaces.namespaces.map((n: any) => n.namespaceInfo.name)).toContain('default');
   });
 
   it('events sent to both gateways all end success once, though a worker is SIGKILLed during delays and webhook retries', async () => {
@@ -256,13 +260,14 @@ describe('production topology: Temporal Server on PostgreSQL, two gateways, two 
     expect(receiver.requests.filter((r) => r.path === '/tick').length).toBe(minutes.length);
   });
 
-  it('Ctrl-C stops everything: gateways, the surviving worker, Temporal Server and PostgreSQL', async () => {
+  it('Ctrl-C stops everything: gateways, the surviving worker, the UI, Temporal Server and PostgreSQL', async () => {
     const pids = ['gateway-1', 'gateway-2', 'worker-2'].map(pidOf);
+    const ui = Number(/Temporal UI\s+\S+\s+\(temporalio\/ui-server [\d.]+, pid (\d+)\)/.exec(text())![1]);
     const temporal = Number(/Temporal\s+127\.0\.0\.1:\d+ \(gRPC, namespace \S+, pid (\d+)\)/.exec(text())![1]);
     const exited = new Promise<number | null>((resolve) => cluster.once('exit', (code) => resolve(code)));
     cluster.kill('SIGINT');
     expect(await exited).toBe(0);
-    for (const pid of [...pids, temporal]) expect(isProcessAlive(pid)).toBe(false);
+    for (const pid of [...pids, temporal, ui]) expect(isProcessAlive(pid)).toBe(false);
     expect(text()).toMatch(/stopping Temporal[\s\S]*stopping PostgreSQL[\s\S]*stopped/);
   });
 });

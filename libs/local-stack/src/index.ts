@@ -7,3 +7,4 @@ export * from './temporal-cli';
 export * from './temporal-dev-server';
 export * from './output';
 export * from './temporal-server';
+export * from './temporal-ui';

@@ -5,23 +5,19 @@
  * `npm run cluster` and the topology test run it; docker-compose.temporal.yml runs the same version's
  * images with the same config template (scripts/cluster/temporal-server.yaml) and schema steps.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ConnectionOptions } from '@temporalio/client';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import { goInstall, runCommand } from './go-build';
 import { assertPortFree, freePortInRange } from './ports';
 import { failureDuringStartup, sleep, spawnService, stopService } from './processes';
 import { KEYWORD_INDEXED_VALUE_TYPE } from './temporal-dev-server';
 
 /** The Temporal Server release Ruleflow runs in production (and the compose file's image tags). */
 export const TEMPORAL_SERVER_VERSION = '1.32.2';
-/** The Go toolchain that release needs; an older `go` (1.21+) downloads it by itself. */
-export const TEMPORAL_SERVER_GO_TOOLCHAIN = 'go1.27.3';
 const MODULE = 'go.temporal.io/server';
-const COMPLETE = '.complete';
 
 /** The built binaries and the schema folders of one server version. */
 export interface TemporalServerBuild {
@@ -46,59 +42,6 @@ function buildAt(dir: string): TemporalServerBuild {
   };
 }
 
-/** The finished build in `dir`, or undefined when there is none (or an interrupted one). */
-export function cachedTemporalServer(dir = temporalServerBuildDir()): TemporalServerBuild | undefined {
-  const build = buildAt(dir);
-  const complete = [path.join(dir, COMPLETE), build.server, build.sqlTool, build.schemaDir].every((f) => existsSync(f));
-  return complete ? build : undefined;
-}
-
-/** `go` on PATH, else the usual install folder. */
-function findGo(): string {
-  const exe = process.platform === 'win32' ? 'go.exe' : 'go';
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  for (const dir of [...dirs, '/usr/local/go/bin', path.join(os.homedir(), 'go', 'bin')]) {
-    if (existsSync(path.join(dir, exe))) return path.join(dir, exe);
-  }
-  throw new Error(
-    `Go is needed to build Temporal Server ${TEMPORAL_SERVER_VERSION} (any go 1.21+; it fetches ${TEMPORAL_SERVER_GO_TOOLCHAIN} ` +
-      'itself): install it from https://go.dev/dl/ or put it on PATH.',
-  );
-}
-
-/** Run a command to completion, each output line to `log`; resolves with stdout, rejects naming the command. */
-function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: string[] = [];
-    const recent: string[] = [];
-    const keep = (chunk: Buffer, stream: 'stdout' | 'stderr') => {
-      const text = chunk.toString();
-      if (stream === 'stdout') out.push(text);
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue;
-        recent.push(line);
-        if (recent.length > 30) recent.shift();
-        options.log?.(line);
-      }
-    };
-    child.stdout.on('data', (d: Buffer) => keep(d, 'stdout'));
-    child.stderr.on('data', (d: Buffer) => keep(d, 'stderr'));
-    child.once('error', (err) => reject(new Error(`could not run ${command}: ${err.message}`)));
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve(out.join(''));
-      else {
-        const name = `${path.basename(command)} ${args.slice(0, 2).join(' ')}`;
-        reject(new Error(`\`${name} …\` failed (${signal ?? `exit code ${code}`}):\n${recent.join('\n')}`));
-      }
-    });
-  });
-}
-
 /**
  * The pinned server and schema tool, built on first use (`go install`, a few minutes on two cores;
  * seconds later on, from Go's build cache) and reused after.
@@ -107,27 +50,16 @@ export async function ensureTemporalServer(
   options: { dir?: string; log?: (line: string) => void } = {},
 ): Promise<TemporalServerBuild> {
   const dir = options.dir ?? temporalServerBuildDir();
-  const cached = cachedTemporalServer(dir);
-  if (cached) return cached;
-  const log = options.log ?? (() => undefined);
-  const go = findGo();
   const build = buildAt(dir);
-  rmSync(path.join(dir, COMPLETE), { force: true });
-  const gobin = path.join(dir, '.gobin');
-  mkdirSync(gobin, { recursive: true });
-  const env = { ...process.env, GOTOOLCHAIN: TEMPORAL_SERVER_GO_TOOLCHAIN, GOBIN: gobin };
-  const at = `@v${TEMPORAL_SERVER_VERSION}`;
-  log(`building Temporal Server ${TEMPORAL_SERVER_VERSION} with ${go} (the first build takes a few minutes)`);
-  await run(go, ['install', `${MODULE}/cmd/server${at}`, `${MODULE}/cmd/tools/sql${at}`], { env, log });
-  renameSync(path.join(gobin, 'server'), build.server);
-  renameSync(path.join(gobin, 'sql'), build.sqlTool);
-  const modCache = (await run(go, ['env', 'GOMODCACHE'], { env })).trim();
-  const schemas = path.join(modCache, `${MODULE}${at}`, 'schema', 'postgresql', 'v12');
-  if (!existsSync(schemas)) throw new Error(`the module's PostgreSQL schemas are not in ${schemas}`);
-  rmSync(build.schemaDir, { recursive: true, force: true });
-  cpSync(schemas, build.schemaDir, { recursive: true });
-  writeFileSync(path.join(dir, COMPLETE), `${new Date().toISOString()}\n`);
-  log(`Temporal Server ${TEMPORAL_SERVER_VERSION} built in ${dir}`);
+  await goInstall({
+    dir,
+    what: `Temporal Server ${TEMPORAL_SERVER_VERSION}`,
+    module: MODULE,
+    version: TEMPORAL_SERVER_VERSION,
+    commands: { 'cmd/server': build.server, 'cmd/tools/sql': build.sqlTool },
+    copies: { 'schema/postgresql/v12': build.schemaDir },
+    log: options.log,
+  });
   return build;
 }
 
@@ -169,7 +101,7 @@ export async function setupTemporalSchemas(
     DBNAME: names.persistence,
     VISIBILITY_DBNAME: names.visibility,
   };
-  await run('sh', [options.script], { env, log: options.log });
+  await runCommand('sh', [options.script], { env, log: options.log });
 }
 
 /** The ports of one server (all on `host`). */
