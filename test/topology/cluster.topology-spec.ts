@@ -129,7 +129,8 @@ describe('production topology: Temporal Server on PostgreSQL, two gateways, two 
     expect(tick.status).toBe(201);
     tickRuleId = tick.body.id;
     tickRuleCreatedAt = Date.now();
-  });
+    // The first build of the server (when CI's --prepare step did not run first) takes minutes.
+  }, 1_200_000);
 
   afterAll(async () => {
     if (cluster?.pid && isProcessAlive(cluster.pid)) killTree(cluster.pid);
