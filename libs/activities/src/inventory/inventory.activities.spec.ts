@@ -21,6 +21,10 @@ function fake(result: AllocationView | Error): InventoryStore {
       return { allocation: result, created: true };
     },
     release: async () => null,
+    reacquire: async () => {
+      if (result instanceof Error) throw result;
+      return result;
+    },
   };
 }
 
@@ -48,6 +52,26 @@ describe('inventory activities', () => {
     const failure = await failureOf(new MockActivityEnvironment({ attempt: 2 }).run(allocateInventory, input));
     expect(failure).toMatchObject({ type: 'InventoryUnavailable', nonRetryable: true });
     expect(failure.details?.[0]).toEqual({ attempt: 2, allocation: allocation('rejected') });
+  });
+
+  it('reacquires with the attempt number; a rejected reacquire fails for good, an unknown key too', async () => {
+    const ok = createInventoryActivities({ inventory: fake(allocation('allocated')) });
+    const key = { tenantId: 't', idempotencyKey: 'wf/reserve' };
+    await expect(new MockActivityEnvironment({ attempt: 2 }).run(ok.reacquireAllocation, key)).resolves.toEqual({
+      allocation: allocation('allocated'),
+      attempt: 2,
+    });
+
+    const gone = createInventoryActivities({ inventory: fake(allocation('rejected')) });
+    const failure = await failureOf(new MockActivityEnvironment().run(gone.reacquireAllocation, key));
+    expect(failure).toMatchObject({ type: 'InventoryUnavailable', nonRetryable: true });
+    expect(failure.details?.[0]).toEqual({ attempt: 1, allocation: allocation('rejected') });
+
+    const unknown = createInventoryActivities({
+      inventory: { ...fake(allocation('allocated')), reacquire: async () => null },
+    });
+    const missing = await failureOf(new MockActivityEnvironment().run(unknown.reacquireAllocation, key));
+    expect(missing).toMatchObject({ type: 'AllocationNotFound', nonRetryable: true });
   });
 
   it('fails an invalid request for good, and leaves other errors retryable', async () => {

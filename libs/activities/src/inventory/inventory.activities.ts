@@ -16,6 +16,22 @@ function invalid(err: unknown): never {
   throw err;
 }
 
+/** The allocation with the attempt number; a `rejected` one fails for good (InventoryUnavailable). */
+function held(allocation: AllocationView): { allocation: AllocationView; attempt: number } {
+  if (allocation.status === 'rejected') {
+    throw ApplicationFailure.create({
+      type: 'InventoryUnavailable',
+      nonRetryable: true,
+      message: `not enough stock for order ${allocation.orderId}: ${allocation.lines
+        .map((l) => `${l.sku} (requested ${l.requested})`)
+        .join(', ')}`,
+      // `attempt` is how the workflow reports the attempts of a failed action.
+      details: [{ attempt: Context.current().info.attempt, allocation }],
+    });
+  }
+  return { allocation, attempt: Context.current().info.attempt };
+}
+
 /** Inventory activities: idempotent by the caller's key, so retries never reserve twice. */
 export function createInventoryActivities({ inventory }: InventoryActivityDeps) {
   return {
@@ -28,18 +44,26 @@ export function createInventoryActivities({ inventory }: InventoryActivityDeps) 
       mode?: AllocationMode;
     }): Promise<{ allocation: AllocationView; attempt: number }> {
       const { allocation } = await inventory.allocate(input).catch(invalid);
-      if (allocation.status === 'rejected') {
+      return held(allocation);
+    },
+    /**
+     * A resumed run's reused allocation, reserved again under its key if it was released (the original's
+     * compensation); one still held comes back unchanged. `rejected` (the stock is gone) fails for good
+     * as InventoryUnavailable like a fresh allocation; an unknown key as AllocationNotFound.
+     */
+    async reacquireAllocation(input: {
+      tenantId: string;
+      idempotencyKey: string;
+    }): Promise<{ allocation: AllocationView; attempt: number }> {
+      const allocation = await inventory.reacquire(input.tenantId, input.idempotencyKey);
+      if (!allocation) {
         throw ApplicationFailure.create({
-          type: 'InventoryUnavailable',
+          type: 'AllocationNotFound',
           nonRetryable: true,
-          message: `not enough stock for order ${allocation.orderId}: ${allocation.lines
-            .map((l) => `${l.sku} (requested ${l.requested})`)
-            .join(', ')}`,
-          // `attempt` is how the workflow reports the attempts of a failed action.
-          details: [{ attempt: Context.current().info.attempt, allocation }],
+          message: `allocation "${input.idempotencyKey}" does not exist`,
         });
       }
-      return { allocation, attempt: Context.current().info.attempt };
+      return held(allocation);
     },
     /** Returns an allocation's stock (idempotent); null when the key is unknown. */
     async releaseAllocation(input: { tenantId: string; idempotencyKey: string }): Promise<AllocationView | null> {

@@ -172,4 +172,56 @@ describe('InventoryRepository (real PostgreSQL)', () => {
     expect(await inventory.release(otherTenantId, k)).toBeNull();
     expect(await inventory.getAllocation(tenantId, k)).toMatchObject({ status: 'released', orderId: 'o' });
   });
+
+  it('reserves a released allocation again under its key, once, also under concurrent calls', async () => {
+    const s = sku();
+    const k = key();
+    await inventory.setOnHand(tenantId, s, 10);
+    const { allocation } = await inventory.allocate({
+      tenantId,
+      idempotencyKey: k,
+      orderId: 'o',
+      lines: [{ sku: s, quantity: 6 }],
+    });
+    await inventory.release(tenantId, k);
+    const again = await Promise.all(Array.from({ length: 10 }, () => inventory.reacquire(tenantId, k)));
+    expect(again.every((a) => a?.status === 'allocated')).toBe(true);
+    expect(again[0]).toEqual(allocation);
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 6, quantityAvailable: 4 });
+    // Held: unchanged, nothing reserved; released again it is released once.
+    expect(await inventory.reacquire(tenantId, k)).toEqual(allocation);
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 6 });
+    await inventory.release(tenantId, k);
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
+    expect(await inventory.reacquire(otherTenantId, k)).toBeNull();
+    expect(await inventory.reacquire(tenantId, key())).toBeNull();
+  });
+
+  it('reacquires like a fresh allocation when the stock is gone: rejected (all_or_nothing) or partial', async () => {
+    const s = sku();
+    const [whole, part] = [key(), key()];
+    await inventory.setOnHand(tenantId, s, 10);
+    const lines = [{ sku: s, quantity: 4 }];
+    await inventory.allocate({ tenantId, idempotencyKey: whole, orderId: 'w', lines });
+    await inventory.allocate({ tenantId, idempotencyKey: part, orderId: 'p', lines, mode: 'partial' });
+    await inventory.release(tenantId, whole);
+    await inventory.release(tenantId, part);
+    // Another order takes all but 3 units.
+    await inventory.allocate({ tenantId, idempotencyKey: key(), orderId: 'x', lines: [{ sku: s, quantity: 7 }] });
+
+    expect(await inventory.reacquire(tenantId, whole)).toMatchObject({
+      status: 'rejected',
+      lines: [{ sku: s, requested: 4, allocated: 0 }],
+    });
+    expect(await inventory.reacquire(tenantId, part)).toMatchObject({
+      status: 'partial',
+      lines: [{ sku: s, requested: 4, allocated: 3 }],
+    });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 10, quantityAvailable: 0 });
+    // Retried: returned as they are, nothing more reserved; releasing the partial one returns its 3 units.
+    expect(await inventory.reacquire(tenantId, whole)).toMatchObject({ status: 'rejected' });
+    expect(await inventory.reacquire(tenantId, part)).toMatchObject({ status: 'partial' });
+    expect(await inventory.release(tenantId, part)).toMatchObject({ status: 'released' });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 7 });
+  });
 });

@@ -91,6 +91,7 @@ export function checkAllocateRequest(req: AllocateRequest): void {
 export interface InventoryStore {
   allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }>;
   release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null>;
+  reacquire(tenantId: string, idempotencyKey: string): Promise<AllocationView | null>;
 }
 
 /**
@@ -149,31 +150,10 @@ export class InventoryRepository implements InventoryStore {
       const existing = await this.findLocked(m, req.tenantId, req.idempotencyKey);
       if (existing) return { allocation: existing, created: false };
 
-      const skus = [...new Set(req.lines.map((l) => l.sku))].sort();
-      const items: ItemRow[] = await m.query(
-        `SELECT sku, quantity_on_hand, quantity_reserved FROM inventory_items
-          WHERE tenant_id = $1 AND sku = ANY($2::text[]) ORDER BY sku FOR UPDATE`,
-        [req.tenantId, skus],
-      );
-      const available = new Map(items.map((i) => [i.sku, i.quantity_on_hand - i.quantity_reserved]));
-      const unknown = skus.filter((s) => !available.has(s));
+      const available = await lockItems(m, req.tenantId, req.lines);
+      const unknown = [...new Set(req.lines.map((l) => l.sku))].filter((s) => !available.has(s));
       if (unknown.length) throw new InventoryRequestError(`unknown sku: ${unknown.map((s) => `"${s}"`).join(', ')}`);
-
-      // Lines naming the same sku share its availability, in line order.
-      const lines: AllocationLine[] = req.lines.map((line) => {
-        const left = available.get(line.sku) ?? 0;
-        const allocated = Math.min(left, line.quantity);
-        available.set(line.sku, left - allocated);
-        return { sku: line.sku, requested: line.quantity, allocated };
-      });
-      const complete = lines.every((l) => l.allocated === l.requested);
-      const any = lines.some((l) => l.allocated > 0);
-      let status: AllocationStatus;
-      if (complete) status = 'allocated';
-      else if (mode === 'partial' && any) status = 'partial';
-      else status = 'rejected';
-      if (status === 'rejected') for (const l of lines) l.allocated = 0;
-
+      const { status, lines } = fit(req.lines, available, mode);
       await reserve(m, req.tenantId, lines, 1);
       const rows: AllocationRow[] = await m.query(
         `INSERT INTO inventory_allocations (tenant_id, idempotency_key, order_id, mode, status, lines)
@@ -193,11 +173,7 @@ export class InventoryRepository implements InventoryStore {
       await lockKey(m, tenantId, idempotencyKey);
       const existing = await this.findLocked(m, tenantId, idempotencyKey);
       if (!existing || existing.status === 'released' || existing.status === 'rejected') return existing;
-      const skus = [...new Set(existing.lines.map((l) => l.sku))].sort();
-      await m.query(
-        `SELECT sku FROM inventory_items WHERE tenant_id = $1 AND sku = ANY($2::text[]) ORDER BY sku FOR UPDATE`,
-        [tenantId, skus],
-      );
+      await lockItems(m, tenantId, existing.lines);
       await reserve(m, tenantId, existing.lines, -1);
       // TypeORM answers an UPDATE … RETURNING as [rows, affected].
       const [rows]: [AllocationRow[], number] = await m.query(
@@ -206,6 +182,35 @@ export class InventoryRepository implements InventoryStore {
         [tenantId, idempotencyKey],
       );
       return toAllocationView(rows[0]!);
+    });
+  }
+
+  /**
+   * Reserves a `released` allocation's stock again, under its key: its stored lines (as requested) and
+   * mode against what is available now, like a fresh allocation (`allocated`, `partial`, or `rejected`
+   * reserving nothing; a sku no longer stocked counts as none available). Any other allocation is
+   * returned unchanged, so a repeated call (an activity retry) never reserves twice. Null when the key
+   * is unknown for this tenant. A resumed run holds the allocations it reuses with this (the
+   * original's compensation released them).
+   */
+  async reacquire(tenantId: string, idempotencyKey: string): Promise<AllocationView | null> {
+    return this.db.transaction(async (m) => {
+      await lockKey(m, tenantId, idempotencyKey);
+      const rows: Array<AllocationRow & { mode: AllocationMode }> = await m.query(
+        `SELECT ${ALLOCATION_COLUMNS}, mode FROM inventory_allocations WHERE tenant_id = $1 AND idempotency_key = $2`,
+        [tenantId, idempotencyKey],
+      );
+      const row = rows[0];
+      if (!row || row.status !== 'released') return row ? toAllocationView(row) : null;
+      const requested = row.lines.map((l) => ({ sku: l.sku, quantity: l.requested }));
+      const { status, lines } = fit(requested, await lockItems(m, tenantId, requested), row.mode);
+      await reserve(m, tenantId, lines, 1);
+      const [updated]: [AllocationRow[], number] = await m.query(
+        `UPDATE inventory_allocations SET status = $3, lines = $4::jsonb, released_at = NULL
+          WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING ${ALLOCATION_COLUMNS}`,
+        [tenantId, idempotencyKey, status, JSON.stringify(lines)],
+      );
+      return toAllocationView(updated[0]!);
     });
   }
 
@@ -221,6 +226,45 @@ export class InventoryRepository implements InventoryStore {
 /** Serialises every change under one idempotency key for the rest of the transaction. */
 async function lockKey(m: EntityManager, tenantId: string, key: string): Promise<void> {
   await m.query(`SELECT pg_advisory_xact_lock(hashtext($1::text || ':' || $2::text))`, [tenantId, key]);
+}
+
+/** Locks the lines' item rows in sku order; what each existing sku has available. */
+async function lockItems(
+  m: EntityManager,
+  tenantId: string,
+  lines: Array<{ sku: string }>,
+): Promise<Map<string, number>> {
+  const skus = [...new Set(lines.map((l) => l.sku))].sort();
+  const items: ItemRow[] = await m.query(
+    `SELECT sku, quantity_on_hand, quantity_reserved FROM inventory_items
+      WHERE tenant_id = $1 AND sku = ANY($2::text[]) ORDER BY sku FOR UPDATE`,
+    [tenantId, skus],
+  );
+  return new Map(items.map((i) => [i.sku, i.quantity_on_hand - i.quantity_reserved]));
+}
+
+/**
+ * What an allocation of `requested` gets from `available` (consumed): `all_or_nothing` reserves nothing
+ * (`rejected`) unless every line fits; `partial` what is available. Lines naming the same sku share
+ * its availability, in line order.
+ */
+function fit(
+  requested: Array<{ sku: string; quantity: number }>,
+  available: Map<string, number>,
+  mode: AllocationMode,
+): { status: AllocationStatus; lines: AllocationLine[] } {
+  const lines: AllocationLine[] = requested.map((line) => {
+    const left = available.get(line.sku) ?? 0;
+    const allocated = Math.min(left, line.quantity);
+    available.set(line.sku, left - allocated);
+    return { sku: line.sku, requested: line.quantity, allocated };
+  });
+  let status: AllocationStatus;
+  if (lines.every((l) => l.allocated === l.requested)) status = 'allocated';
+  else if (mode === 'partial' && lines.some((l) => l.allocated > 0)) status = 'partial';
+  else status = 'rejected';
+  if (status === 'rejected') for (const l of lines) l.allocated = 0;
+  return { status, lines };
 }
 
 /** Adds (sign 1) or returns (sign -1) the lines' allocated units to the items' reservations; rows already locked. */
