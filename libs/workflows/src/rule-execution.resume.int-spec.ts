@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RuleflowActivities } from '@ruleflow/activities';
-import type { RuleSnapshot } from '@ruleflow/rules';
+import type { RuleSnapshot, RunResume } from '@ruleflow/rules';
 import type { TestWorker } from '@ruleflow/testing';
 import { startTestWorker } from '@ruleflow/testing';
 import { ApplicationFailure } from '@temporalio/common';
@@ -53,6 +53,30 @@ describe('RuleExecutionWorkflow resume', () => {
       calls.push({ name: 'releaseAllocation', input: input as unknown as Record<string, unknown> });
       return allocation(input.idempotencyKey);
     },
+    reacquireAllocation: async (input) => {
+      calls.push({ name: 'reacquireAllocation', input: input as unknown as Record<string, unknown> });
+      return reacquire(input.idempotencyKey);
+    },
+  };
+  /** An allocation of 2 units of sku S (the stock as the original reserved it). */
+  const held = (idempotencyKey: string, allocated = 2): AllocationView => ({
+    id: `alloc-${idempotencyKey}`,
+    idempotencyKey,
+    orderId: '42',
+    status: allocated === 2 ? 'allocated' : allocated > 0 ? 'partial' : 'rejected',
+    lines: [{ sku: 'S', requested: 2, allocated }],
+    createdAt: '2026-11-22T00:00:00.000Z',
+  });
+  /** What reacquireAllocation answers: held again by default; `gone` keys fail as the activity does. */
+  let gone = new Set<string>();
+  let reacquire = async (key: string): Promise<{ allocation: AllocationView; attempt: number }> => {
+    if (!gone.has(key)) return { allocation: held(key), attempt: 1 };
+    throw ApplicationFailure.create({
+      type: 'InventoryUnavailable',
+      nonRetryable: true,
+      message: 'not enough stock for order 42: S (requested 2)',
+      details: [{ attempt: 1, allocation: held(key, 0) }],
+    });
   };
 
   let worker: TestWorker;
@@ -62,9 +86,12 @@ describe('RuleExecutionWorkflow resume', () => {
   afterAll(async () => {
     await worker?.close();
   });
+  const defaultReacquire = reacquire;
   beforeEach(() => {
     calls.length = 0;
     webhook = answered200;
+    gone = new Set();
+    reacquire = defaultReacquire;
   });
 
   const snapshot: RuleSnapshot = {
@@ -165,5 +192,126 @@ describe('RuleExecutionWorkflow resume', () => {
     expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
     expect(inputsOf('completeExecution')[0]).toMatchObject({ status: 'partial', errorAction: 'b' });
     expect(inputsOf('createAlert')).toHaveLength(0);
+  });
+
+  describe("reused allocations (the original's compensation released them)", () => {
+    type Action = RuleSnapshot['actions'][number];
+    const allocate = (name: string, extra: Partial<Action> = {}): Action => ({
+      name,
+      type: 'allocate_inventory',
+      config: { orderId: '{{data.id}}', lines: [{ sku: 'S', quantity: 2 }] },
+      retry,
+      ...extra,
+    });
+    /** d1, d2 (allocations) and e (a webhook) succeeded before f failed; the resume reuses the first three. */
+    const allocationsInput = (
+      id: string,
+      rule: Partial<RuleSnapshot> = {},
+      reused: Record<string, unknown> = {},
+    ): RuleExecutionInput & { resume: RunResume } => {
+      const base = resumeInput(id);
+      const key = (name: string) => `rule-original-${id}/${name}`;
+      return {
+        ...base,
+        rule: {
+          ...snapshot,
+          actions: [
+            allocate('d1'),
+            allocate('d2'),
+            { name: 'e', type: 'webhook', config: { url: 'http://h/e' }, retry },
+            { name: 'f', type: 'webhook', config: { url: 'http://h/f', body: { d1: '{{steps.d1.status}}' } }, retry },
+          ],
+          ...rule,
+        },
+        resume: {
+          ...base.resume!,
+          reused: { d1: held(key('d1')), d2: held(key('d2')), e: { statusCode: 200, body: null }, ...reused },
+          webhookDeliveries: {},
+        },
+      };
+    };
+
+    it('holds each reused allocation again under its key before the run goes on, and ends success', async () => {
+      const id = Math.random().toString(36).slice(2);
+      const handle = await start(allocationsInput(id));
+      const result = await handle.result();
+      expect(result.status).toBe('success');
+      const keys = [`rule-original-${id}/d1`, `rule-original-${id}/d2`];
+      expect(inputsOf('reacquireAllocation')).toEqual(
+        keys.map((idempotencyKey) => ({ tenantId: snapshot.tenantId, idempotencyKey })),
+      );
+      expect(result.steps.d1).toEqual(held(keys[0]!));
+      expect(inputsOf('allocateInventory')).toHaveLength(0);
+      expect(inputsOf('releaseAllocation')).toHaveLength(0);
+      // Held as the original held them: still reused, nothing written for them; f saw d1.
+      expect(inputsOf('recordActionResult').map((r) => r.actionName)).toEqual(['f']);
+      expect(inputsOf('deliverWebhook').map((w) => w.body)).toEqual([{ d1: 'allocated' }]);
+      await recordHistory(handle, 'resumed-run-reacquires.run-journal');
+    });
+
+    it('stock gone: the allocation is recorded failed as it now is, and what the resume holds is released', async () => {
+      const id = Math.random().toString(36).slice(2);
+      gone = new Set([`rule-original-${id}/d2`]);
+      const handle = await start(allocationsInput(id));
+      await expect(handle.result()).rejects.toThrow();
+      const d2 = inputsOf('recordActionResult').find((r) => r.actionName === 'd2');
+      expect(d2).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: 'not enough stock for order 42: S (requested 2)',
+        output: held(`rule-original-${id}/d2`, 0),
+      });
+      expect(inputsOf('completeExecution')[0]).toMatchObject({ status: 'partial', errorAction: 'd2' });
+      expect(inputsOf('deliverWebhook')).toHaveLength(0);
+      // Compensation returns d1 (held again by the resume); d2 holds nothing.
+      expect(inputsOf('releaseAllocation').map((r) => r.idempotencyKey)).toEqual([`rule-original-${id}/d1`]);
+    });
+
+    it('stock gone with continueOnError: the run goes on and ends partial', async () => {
+      const id = Math.random().toString(36).slice(2);
+      gone = new Set([`rule-original-${id}/d1`]);
+      const i = allocationsInput(id);
+      i.rule.actions[0] = allocate('d1', { continueOnError: true });
+      const handle = await start(i);
+      await expect(handle.result()).rejects.toThrow();
+      expect(inputsOf('completeExecution')[0]).toMatchObject({ status: 'partial', errorAction: 'd1' });
+      // f ran without d1 in its steps; compensation returns d2.
+      expect(inputsOf('deliverWebhook').map((w) => w.body)).toEqual([{ d1: null }]);
+      expect(inputsOf('releaseAllocation').map((r) => r.idempotencyKey)).toEqual([`rule-original-${id}/d2`]);
+    });
+
+    it('a partial hold is recorded as it now ends (success, not reused) with the allocation as it is now', async () => {
+      const id = Math.random().toString(36).slice(2);
+      reacquire = async (key) => ({ allocation: held(key, 1), attempt: 1 });
+      const i = allocationsInput(id, { actions: [allocate('d1')] });
+      delete i.resume.reused.d2;
+      delete i.resume.reused.e;
+      const result = await (await start(i)).result();
+      expect(result.status).toBe('success');
+      expect(result.steps.d1).toEqual(held(`rule-original-${id}/d1`, 1));
+      expect(inputsOf('recordActionResult')).toEqual([
+        expect.objectContaining({
+          actionName: 'd1',
+          status: 'success',
+          attempts: 1,
+          output: held(`rule-original-${id}/d1`, 1),
+        }),
+      ]);
+    });
+
+    it('an allocation a reused release_inventory of the run released is not held again', async () => {
+      const id = Math.random().toString(36).slice(2);
+      const key = `rule-original-${id}/d1`;
+      const i = allocationsInput(
+        id,
+        { actions: [allocate('d1'), { name: 'r', type: 'release_inventory', config: {}, retry }] },
+        { r: { released: [{ ...held(key), status: 'released' }] } },
+      );
+      delete i.resume.reused.d2;
+      delete i.resume.reused.e;
+      const result = await (await start(i)).result();
+      expect(result.status).toBe('success');
+      expect(inputsOf('reacquireAllocation')).toHaveLength(0);
+    });
   });
 });

@@ -23,14 +23,20 @@ import {
   runWaitForApproval,
   WAIT_FOR_APPROVAL,
 } from './actions/approval.action';
-import { releaseRunAllocations, runAllocateInventory, runReleaseInventory } from './actions/inventory.action';
+import {
+  reacquireReusedAllocation,
+  releaseRunAllocations,
+  reusedAllocationToHold,
+  runAllocateInventory,
+  runReleaseInventory,
+} from './actions/inventory.action';
 import { runIvrCall } from './actions/ivr-call.action';
 import { runSendNotification } from './actions/notification.action';
 import { runWebhook } from './actions/webhook.action';
 import { RunRecords } from './run-records';
 import { markRunStatus, withoutStack } from './run-status';
 import { ruleRunSearchAttributes } from './contract';
-import type { RuleExecutionInput, RuleExecutionResult, RunOutcome } from './contract';
+import type { AllocationView, RuleExecutionInput, RuleExecutionResult, RunOutcome } from './contract';
 
 /**
  * Guards chaining (dependent rules started as child workflows after a successful run): runs recorded
@@ -100,7 +106,14 @@ async function runActions(
   let started = false;
   for (const action of rule.actions) {
     if (reuse(input, action, steps)) {
-      succeeded++;
+      const lost = await holdReusedAllocation(input, action, steps, records);
+      if (lost === 'cancelled before it started') return lost;
+      if (!lost) {
+        succeeded++;
+        continue;
+      }
+      failed ??= { error: lost.message, errorAction: action.name };
+      if (!action.continueOnError) break;
       continue;
     }
     const context = templateContext(input, steps);
@@ -148,6 +161,43 @@ function reuse(input: RuleExecutionInput, action: Action, steps: Record<string, 
   if (!reused || !Object.hasOwn(reused, action.name)) return false;
   steps[action.name] = reused[action.name];
   return true;
+}
+
+/**
+ * A reused `allocate_inventory` holds its allocation again (the original's compensation released it):
+ * `steps` gets the allocation as it is now. One that no longer holds what the original did is recorded
+ * as it now ends, not reused: `success` with its allocation (partial), or `failed` when the stock is
+ * gone (the failure returned; compensation then releases what the resume holds, like any failure).
+ */
+async function holdReusedAllocation(
+  input: RuleExecutionInput,
+  action: Action,
+  steps: Record<string, unknown>,
+  records: RunRecords,
+): Promise<ActionFailure | null | 'cancelled before it started'> {
+  const key = reusedAllocationToHold(input, action);
+  if (!key) return null;
+  // The run's first write goes first: a run cancelled before it started reserves nothing.
+  if ((await records.flush()) === 'cancelled') return 'cancelled before it started';
+  const before = steps[action.name] as AllocationView;
+  try {
+    const held = await reacquireReusedAllocation(input, action, key);
+    steps[action.name] = held.output;
+    const same =
+      held.output.status === before.status && JSON.stringify(held.output.lines) === JSON.stringify(before.lines);
+    if (!same) await records.actionResult({ actionName: action.name, status: 'success', ...held });
+    return null;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    delete steps[action.name];
+    const failure = describeFailure(err, action);
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const now = (cause instanceof ApplicationFailure ? cause.details?.[0] : undefined) as
+      { allocation?: unknown } | undefined;
+    const { message: error, attempts } = failure;
+    await records.actionResult({ actionName: action.name, status: 'failed', attempts, error, output: now?.allocation });
+    return failure;
+  }
 }
 
 type ActionFailure = { message: string; attempts: number };

@@ -59,10 +59,14 @@ interface ExecutionRow {
   trigger_type: string;
 }
 
-/** Patches the element of the `actions` jsonb array whose name matches, keeping order. */
+/**
+ * Patches the element of the `actions` jsonb array whose name matches, keeping order. A run writes only
+ * about actions it runs, so the patched one is no longer `reused` (a resume's reused allocation that
+ * no longer holds what the original did is recorded as it now ends).
+ */
 const PATCH_ACTION_SQL = `
   UPDATE executions SET actions = (
-    SELECT coalesce(jsonb_agg(CASE WHEN a->>'name' = $2 THEN a || $3::jsonb ELSE a END ORDER BY ord), '[]'::jsonb)
+    SELECT coalesce(jsonb_agg(CASE WHEN a->>'name' = $2 THEN (a - 'reused') || $3::jsonb ELSE a END ORDER BY ord), '[]'::jsonb)
     FROM jsonb_array_elements(actions) WITH ORDINALITY AS t(a, ord)
   )
   WHERE id = $1

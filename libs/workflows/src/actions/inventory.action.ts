@@ -1,6 +1,6 @@
 import type { AllocationView } from '../contract';
 import type { ActionSpec, RetrySpec } from '@ruleflow/rules';
-import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
 import { inventoryAction, inventoryCompensation } from '../activity-profiles';
 import type { RuleExecutionInput } from '../contract';
 import { runActionKey } from './action-keys';
@@ -42,6 +42,45 @@ export async function runAllocateInventory(
     }),
     mode,
   });
+  return { output: result.allocation, attempts: result.attempt };
+}
+
+/**
+ * Guards a resume's reacquiring of the allocations it reuses: resumes recorded before it reused them
+ * without the activity call.
+ */
+export const RESUME_REACQUIRES_ALLOCATIONS_PATCH = 'resume-reacquires-allocations';
+
+/**
+ * On a resume, the key of a reused `allocate_inventory`'s allocation, to hold again (the original's
+ * compensation released it). Null, with no command, for any other action, for an allocation a reused
+ * `release_inventory` of the run released, and on replay of a resume recorded before this.
+ */
+export function reusedAllocationToHold(input: RuleExecutionInput, action: Action): string | null {
+  const reused = input.resume?.reused ?? {};
+  if (action.type !== 'allocate_inventory' || !Object.hasOwn(reused, action.name)) return null;
+  const { idempotencyKey } = reused[action.name] as AllocationView;
+  const releasedByRun = input.rule.actions.some(
+    (a) =>
+      a.type === 'release_inventory' &&
+      Object.hasOwn(reused, a.name) &&
+      (reused[a.name] as { released?: AllocationView[] }).released?.some((r) => r.idempotencyKey === idempotencyKey),
+  );
+  return releasedByRun || !patched(RESUME_REACQUIRES_ALLOCATIONS_PATCH) ? null : idempotencyKey;
+}
+
+/**
+ * Reserves a reused allocation again under its key (`reacquireAllocation`; one still held comes back
+ * unchanged): the allocation as it is now. Throws the activity's failure (InventoryUnavailable) when
+ * the stock is gone, like a fresh allocation.
+ */
+export async function reacquireReusedAllocation(
+  input: RuleExecutionInput,
+  action: Action,
+  idempotencyKey: string,
+): Promise<{ output: AllocationView; attempts: number }> {
+  const { reacquireAllocation } = inventoryAction(action.retry, `${action.name}: hold the reused allocation again`);
+  const result = await reacquireAllocation({ tenantId: input.rule.tenantId, idempotencyKey });
   return { output: result.allocation, attempts: result.attempt };
 }
 
