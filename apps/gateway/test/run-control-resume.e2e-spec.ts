@@ -218,6 +218,69 @@ describe('run control: resume from the failed action (end to end)', () => {
     expect(item.body).toMatchObject({ quantityOnHand: 10, quantityReserved: 3 });
   });
 
+  describe('an allocation the original released (its compensation)', () => {
+    async function compensatedRun(sku: string): Promise<Execution> {
+      const put = await sys.http.put(`/v1/inventory/items/${sku}`).set(sys.auth).send({ quantityOnHand: 10 });
+      expect(put.status).toBe(200);
+      const ruleId = await createRule([
+        {
+          name: 'reserve',
+          type: 'allocate_inventory',
+          config: { orderId: '{{data.id}}', lines: [{ sku, quantity: 3 }] },
+          retry: oneAttempt,
+        },
+        webhook('ship', `/ship-${sku}`),
+      ]);
+      broken.add(`/ship-${sku}`);
+      const original = await runToEnd(ruleId);
+      expect(original).toMatchObject({ status: 'partial', errorAction: 'ship' });
+      const allocation = await sys.http
+        .get(`/v1/inventory/allocations/${encodeURIComponent(`${original.workflowId}/reserve`)}`)
+        .set(sys.auth);
+      expect(allocation.body).toMatchObject({ status: 'released' });
+      expect((await item(sku)).quantityReserved).toBe(0);
+      broken.clear();
+      return original;
+    }
+    const item = async (sku: string) => (await sys.http.get(`/v1/inventory/items/${sku}`).set(sys.auth)).body;
+
+    it('a resume that ends success holds the stock again, exactly once', async () => {
+      const sku = `resume-held-${Date.now()}`;
+      const original = await compensatedRun(sku);
+      const resumed = await resumeToEnd(original.id);
+      expect(resumed.status).toBe('success');
+      const key = `${original.workflowId}/reserve`;
+      expect(resumed.actions[0]).toMatchObject({ name: 'reserve', status: 'success', attempts: 0, reused: true });
+      expect(resumed.actions[0]!.output).toMatchObject({ idempotencyKey: key, status: 'allocated' });
+      const allocation = await sys.http.get(`/v1/inventory/allocations/${encodeURIComponent(key)}`).set(sys.auth);
+      expect(allocation.body).toMatchObject({ status: 'allocated', lines: [{ sku, requested: 3, allocated: 3 }] });
+      expect(await item(sku)).toMatchObject({ quantityOnHand: 10, quantityReserved: 3, quantityAvailable: 7 });
+      expect(to(`/ship-${sku}`)).toHaveLength(2);
+    });
+
+    it('stock gone: the allocation is not reused, it fails as it now is and nothing stays reserved for it', async () => {
+      const sku = `resume-gone-${Date.now()}`;
+      const original = await compensatedRun(sku);
+      // Another order takes all but 2 units while the original is failed.
+      const other = await sys.http
+        .post('/v1/inventory/allocations')
+        .set(sys.auth)
+        .send({ idempotencyKey: `other-${sku}`, orderId: 'other', lines: [{ sku, quantity: 8 }] });
+      expect(other.status).toBe(201);
+
+      const resumed = await resumeToEnd(original.id);
+      expect(resumed).toMatchObject({ status: 'failed', errorAction: 'reserve' });
+      const [reserve, ship] = resumed.actions;
+      expect(reserve).toMatchObject({ name: 'reserve', status: 'failed' });
+      expect(reserve!.reused).toBeUndefined();
+      expect(reserve!.error).toContain('not enough stock');
+      expect(reserve!.output).toMatchObject({ status: 'rejected', lines: [{ sku, requested: 3, allocated: 0 }] });
+      expect(ship!.status).toBe('skipped');
+      expect(to(`/ship-${sku}`)).toHaveLength(1);
+      expect(await item(sku)).toMatchObject({ quantityReserved: 8, quantityAvailable: 2 });
+    });
+  });
+
   it('bulk rerun with from failed resumes each failed run once and counts what it started', async () => {
     const ruleId = await createRule([webhook('a', '/bulk-a'), webhook('b', '/bulk-b')]);
     broken.add('/bulk-b');
