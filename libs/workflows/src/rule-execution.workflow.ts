@@ -183,8 +183,11 @@ async function holdReusedAllocation(
   try {
     const held = await reacquireReusedAllocation(input, action, key);
     steps[action.name] = held.output;
+    const { status, lines } = held.output;
     const same =
-      held.output.status === before.status && JSON.stringify(held.output.lines) === JSON.stringify(before.lines);
+      status === before.status &&
+      lines.length === before.lines.length &&
+      lines.every((l, i) => l.sku === before.lines[i]?.sku && l.allocated === before.lines[i]?.allocated);
     if (!same) await records.actionResult({ actionName: action.name, status: 'success', ...held });
     return null;
   } catch (err) {
