@@ -74,6 +74,24 @@ describe('inventory activities', () => {
     expect(missing).toMatchObject({ type: 'AllocationNotFound', nonRetryable: true });
   });
 
+  it('asks the store to retry a rejected allocation only for a resume (retryRejected), not passing the flag on', async () => {
+    const calls: unknown[][] = [];
+    const store: InventoryStore = {
+      ...fake(allocation('allocated')),
+      allocate: async (...args) => {
+        calls.push(args);
+        return { allocation: allocation('allocated'), created: true };
+      },
+    };
+    const { allocateInventory } = createInventoryActivities({ inventory: store });
+    await new MockActivityEnvironment().run(allocateInventory, input);
+    await new MockActivityEnvironment().run(allocateInventory, { ...input, retryRejected: true });
+    expect(calls).toEqual([
+      [input, { retryRejected: false }],
+      [input, { retryRejected: true }],
+    ]);
+  });
+
   it('fails an invalid request for good, and leaves other errors retryable', async () => {
     const bad = createInventoryActivities({ inventory: fake(new InventoryRequestError('unknown sku: "x"')) });
     const failure = await failureOf(new MockActivityEnvironment().run(bad.allocateInventory, input));

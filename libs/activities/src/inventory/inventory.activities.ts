@@ -35,15 +35,23 @@ function held(allocation: AllocationView): { allocation: AllocationView; attempt
 /** Inventory activities: idempotent by the caller's key, so retries never reserve twice. */
 export function createInventoryActivities({ inventory }: InventoryActivityDeps) {
   return {
-    /** Allocates under the key (with the attempt number); a `rejected` allocation fails for good (InventoryUnavailable). */
-    async allocateInventory(input: {
+    /**
+     * Allocates under the key (with the attempt number); a `rejected` allocation fails for good
+     * (InventoryUnavailable). `retryRejected` (a resume): a `rejected` allocation stored under the key is
+     * tried again against today's stock (see InventoryRepository.allocate).
+     */
+    async allocateInventory({
+      retryRejected = false,
+      ...req
+    }: {
       tenantId: string;
       idempotencyKey: string;
       orderId: string;
       lines: Array<{ sku: string; quantity: number }>;
       mode?: AllocationMode;
+      retryRejected?: boolean;
     }): Promise<{ allocation: AllocationView; attempt: number }> {
-      const { allocation } = await inventory.allocate(input).catch(invalid);
+      const { allocation } = await inventory.allocate(req, { retryRejected }).catch(invalid);
       return held(allocation);
     },
     /**

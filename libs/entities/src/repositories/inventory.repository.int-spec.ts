@@ -224,4 +224,70 @@ describe('InventoryRepository (real PostgreSQL)', () => {
     expect(await inventory.release(tenantId, part)).toMatchObject({ status: 'released' });
     expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 7 });
   });
+
+  it('retries a rejected allocation under its key only when asked (a resume), once, also under concurrent calls', async () => {
+    const s = sku();
+    const k = key();
+    await inventory.setOnHand(tenantId, s, 2);
+    const req = { tenantId, idempotencyKey: k, orderId: 'o', lines: [{ sku: s, quantity: 5 }] };
+    const first = await inventory.allocate(req);
+    expect(first).toMatchObject({ created: true, allocation: { status: 'rejected' } });
+    await inventory.setOnHand(tenantId, s, 10);
+    // Without the option the stored answer stays (the public API's idempotency).
+    expect(await inventory.allocate(req)).toEqual({ allocation: first.allocation, created: false });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
+
+    const again = await Promise.all(Array.from({ length: 10 }, () => inventory.allocate(req, { retryRejected: true })));
+    expect(again.filter((r) => r.created)).toHaveLength(1);
+    for (const r of again) {
+      expect(r.allocation).toMatchObject({
+        id: first.allocation.id,
+        idempotencyKey: k,
+        status: 'allocated',
+        lines: [{ sku: s, requested: 5, allocated: 5 }],
+      });
+    }
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 5, quantityAvailable: 5 });
+    expect(await inventory.getAllocation(tenantId, k)).toMatchObject({ status: 'allocated' });
+    // Held now: returned as it is, nothing more reserved.
+    expect(await inventory.allocate(req, { retryRejected: true })).toMatchObject({
+      created: false,
+      allocation: { status: 'allocated' },
+    });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 5 });
+  });
+
+  it('a retried rejected allocation still short of stock stays rejected and reserves nothing; partial takes what is there', async () => {
+    const s = sku();
+    const [whole, part] = [key(), key()];
+    await inventory.setOnHand(tenantId, s, 1);
+    const lines = [{ sku: s, quantity: 4 }];
+    await inventory.allocate({ tenantId, idempotencyKey: whole, orderId: 'w', lines });
+    await inventory.allocate({ tenantId, idempotencyKey: part, orderId: 'p', lines: [{ sku: s, quantity: 2 }] });
+    await inventory.setOnHand(tenantId, s, 3);
+    const retried = await inventory.allocate(
+      { tenantId, idempotencyKey: whole, orderId: 'w', lines },
+      { retryRejected: true },
+    );
+    expect(retried).toMatchObject({ created: false, allocation: { status: 'rejected', lines: [{ allocated: 0 }] } });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
+    const partial = await inventory.allocate(
+      { tenantId, idempotencyKey: part, orderId: 'p', lines, mode: 'partial' },
+      { retryRejected: true },
+    );
+    expect(partial).toMatchObject({
+      created: true,
+      allocation: { status: 'partial', lines: [{ sku: s, requested: 4, allocated: 3 }] },
+    });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 3, quantityAvailable: 0 });
+    // A released allocation is not a rejected one: not reserved again by allocate.
+    await inventory.release(tenantId, part);
+    expect(
+      await inventory.allocate({ tenantId, idempotencyKey: part, orderId: 'p', lines }, { retryRejected: true }),
+    ).toMatchObject({
+      created: false,
+      allocation: { status: 'released' },
+    });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
+  });
 });

@@ -16,6 +16,14 @@ export interface AllocateRequest {
   mode?: AllocationMode;
 }
 
+export interface AllocateOptions {
+  /**
+   * Try a `rejected` allocation stored under the key again (a resumed run's allocation that failed for
+   * want of stock): it holds nothing, so a new try cannot reserve twice. Never set by the public API.
+   */
+  retryRejected?: boolean;
+}
+
 /** A request that can never succeed as given (unknown sku, bad quantity): a 400, a non-retryable action failure. */
 export class InventoryRequestError extends Error {
   constructor(message: string) {
@@ -89,7 +97,7 @@ export function checkAllocateRequest(req: AllocateRequest): void {
 
 /** The part of InventoryRepository the inventory activities use (a fake in unit tests). */
 export interface InventoryStore {
-  allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }>;
+  allocate(req: AllocateRequest, options?: AllocateOptions): Promise<{ allocation: AllocationView; created: boolean }>;
   release(tenantId: string, idempotencyKey: string): Promise<AllocationView | null>;
   reacquire(tenantId: string, idempotencyKey: string): Promise<AllocationView | null>;
 }
@@ -141,20 +149,36 @@ export class InventoryRepository implements InventoryStore {
    * Reserves stock for an order. `all_or_nothing` (default) reserves nothing (`rejected`) unless every
    * line fits; `partial` reserves what is available. A key seen before returns its stored allocation
    * with `created: false` and reserves nothing. Unknown skus → InventoryRequestError.
+   * With `retryRejected` (a resume), a stored `rejected` allocation is tried again under its key, with
+   * this request's lines and mode against today's stock: `created: true` when it now reserves
+   * (`allocated` or `partial`), else it stays `rejected` (`created: false`). Once held, calls return it.
    */
-  async allocate(req: AllocateRequest): Promise<{ allocation: AllocationView; created: boolean }> {
+  async allocate(
+    req: AllocateRequest,
+    options: AllocateOptions = {},
+  ): Promise<{ allocation: AllocationView; created: boolean }> {
     checkAllocateRequest(req);
     const mode: AllocationMode = req.mode ?? 'all_or_nothing';
     return this.db.transaction(async (m) => {
       await lockKey(m, req.tenantId, req.idempotencyKey);
       const existing = await this.findLocked(m, req.tenantId, req.idempotencyKey);
-      if (existing) return { allocation: existing, created: false };
+      const retry = existing?.status === 'rejected' && options.retryRejected === true;
+      if (existing && !retry) return { allocation: existing, created: false };
 
       const available = await lockItems(m, req.tenantId, req.lines);
       const unknown = [...new Set(req.lines.map((l) => l.sku))].filter((s) => !available.has(s));
       if (unknown.length) throw new InventoryRequestError(`unknown sku: ${unknown.map((s) => `"${s}"`).join(', ')}`);
       const { status, lines } = fit(req.lines, available, mode);
       await reserve(m, req.tenantId, lines, 1);
+      if (retry) {
+        // Held nothing, so reserving now cannot double-reserve; the key's lock serialises the tries.
+        const [updated]: [AllocationRow[], number] = await m.query(
+          `UPDATE inventory_allocations SET mode = $3, status = $4, lines = $5::jsonb
+            WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING ${ALLOCATION_COLUMNS}`,
+          [req.tenantId, req.idempotencyKey, mode, status, JSON.stringify(lines)],
+        );
+        return { allocation: toAllocationView(updated[0]!), created: status !== 'rejected' };
+      }
       const rows: AllocationRow[] = await m.query(
         `INSERT INTO inventory_allocations (tenant_id, idempotency_key, order_id, mode, status, lines)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING ${ALLOCATION_COLUMNS}`,
