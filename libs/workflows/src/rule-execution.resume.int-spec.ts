@@ -164,7 +164,8 @@ describe('RuleExecutionWorkflow resume', () => {
     });
     const base = `rule-original-${i.event.id}`;
     expect(inputsOf('createAlert')[0]).toMatchObject({ idempotencyKey: `${base}/c`, title: 'from tok-1' });
-    expect(inputsOf('allocateInventory')[0]).toMatchObject({ idempotencyKey: `${base}/d` });
+    // Under the original's key, and a `rejected` allocation stored under it is tried again.
+    expect(inputsOf('allocateInventory')[0]).toMatchObject({ idempotencyKey: `${base}/d`, retryRejected: true });
 
     // a is recorded reused when the execution is created: the run writes nothing for it.
     const results = inputsOf('recordActionResult');
@@ -192,6 +193,26 @@ describe('RuleExecutionWorkflow resume', () => {
     expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
     expect(inputsOf('completeExecution')[0]).toMatchObject({ status: 'partial', errorAction: 'b' });
     expect(inputsOf('createAlert')).toHaveLength(0);
+  });
+
+  it('an allocation the original had rejected is tried again under its key (retryRejected) and the run ends success', async () => {
+    const i = resumeInput(Math.random().toString(36).slice(2));
+    i.resume!.reused = { ...i.resume!.reused, b: { statusCode: 200, body: null }, c: { alertId: 'alert-1' } };
+    const handle = await start(i);
+    const result = await handle.result();
+    expect(result.status).toBe('success');
+    expect(inputsOf('deliverWebhook')).toHaveLength(0);
+    expect(inputsOf('allocateInventory')).toEqual([
+      {
+        tenantId: snapshot.tenantId,
+        idempotencyKey: `rule-original-${i.event.id}/d`,
+        orderId: '42',
+        lines: [{ sku: 'S', quantity: 1 }],
+        retryRejected: true,
+      },
+    ]);
+    expect(inputsOf('recordActionResult').map((r) => [r.actionName, r.status])).toEqual([['d', 'success']]);
+    await recordHistory(handle, 'resume-retries-rejected.run-journal');
   });
 
   describe("reused allocations (the original's compensation released them)", () => {

@@ -20,6 +20,9 @@ function invalidConfig(action: Action, message: string): never {
   });
 }
 
+/** Guards a resume's retrying of a `rejected` allocation under its key (see runAllocateInventory). */
+export const RESUME_RETRIES_REJECTED_ALLOCATION_PATCH = 'resume-retries-rejected-allocation';
+
 /** Runs an `allocate_inventory` action with its rendered config; output: the allocation. */
 export async function runAllocateInventory(
   input: RuleExecutionInput,
@@ -32,7 +35,12 @@ export async function runAllocateInventory(
   if (mode !== undefined && mode !== 'all_or_nothing' && mode !== 'partial')
     invalidConfig(action, 'mode must be "all_or_nothing" or "partial"');
   const { allocateInventory } = inventoryAction(action.retry, `${action.name}: allocate order ${String(orderId)}`);
+  // A resume runs the original's key again: an allocation the original (or an earlier resume) had
+  // rejected for want of stock is tried again against today's stock. Only on resumes, and guarded:
+  // resumes recorded before it replay without the marker.
+  const retryRejected = Boolean(input.resume) && patched(RESUME_RETRIES_REJECTED_ALLOCATION_PATCH);
   const result = await allocateInventory({
+    ...(retryRejected ? { retryRejected } : {}),
     tenantId: input.rule.tenantId,
     idempotencyKey: allocationKey(input, action.name),
     orderId: String(orderId),
