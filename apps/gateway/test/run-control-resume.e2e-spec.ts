@@ -183,7 +183,7 @@ describe('run control: resume from the failed action (end to end)', () => {
     expect(to('/p-after')).toHaveLength(1);
   });
 
-  it('keeps the allocation key: a second resume finds the allocation instead of reserving again', async () => {
+  it('keeps the allocation key: the resume finds the allocation instead of reserving again; no second resume', async () => {
     const sku = `resume-sku-${Date.now()}`;
     expect((await sys.http.put(`/v1/inventory/items/${sku}`).set(sys.auth).send({ quantityOnHand: 10 })).status).toBe(
       200,
@@ -203,16 +203,18 @@ describe('run control: resume from the failed action (end to end)', () => {
 
     broken.clear();
     const first = await resumeToEnd(original.id);
-    const second = await resumeToEnd(original.id);
-    for (const run of [first, second]) {
-      expect(run.status).toBe('success');
-      expect(run.actions[1]!.output).toMatchObject({
-        idempotencyKey: `${original.workflowId}/reserve`,
-        status: 'allocated',
-      });
-    }
+    expect(first.status).toBe('success');
+    expect(first.actions[1]!.output).toMatchObject({
+      idempotencyKey: `${original.workflowId}/reserve`,
+      status: 'allocated',
+    });
+    // Resumed with success: a second resume of the same run (sharing its keys) is refused.
+    const second = await resume(original.id);
+    expect(second.status).toBe(409);
+    expect(second.body.message).toContain(`execution ${first.id}`);
+    expect(second.body.message).toContain('ended success');
     const gate = to('/gate');
-    expect(gate).toHaveLength(3);
+    expect(gate).toHaveLength(2);
     expect(new Set(gate.map((r) => r.headers['webhook-id'])).size).toBe(1);
     const item = await sys.http.get(`/v1/inventory/items/${sku}`).set(sys.auth);
     expect(item.body).toMatchObject({ quantityOnHand: 10, quantityReserved: 3 });
@@ -279,6 +281,112 @@ describe('run control: resume from the failed action (end to end)', () => {
       expect(to(`/ship-${sku}`)).toHaveLength(1);
       expect(await item(sku)).toMatchObject({ quantityReserved: 8, quantityAvailable: 2 });
     });
+  });
+
+  describe('an allocation the original had rejected (out of stock)', () => {
+    const item = async (sku: string) => (await sys.http.get(`/v1/inventory/items/${sku}`).set(sys.auth)).body;
+    const restock = async (sku: string, quantityOnHand: number) =>
+      expect((await sys.http.put(`/v1/inventory/items/${sku}`).set(sys.auth).send({ quantityOnHand })).status).toBe(
+        200,
+      );
+    const allocationOf = (run: Execution) =>
+      sys.http.get(`/v1/inventory/allocations/${encodeURIComponent(`${run.workflowId}/reserve`)}`).set(sys.auth);
+    async function outOfStockRun(sku: string): Promise<Execution> {
+      await restock(sku, 1);
+      const ruleId = await createRule([
+        {
+          name: 'reserve',
+          type: 'allocate_inventory',
+          config: { orderId: '{{data.id}}', lines: [{ sku, quantity: 3 }] },
+          retry: oneAttempt,
+        },
+        webhook('ship', `/ship-${sku}`),
+      ]);
+      const original = await runToEnd(ruleId);
+      expect(original).toMatchObject({ status: 'failed', errorAction: 'reserve' });
+      expect(original.actions[0]!.error).toContain('not enough stock');
+      expect((await allocationOf(original)).body).toMatchObject({ status: 'rejected' });
+      return original;
+    }
+
+    it('restocked, the resume allocates under the same key and ends success holding the stock once', async () => {
+      const sku = `resume-restock-${Date.now()}`;
+      const original = await outOfStockRun(sku);
+      const key = `${original.workflowId}/reserve`;
+
+      // Still short: the resume fails as the original did, reserving nothing.
+      await restock(sku, 2);
+      const short = await resumeToEnd(original.id);
+      expect(short).toMatchObject({ status: 'failed', errorAction: 'reserve', rerunOf: original.id });
+      expect(short.actions[0]).toMatchObject({ name: 'reserve', status: 'failed' });
+      expect((await allocationOf(original)).body).toMatchObject({ idempotencyKey: key, status: 'rejected' });
+      expect(await item(sku)).toMatchObject({ quantityReserved: 0 });
+      // Its newest failed run is what is resumed now.
+      const older = await resume(original.id);
+      expect(older.status).toBe(409);
+      expect(older.body.message).toContain(`resume execution ${short.id} instead`);
+
+      await restock(sku, 10);
+      const resumed = await resumeToEnd(short.id);
+      expect(resumed).toMatchObject({ status: 'success', rerunOf: short.id });
+      expect(resumed.actions[0]).toMatchObject({ name: 'reserve', status: 'success', attempts: 1 });
+      expect(resumed.actions[0]!.output).toMatchObject({
+        idempotencyKey: key,
+        status: 'allocated',
+        lines: [{ sku, requested: 3, allocated: 3 }],
+      });
+      expect((await allocationOf(original)).body).toMatchObject({
+        status: 'allocated',
+        lines: [{ sku, requested: 3, allocated: 3 }],
+      });
+      expect(await item(sku)).toMatchObject({ quantityOnHand: 10, quantityReserved: 3, quantityAvailable: 7 });
+      expect(to(`/ship-${sku}`)).toHaveLength(1);
+
+      // The chain has a resume that succeeded: no run of it is resumed again.
+      for (const id of [original.id, short.id]) {
+        const again = await resume(id);
+        expect(again.status).toBe(409);
+        expect(again.body.message).toContain(`execution ${resumed.id} (a resume of the same run) ended success`);
+      }
+      expect(await item(sku)).toMatchObject({ quantityReserved: 3 });
+    });
+
+    it('two concurrent resumes of one run: one starts (202), the other is refused (409) naming it', async () => {
+      const sku = `resume-race-${Date.now()}`;
+      const original = await outOfStockRun(sku);
+      await restock(sku, 10);
+      const answers = await Promise.all([resume(original.id), resume(original.id)]);
+      expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+      const started = answers.find((a) => a.status === 202)!.body.executionId as string;
+      expect(answers.find((a) => a.status === 409)!.body.message).toContain(`execution ${started}`);
+      expect(await ended(started)).toMatchObject({ status: 'success' });
+      expect(await item(sku)).toMatchObject({ quantityReserved: 3 });
+      const rows = await sys.db.query(`SELECT id FROM executions WHERE rerun_of = $1`, [original.id]);
+      expect(rows).toEqual([{ id: started }]);
+    });
+  });
+
+  it('bulk resume skips a run whose chain has a resume that succeeded (runs resumed twice before this rule)', async () => {
+    const ruleId = await createRule([webhook('a', '/chain-a'), webhook('b', '/chain-b')]);
+    broken.add('/chain-b');
+    const original = await runToEnd(ruleId);
+    const first = await resumeToEnd(original.id);
+    expect(first.status).toBe('partial');
+    broken.clear();
+    const second = await resumeToEnd(first.id);
+    expect(second.status).toBe('success');
+    // As if `second` had been a second resume of the original: `first` is then not "rerun" itself.
+    await sys.db.query(`UPDATE executions SET rerun_of = $2 WHERE id = $1`, [second.id, original.id]);
+    const bulk = await sys.http
+      .post('/v1/executions/rerun')
+      .set(sys.auth)
+      .send({ ruleId, status: 'partial', from: 'failed' });
+    expect(bulk.status).toBe(202);
+    expect(bulk.body).toEqual({ count: 0 });
+    const refused = await resume(first.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain(`execution ${second.id}`);
+    expect(to('/chain-b')).toHaveLength(3);
   });
 
   it('bulk rerun with from failed resumes each failed run once and counts what it started', async () => {

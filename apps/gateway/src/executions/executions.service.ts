@@ -57,6 +57,32 @@ const CANCEL_DIRECTLY_SQL = `
       )
     WHERE id = $1 AND status NOT IN ('success','failed','partial','cancelled')`;
 
+/** How a resume may have ended for its chain to be resumed again (see checkResumeChain). */
+const RESUME_ENDED_UNSUCCESSFULLY: ReadonlySet<ExecutionStatus> = new Set(['failed', 'partial', 'cancelled']);
+
+/**
+ * SQL: execution `x` is in the resume chain whose idempotency base (the first run's workflow id) is
+ * `base`: that first run or a resume along it (the caller also matches the event).
+ */
+const IN_CHAIN_SQL = (x: string, base: string) =>
+  `(${x}.workflow_id = ${base} OR ${x}.input->'resume'->>'idempotencyBase' = ${base})`;
+
+/**
+ * SQL for the bulk rerun (`e`, from "failed"): `e` is what checkResumeChain accepts, i.e. no resume of
+ * its chain is live or ended success, and no newer run of the chain failed.
+ */
+const RESUMABLE_IN_CHAIN_SQL = `AND NOT EXISTS (
+  SELECT 1 FROM executions y
+   WHERE y.tenant_id = e.tenant_id AND y.event_id = e.event_id AND y.id <> e.id
+     AND ${IN_CHAIN_SQL('y', `coalesce(e.input->'resume'->>'idempotencyBase', e.workflow_id)`)}
+     AND ((y.input->'resume' IS NOT NULL AND y.status NOT IN ('failed','partial','cancelled'))
+          OR (y.status IN ('failed','partial') AND (y.created_at, y.id) > (e.created_at, e.id))))`;
+
+/** Serialises a tenant's reruns and resumes (one and bulk) for the rest of the transaction. */
+async function lockReruns(em: EntityManager, tenantId: string): Promise<void> {
+  await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`ruleflow:bulk-rerun:${tenantId}`]);
+}
+
 /** What cancelling one run did: see ExecutionsService.cancelRun. */
 interface CancelOutcome {
   kind: 'ended' | 'marked' | 'requested';
@@ -171,11 +197,49 @@ export class ExecutionsService {
     }
     const rule = await this.db.getRepository(RuleEntity).findOneBy({ id: original.ruleId, tenantId: auth.tenantId });
     if (!rule) throw new ConflictException(`rule ${original.ruleId} of execution ${id} no longer exists`);
-    const spec = resume
-      ? resumeSpec(rule, original, (await this.sentWebhooks(this.db.manager, auth.tenantId, [original])).get(id))
-      : rerunSpec(rule, original);
-    const { executionId, workflowId } = await this.runs.launch(spec);
-    return { executionId, workflowId };
+    if (!resume) {
+      const { executionId, workflowId } = await this.runs.launch(rerunSpec(rule, original));
+      return { executionId, workflowId };
+    }
+    const [started] = await this.db.transaction(async (tx) => {
+      // Serialised with every other resume (and bulk rerun) of the tenant: two calls cannot both start one.
+      await lockReruns(tx, auth.tenantId);
+      await this.checkResumeChain(tx, auth.tenantId, original);
+      const sent = await this.sentWebhooks(tx, auth.tenantId, [original]);
+      return this.runs.record(tx, [resumeSpec(rule, original, sent.get(id))]);
+    });
+    await this.runs.start([started!]);
+    return { executionId: started!.id, workflowId: started!.workflowId };
+  }
+
+  /**
+   * A run's resume chain shares its idempotency keys (the first run's workflow id): so that a resume's
+   * compensation never returns what another resume of the chain holds, the chain has at most one live
+   * or successful resume, and only its newest failed or partial run is resumed. 409 otherwise, naming
+   * the run in the way. Call under lockReruns.
+   */
+  private async checkResumeChain(em: EntityManager, tenantId: string, original: Original): Promise<void> {
+    const chain: Array<{ id: string; status: ExecutionStatus; resume: boolean }> = await em.query(
+      `SELECT x.id, x.status, (x.input->'resume') IS NOT NULL AS resume
+         FROM executions x
+        WHERE x.tenant_id = $1 AND x.event_id = $2 AND ${IN_CHAIN_SQL('x', '$3')}
+        ORDER BY x.created_at DESC, x.id DESC`,
+      [tenantId, original.input.event.id, idempotencyBase(original)],
+    );
+    const live = chain.find((x) => x.resume && !RESUME_ENDED_UNSUCCESSFULLY.has(x.status));
+    if (live) {
+      throw new ConflictException(
+        live.status === 'success'
+          ? `execution ${original.id} has already been resumed: execution ${live.id} (a resume of the same run) ended success`
+          : `execution ${original.id} is being resumed: execution ${live.id} (a resume of the same run) is ${live.status}`,
+      );
+    }
+    const newest = chain.find((x) => RESUMABLE.has(x.status));
+    if (newest && newest.id !== original.id) {
+      throw new ConflictException(
+        `execution ${original.id} was resumed by execution ${newest.id}, which ended ${newest.status}: resume execution ${newest.id} instead`,
+      );
+    }
   }
 
   /**
@@ -187,7 +251,7 @@ export class ExecutionsService {
     const since = dto.since ? new Date(dto.since) : new Date(Date.now() - DEFAULT_WINDOW_MS);
     const pending = await this.db.transaction(async (tx) => {
       // Serialise bulk reruns of a tenant: two concurrent calls would both see "not rerun yet".
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`ruleflow:bulk-rerun:${auth.tenantId}`]);
+      await lockReruns(tx, auth.tenantId);
       const params: unknown[] = [auth.tenantId, dto.status, since, BULK_RERUN_CAP];
       if (dto.ruleId) params.push(dto.ruleId);
       const rows: Array<{
@@ -204,6 +268,7 @@ export class ExecutionsService {
             WHERE e.tenant_id = $1 AND e.status = $2 AND e.created_at >= $3
               ${dto.ruleId ? 'AND e.rule_id = $5' : ''}
               AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.tenant_id = e.tenant_id AND x.rerun_of = e.id)
+              ${dto.from === 'failed' ? RESUMABLE_IN_CHAIN_SQL : ''}
             ORDER BY e.created_at, e.id
             LIMIT $4`,
         params,
@@ -314,8 +379,7 @@ export class ExecutionsService {
                 (SELECT coalesce(max((a->>'attemptNumber')::int), 0)
                    FROM jsonb_array_elements(d.attempts) AS a)::int AS attempts
            FROM unnest($2::uuid[], $3::text[], $4::text[]) AS o(id, event_id, base)
-           JOIN executions x ON x.tenant_id = $1 AND x.event_id = o.event_id
-                            AND (x.workflow_id = o.base OR x.input->'resume'->>'idempotencyBase' = o.base)
+           JOIN executions x ON x.tenant_id = $1 AND x.event_id = o.event_id AND ${IN_CHAIN_SQL('x', 'o.base')}
            JOIN deliveries d ON d.tenant_id = $1 AND d.execution_id = x.id AND d.action_name IS NOT NULL
           ORDER BY o.id, d.action_name, d.created_at DESC`,
         [tenantId, originals.map((o) => o.id), originals.map((o) => o.input.event.id), originals.map(idempotencyBase)],
