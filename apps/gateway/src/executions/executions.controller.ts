@@ -56,7 +56,8 @@ export class ExecutionsController {
       `Reruns every execution of the caller's tenant with this status (and rule), created since \`since\` ` +
       `(default: the last 7 days), oldest first, at most ${BULK_RERUN_CAP} per call; call again for more. ` +
       'Executions already rerun and those whose rule was deleted are skipped, so repeating a call does not double up. ' +
-      'With `from: "failed"` each is resumed as `POST /v1/executions/{id}/rerun` does it.',
+      'With `from: "failed"` each is resumed as `POST /v1/executions/{id}/rerun` does it; runs it would refuse ' +
+      '(already resumed, or superseded by a newer failed resume) are skipped and not counted.',
   })
   @ApiAcceptedResponse({ type: CountDto, description: 'how many reruns were started' })
   @ApiErrors(400)
@@ -126,12 +127,18 @@ export class ExecutionsController {
       'the rule at its current version, every action. `from: "failed"`: a resume of a failed or partial run at ' +
       "the original's rule version: actions that succeeded read `success`, `attempts` 0, `reused: true` with the " +
       "original's output (seen by later templates in `steps`); the failed action and those after it run with the " +
-      "original's idempotency keys (a webhook the original sent keeps its `webhook-id`, an allocation its key).",
+      "original's idempotency keys (a webhook the original sent keeps its `webhook-id`, an allocation its key; " +
+      "an allocation rejected for want of stock is tried again against today's stock). A run is resumed once: " +
+      'while a resume of it (or of its resumes) is pending, running or ended success, another is refused; ' +
+      'after a resume that failed, that newest failed run is the one to resume.',
   })
   @ApiAcceptedResponse({ type: StartedRunDto })
   @ApiErrors(400, {
     404: 'unknown execution, or one of another tenant',
-    409: 'the rule no longer exists, or `from: "failed"` on a run that did not fail',
+    409:
+      'the rule no longer exists, or `from: "failed"` on a run that did not fail, that is already resumed (a resume ' +
+      'of it is pending, running or ended success), or that a newer failed resume supersedes (the message names ' +
+      'that execution)',
   })
   rerun(@Auth() auth: AuthContext, @Param('id') id: string, @Body() dto: RerunDto) {
     return this.executions.rerun(auth, id, dto);
