@@ -291,7 +291,8 @@ describe('run control: resume from the failed action (end to end)', () => {
       );
     const allocationOf = (run: Execution) =>
       sys.http.get(`/v1/inventory/allocations/${encodeURIComponent(`${run.workflowId}/reserve`)}`).set(sys.auth);
-    async function outOfStockRun(sku: string): Promise<Execution> {
+    /** reserve (3 units, 1 in stock) fails; `middle` actions go between it and the ship webhook. */
+    async function outOfStockRun(sku: string, middle: unknown[] = []): Promise<Execution> {
       await restock(sku, 1);
       const ruleId = await createRule([
         {
@@ -300,6 +301,7 @@ describe('run control: resume from the failed action (end to end)', () => {
           config: { orderId: '{{data.id}}', lines: [{ sku, quantity: 3 }] },
           retry: oneAttempt,
         },
+        ...middle,
         webhook('ship', `/ship-${sku}`),
       ]);
       const original = await runToEnd(ruleId);
@@ -349,6 +351,31 @@ describe('run control: resume from the failed action (end to end)', () => {
         expect(again.body.message).toContain(`execution ${resumed.id} (a resume of the same run) ended success`);
       }
       expect(await item(sku)).toMatchObject({ quantityReserved: 3 });
+    });
+
+    it('after a resume cancelled once it had allocated (its compensation released it), the next resume holds it again', async () => {
+      const sku = `resume-cancelled-${Date.now()}`;
+      const original = await outOfStockRun(sku, [{ name: 'wait', type: 'delay', config: { duration: '3s' } }]);
+      await restock(sku, 10);
+      const started = await resume(original.id);
+      expect(started.status).toBe(202);
+      const first = started.body.executionId as string;
+      await eventually(async () => {
+        const res = await sys.http.get(`/v1/executions/${first}`).set(sys.auth);
+        return (res.body as Execution).actions[0]!.status === 'success';
+      });
+      expect((await sys.http.post(`/v1/executions/${first}/cancel`).set(sys.auth)).status).toBe(202);
+      expect(await ended(first)).toMatchObject({ status: 'cancelled' });
+      expect((await allocationOf(original)).body).toMatchObject({ status: 'released' });
+      expect(await item(sku)).toMatchObject({ quantityReserved: 0 });
+
+      // The cancelled resume is not in the way; the original is the chain's newest failed run.
+      const resumed = await resumeToEnd(original.id);
+      expect(resumed.status).toBe('success');
+      expect(resumed.actions[0]).toMatchObject({ name: 'reserve', status: 'success', attempts: 1 });
+      expect((await allocationOf(original)).body).toMatchObject({ status: 'allocated' });
+      expect(await item(sku)).toMatchObject({ quantityReserved: 3 });
+      expect(to(`/ship-${sku}`)).toHaveLength(1);
     });
 
     it('two concurrent resumes of one run: one starts (202), the other is refused (409) naming it', async () => {

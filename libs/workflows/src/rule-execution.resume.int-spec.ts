@@ -165,7 +165,7 @@ describe('RuleExecutionWorkflow resume', () => {
     const base = `rule-original-${i.event.id}`;
     expect(inputsOf('createAlert')[0]).toMatchObject({ idempotencyKey: `${base}/c`, title: 'from tok-1' });
     // Under the original's key, and a `rejected` allocation stored under it is tried again.
-    expect(inputsOf('allocateInventory')[0]).toMatchObject({ idempotencyKey: `${base}/d`, retryRejected: true });
+    expect(inputsOf('allocateInventory')[0]).toMatchObject({ idempotencyKey: `${base}/d`, retryUnheld: true });
 
     // a is recorded reused when the execution is created: the run writes nothing for it.
     const results = inputsOf('recordActionResult');
@@ -195,7 +195,7 @@ describe('RuleExecutionWorkflow resume', () => {
     expect(inputsOf('createAlert')).toHaveLength(0);
   });
 
-  it('an allocation the original had rejected is tried again under its key (retryRejected) and the run ends success', async () => {
+  it('an allocation the original had rejected is tried again under its key (retryUnheld) and the run ends success', async () => {
     const i = resumeInput(Math.random().toString(36).slice(2));
     i.resume!.reused = { ...i.resume!.reused, b: { statusCode: 200, body: null }, c: { alertId: 'alert-1' } };
     const handle = await start(i);
@@ -208,7 +208,7 @@ describe('RuleExecutionWorkflow resume', () => {
         idempotencyKey: `rule-original-${i.event.id}/d`,
         orderId: '42',
         lines: [{ sku: 'S', quantity: 1 }],
-        retryRejected: true,
+        retryUnheld: true,
       },
     ]);
     expect(inputsOf('recordActionResult').map((r) => [r.actionName, r.status])).toEqual([['d', 'success']]);

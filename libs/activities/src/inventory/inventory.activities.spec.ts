@@ -74,7 +74,7 @@ describe('inventory activities', () => {
     expect(missing).toMatchObject({ type: 'AllocationNotFound', nonRetryable: true });
   });
 
-  it('asks the store to retry a rejected allocation only for a resume (retryRejected), not passing the flag on', async () => {
+  it('asks the store to retry an unheld allocation only for a resume (retryUnheld), not passing the flag on', async () => {
     const calls: unknown[][] = [];
     const store: InventoryStore = {
       ...fake(allocation('allocated')),
@@ -85,10 +85,10 @@ describe('inventory activities', () => {
     };
     const { allocateInventory } = createInventoryActivities({ inventory: store });
     await new MockActivityEnvironment().run(allocateInventory, input);
-    await new MockActivityEnvironment().run(allocateInventory, { ...input, retryRejected: true });
+    await new MockActivityEnvironment().run(allocateInventory, { ...input, retryUnheld: true });
     expect(calls).toEqual([
-      [input, { retryRejected: false }],
-      [input, { retryRejected: true }],
+      [input, { retryUnheld: false }],
+      [input, { retryUnheld: true }],
     ]);
   });
 

@@ -37,11 +37,11 @@ export function createInventoryActivities({ inventory }: InventoryActivityDeps) 
   return {
     /**
      * Allocates under the key (with the attempt number); a `rejected` allocation fails for good
-     * (InventoryUnavailable). `retryRejected` (a resume): a `rejected` allocation stored under the key is
-     * tried again against today's stock (see InventoryRepository.allocate).
+     * (InventoryUnavailable). `retryUnheld` (a resume): an allocation stored under the key that holds
+     * nothing (`rejected`, `released`) is tried again against today's stock (see InventoryRepository.allocate).
      */
     async allocateInventory({
-      retryRejected = false,
+      retryUnheld = false,
       ...req
     }: {
       tenantId: string;
@@ -49,9 +49,9 @@ export function createInventoryActivities({ inventory }: InventoryActivityDeps) 
       orderId: string;
       lines: Array<{ sku: string; quantity: number }>;
       mode?: AllocationMode;
-      retryRejected?: boolean;
+      retryUnheld?: boolean;
     }): Promise<{ allocation: AllocationView; attempt: number }> {
-      const { allocation } = await inventory.allocate(req, { retryRejected }).catch(invalid);
+      const { allocation } = await inventory.allocate(req, { retryUnheld }).catch(invalid);
       return held(allocation);
     },
     /**

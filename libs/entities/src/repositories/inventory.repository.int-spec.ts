@@ -237,7 +237,7 @@ describe('InventoryRepository (real PostgreSQL)', () => {
     expect(await inventory.allocate(req)).toEqual({ allocation: first.allocation, created: false });
     expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
 
-    const again = await Promise.all(Array.from({ length: 10 }, () => inventory.allocate(req, { retryRejected: true })));
+    const again = await Promise.all(Array.from({ length: 10 }, () => inventory.allocate(req, { retryUnheld: true })));
     expect(again.filter((r) => r.created)).toHaveLength(1);
     for (const r of again) {
       expect(r.allocation).toMatchObject({
@@ -250,14 +250,14 @@ describe('InventoryRepository (real PostgreSQL)', () => {
     expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 5, quantityAvailable: 5 });
     expect(await inventory.getAllocation(tenantId, k)).toMatchObject({ status: 'allocated' });
     // Held now: returned as it is, nothing more reserved.
-    expect(await inventory.allocate(req, { retryRejected: true })).toMatchObject({
+    expect(await inventory.allocate(req, { retryUnheld: true })).toMatchObject({
       created: false,
       allocation: { status: 'allocated' },
     });
     expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 5 });
   });
 
-  it('a retried rejected allocation still short of stock stays rejected and reserves nothing; partial takes what is there', async () => {
+  it('a retried allocation short of stock stays rejected, reserving nothing; partial takes what is there; released is retried too', async () => {
     const s = sku();
     const [whole, part] = [key(), key()];
     await inventory.setOnHand(tenantId, s, 1);
@@ -267,27 +267,32 @@ describe('InventoryRepository (real PostgreSQL)', () => {
     await inventory.setOnHand(tenantId, s, 3);
     const retried = await inventory.allocate(
       { tenantId, idempotencyKey: whole, orderId: 'w', lines },
-      { retryRejected: true },
+      { retryUnheld: true },
     );
     expect(retried).toMatchObject({ created: false, allocation: { status: 'rejected', lines: [{ allocated: 0 }] } });
     expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
     const partial = await inventory.allocate(
       { tenantId, idempotencyKey: part, orderId: 'p', lines, mode: 'partial' },
-      { retryRejected: true },
+      { retryUnheld: true },
     );
     expect(partial).toMatchObject({
       created: true,
       allocation: { status: 'partial', lines: [{ sku: s, requested: 4, allocated: 3 }] },
     });
     expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 3, quantityAvailable: 0 });
-    // A released allocation is not a rejected one: not reserved again by allocate.
+    // Released (holds nothing too): the stored answer without the option, tried again with it.
     await inventory.release(tenantId, part);
-    expect(
-      await inventory.allocate({ tenantId, idempotencyKey: part, orderId: 'p', lines }, { retryRejected: true }),
-    ).toMatchObject({
-      created: false,
-      allocation: { status: 'released' },
+    const again = { tenantId, idempotencyKey: part, orderId: 'p', lines: [{ sku: s, quantity: 2 }] };
+    expect(await inventory.allocate(again)).toMatchObject({ created: false, allocation: { status: 'released' } });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
+    expect(await inventory.allocate(again, { retryUnheld: true })).toMatchObject({
+      created: true,
+      allocation: { status: 'allocated', lines: [{ sku: s, requested: 2, allocated: 2 }] },
     });
+    expect(await inventory.allocate(again, { retryUnheld: true })).toMatchObject({ created: false });
+    expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 2 });
+    // Released again, it is released once (released_at cleared by the new try).
+    expect(await inventory.release(tenantId, part)).toMatchObject({ status: 'released' });
     expect(await inventory.getItem(tenantId, s)).toMatchObject({ quantityReserved: 0 });
   });
 });

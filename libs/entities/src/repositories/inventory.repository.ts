@@ -18,10 +18,12 @@ export interface AllocateRequest {
 
 export interface AllocateOptions {
   /**
-   * Try a `rejected` allocation stored under the key again (a resumed run's allocation that failed for
-   * want of stock): it holds nothing, so a new try cannot reserve twice. Never set by the public API.
+   * Try an allocation stored under the key that holds nothing again: `rejected` (a resumed run's
+   * allocation that failed for want of stock) or `released` (returned by the compensation of a cancelled
+   * run of the same resume chain). Holding nothing, a new try cannot reserve twice. Resumes only; never
+   * set by the public API.
    */
-  retryRejected?: boolean;
+  retryUnheld?: boolean;
 }
 
 /** A request that can never succeed as given (unknown sku, bad quantity): a 400, a non-retryable action failure. */
@@ -149,9 +151,10 @@ export class InventoryRepository implements InventoryStore {
    * Reserves stock for an order. `all_or_nothing` (default) reserves nothing (`rejected`) unless every
    * line fits; `partial` reserves what is available. A key seen before returns its stored allocation
    * with `created: false` and reserves nothing. Unknown skus → InventoryRequestError.
-   * With `retryRejected` (a resume), a stored `rejected` allocation is tried again under its key, with
-   * this request's lines and mode against today's stock: `created: true` when it now reserves
-   * (`allocated` or `partial`), else it stays `rejected` (`created: false`). Once held, calls return it.
+   * With `retryUnheld` (a resume), a stored allocation holding nothing (`rejected` or `released`) is
+   * tried again under its key, with this request's lines and mode against today's stock: `created: true`
+   * when it now reserves (`allocated` or `partial`), else it is `rejected` (`created: false`). Once held,
+   * calls return it.
    */
   async allocate(
     req: AllocateRequest,
@@ -162,7 +165,8 @@ export class InventoryRepository implements InventoryStore {
     return this.db.transaction(async (m) => {
       await lockKey(m, req.tenantId, req.idempotencyKey);
       const existing = await this.findLocked(m, req.tenantId, req.idempotencyKey);
-      const retry = existing?.status === 'rejected' && options.retryRejected === true;
+      const retry =
+        options.retryUnheld === true && (existing?.status === 'rejected' || existing?.status === 'released');
       if (existing && !retry) return { allocation: existing, created: false };
 
       const available = await lockItems(m, req.tenantId, req.lines);
@@ -173,7 +177,7 @@ export class InventoryRepository implements InventoryStore {
       if (retry) {
         // Held nothing, so reserving now cannot double-reserve; the key's lock serialises the tries.
         const [updated]: [AllocationRow[], number] = await m.query(
-          `UPDATE inventory_allocations SET mode = $3, status = $4, lines = $5::jsonb
+          `UPDATE inventory_allocations SET mode = $3, status = $4, lines = $5::jsonb, released_at = NULL
             WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING ${ALLOCATION_COLUMNS}`,
           [req.tenantId, req.idempotencyKey, mode, status, JSON.stringify(lines)],
         );

@@ -20,7 +20,7 @@ function invalidConfig(action: Action, message: string): never {
   });
 }
 
-/** Guards a resume's retrying of a `rejected` allocation under its key (see runAllocateInventory). */
+/** Guards a resume's retrying of an allocation that holds nothing under its key (see runAllocateInventory). */
 export const RESUME_RETRIES_REJECTED_ALLOCATION_PATCH = 'resume-retries-rejected-allocation';
 
 /** Runs an `allocate_inventory` action with its rendered config; output: the allocation. */
@@ -35,12 +35,12 @@ export async function runAllocateInventory(
   if (mode !== undefined && mode !== 'all_or_nothing' && mode !== 'partial')
     invalidConfig(action, 'mode must be "all_or_nothing" or "partial"');
   const { allocateInventory } = inventoryAction(action.retry, `${action.name}: allocate order ${String(orderId)}`);
-  // A resume runs the original's key again: an allocation the original (or an earlier resume) had
-  // rejected for want of stock is tried again against today's stock. Only on resumes, and guarded:
-  // resumes recorded before it replay without the marker.
-  const retryRejected = Boolean(input.resume) && patched(RESUME_RETRIES_REJECTED_ALLOCATION_PATCH);
+  // A resume runs the original's key again: an allocation under it that holds nothing (rejected for want
+  // of stock, or released by a cancelled run of the chain) is tried again against today's stock. Only on
+  // resumes, and guarded: resumes recorded before it replay without the marker.
+  const retryUnheld = Boolean(input.resume) && patched(RESUME_RETRIES_REJECTED_ALLOCATION_PATCH);
   const result = await allocateInventory({
-    ...(retryRejected ? { retryRejected } : {}),
+    ...(retryUnheld ? { retryUnheld } : {}),
     tenantId: input.rule.tenantId,
     idempotencyKey: allocationKey(input, action.name),
     orderId: String(orderId),
