@@ -65,8 +65,9 @@ async function ivr(): Promise<void> {
   console.log(
     `\n## IVR: ${calls} concurrent calls walking a menu tree (digit → answer), ${pauses}, beside a plain Update; Temporal dev server: ${benchTemporalDb()}`,
   );
-  const results = await runIvrBench(calls, think);
+  const results = await runIvrBench(calls, think, process.argv.includes('--trace'));
   console.table(results);
+  if (results.length < 3) return; // one --path only: no comparison
   const [http, direct, plain] = results as [IvrBenchResult, IvrBenchResult, IvrBenchResult];
   const ok = http.errors === 0 && http.digitP99Ms <= 150;
   const by =

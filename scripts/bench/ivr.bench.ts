@@ -14,13 +14,16 @@
  * queueing, N callers / throughput). Random draws are seeded, so every path gets the same schedule.
  * The dev server is file-backed as under `npm start` (`--temporal-db` changes that: see bench-stack.ts).
  *
- *   npm run bench -- ivr [--calls 200] [--think-ms 2000-6000]
+ * `--trace` prints where each press's time went, stage by stage (ivr-trace.ts).
+ *
+ *   npm run bench -- ivr [--calls 200] [--think-ms 2000-6000] [--trace] [--path http|client|plain]
  */
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ivrBackUpdate, ivrInputUpdate, ivrSessionWorkflowId } from '@ruleflow/contract';
-import { quantile } from './bench-http';
+import { cpuByCommand, cpuPerMessage, quantile } from './bench-http';
 import { flagValue, intFlag, startBenchStack, startBenchSystem } from './bench-stack';
+import { IvrTracer } from './ivr-trace';
 import { plainPress } from './plain-update.workflow';
 
 export interface IvrBenchResult {
@@ -43,6 +46,8 @@ export interface IvrBenchResult {
   /** How long callbacks of this process waited (the gateway and worker share it here). */
   eventLoopDelayP99Ms: number;
   eventLoopDelayMaxMs: number;
+  /** CPU ms per press (starts included) by process: `bench` is the gateway, worker and callers. */
+  cpuPerPress: string;
 }
 
 /** Each call's presses after the start: repeat, into the submenu, back (POST /back), in again, back (item), agent. */
@@ -55,6 +60,8 @@ interface Driver {
   /** Starts one call; returns its handle (a session id or a workflow id). */
   start(i: number): Promise<string>;
   press(handle: string, key: Press): Promise<void>;
+  /** The workflow a handle drives (for `--trace`). */
+  workflowId(handle: string): string;
 }
 
 /** The pause before each press: a uniform draw from [min, max] ms (0–0: none). */
@@ -91,7 +98,7 @@ const pause = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeou
  * `calls` callers, each starting its call and pressing the keys one after the other, pausing `think`
  * before each press; with a think time the calls arrive spread over the longest pause.
  */
-async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<IvrBenchResult> {
+async function drive(driver: Driver, calls: number, think: ThinkTime, tracer?: IvrTracer): Promise<IvrBenchResult> {
   const starts: number[] = [];
   const digits: number[] = [];
   let errors = 0;
@@ -103,6 +110,7 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
   // How long this process (gateway, worker and callers alike) kept callbacks waiting.
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const cpu0 = cpuByCommand();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
@@ -127,8 +135,10 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
       for (const [n, key] of IVR_BENCH_PRESSES.entries()) {
         await pause(pauses[n]!);
         const d0 = performance.now();
+        const sentAt = Date.now();
         try {
           await driver.press(handle, key);
+          tracer?.presses.push({ workflowId: driver.workflowId(handle), n, sentAt, answeredAt: Date.now() });
         } catch (err) {
           // A refused press (the gateway's 503 after its 15 s deadline) is an answer the caller waited
           // for: its time counts, so failures cannot flatter the percentiles; the call stops there.
@@ -144,6 +154,7 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
     }),
   );
   const wall = performance.now() - t0;
+  const cpuPerPress = cpuPerMessage(cpu0, cpuByCommand(), Math.max(1, digits.length));
   loop.disable();
   starts.sort((a, b) => a - b);
   digits.sort((a, b) => a - b);
@@ -163,6 +174,7 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
     wallSeconds: Math.round(wall / 100) / 10,
     eventLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
     eventLoopDelayMaxMs: Math.round(loop.max / 1e5) / 10,
+    cpuPerPress,
   };
 }
 
@@ -170,7 +182,11 @@ async function drive(driver: Driver, calls: number, think: ThinkTime): Promise<I
  * Runs on a throw-away PostgreSQL and Temporal dev server with the gateway and the Ruleflow worker in
  * this process (as `npm start` runs them), plus a second worker for the plain workflow.
  */
-export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink()): Promise<IvrBenchResult[]> {
+export async function runIvrBench(
+  calls = 200,
+  think: ThinkTime = ivrBenchThink(),
+  trace = false,
+): Promise<IvrBenchResult[]> {
   const stack = await startBenchStack({ TEMPORAL_TASK_QUEUE: 'bench-ivr' });
   const { key } = await stack.seedTenant('bench');
 
@@ -221,6 +237,7 @@ export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink(
           ? post(`/v1/ivr/sessions/${sessionId}/back`, {}, 200)
           : post(`/v1/ivr/sessions/${sessionId}/input`, { digit: k }, 200));
       },
+      workflowId: ivrSessionWorkflowId,
     };
     const ruleflowDirect: Driver = {
       name: 'same session workflow, Updates by Temporal client',
@@ -231,6 +248,7 @@ export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink(
           ? handle.executeUpdate(ivrBackUpdate)
           : handle.executeUpdate(ivrInputUpdate, { args: [{ digit: k }] }));
       },
+      workflowId: ivrSessionWorkflowId,
     };
     const plain: Driver = {
       name: 'plain workflow, one Update answering at once',
@@ -244,13 +262,35 @@ export async function runIvrBench(calls = 200, think: ThinkTime = ivrBenchThink(
       press: async (workflowId, k) => {
         await client.workflow.getHandle(workflowId).executeUpdate(plainPress, { args: [k] });
       },
+      workflowId: (workflowId) => workflowId,
     };
-    const drivers = [ruleflowHttp, ruleflowDirect, plain];
+    // `--path http|client|plain`: one path only (a CPU profile of one path, say); all three by default.
+    const only = flagValue(process.argv.slice(2), 'path');
+    const drivers = [
+      ['http', ruleflowHttp],
+      ['client', ruleflowDirect],
+      ['plain', plain],
+    ]
+      .filter(([name]) => !only || only === name)
+      .map(([, driver]) => driver as Driver);
     // Warm-up (JIT, pools, the workflow bundles and caches): 50 quick calls on every path, so the first
     // path measured starts as warm as the last.
     for (const driver of drivers) await drive(driver, Math.min(calls, 50), { minMs: 100, maxMs: 300 });
     const results: IvrBenchResult[] = [];
-    for (const driver of drivers) results.push(await drive(driver, calls, think));
+    const tracer = trace ? new IvrTracer() : undefined;
+    tracer?.install();
+    try {
+      for (const driver of drivers) {
+        tracer?.reset();
+        results.push(await drive(driver, calls, think, tracer));
+        if (tracer) {
+          const sessionIdOf = (workflowId: string) => (workflowId.startsWith('ivr-') ? workflowId.slice(4) : null);
+          for (const line of await tracer.report(client, sessionIdOf)) console.log(`${driver.name}: ${line}`);
+        }
+      }
+    } finally {
+      tracer?.uninstall();
+    }
     return results;
   } finally {
     await system.close();
@@ -264,7 +304,7 @@ export function ivrBenchCalls(argv: string[] = process.argv.slice(2)): number {
 }
 
 async function main(): Promise<void> {
-  console.table(await runIvrBench(ivrBenchCalls()));
+  console.table(await runIvrBench(ivrBenchCalls(), ivrBenchThink(), process.argv.includes('--trace')));
 }
 
 if (require.main === module) {
