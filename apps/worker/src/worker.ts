@@ -17,6 +17,7 @@ import {
   RetentionRepository,
   ScheduledRunRepository,
   WebhookEndpointRepository,
+  inOneTransaction,
 } from '@ruleflow/entities';
 import type { TransformSandbox } from '@ruleflow/outbound';
 import { createSecretBox } from '@ruleflow/rules/node/secret-box';
@@ -75,6 +76,7 @@ export async function createRuleflowWorker(options: RuleflowWorkerOptions): Prom
     webhookEndpoints: new WebhookEndpointRepository(dataSource),
     endpointDeliveries: new EndpointDeliveryRepository(dataSource),
     transforms: options.transforms,
+    oneTransaction: (fn) => inOneTransaction(dataSource, fn),
     telephony: {
       lines: new IvrLineRepository(dataSource),
       calls: new IvrCallRepository(dataSource),

@@ -15,6 +15,7 @@ import { createChainingActivities } from './chaining/chaining.activities';
 import { createEndpointDeliveryActivities } from './endpoint-deliveries/endpoint-delivery.activities';
 import type { ExecutionActivityDeps } from './execution/execution.activities';
 import { createExecutionActivities } from './execution/execution.activities';
+import type { OneTransaction } from './execution/run-journal.activities';
 import { createRunJournalActivities } from './execution/run-journal.activities';
 import type { MaintenanceActivityDeps } from './maintenance/maintenance.activities';
 import type { NotificationProviders } from './notifications/notification.activities';
@@ -63,6 +64,8 @@ export interface ActivityDeps extends ExecutionActivityDeps, SchedulingActivityD
   transforms?: TransformSandbox;
   /** Phone lines and outbound calls (`ivr_call`); without it the action fails naming it. */
   telephony?: TelephonyDeps;
+  /** Runs a run-journal batch in one database transaction (the worker's `inOneTransaction`); else one per write. */
+  oneTransaction?: OneTransaction;
 }
 
 /** Every activity the worker registers, wired over small dependency interfaces. */
@@ -72,7 +75,7 @@ export function createActivities(deps: ActivityDeps) {
   return withTenantScopes(
     {
       ...execution,
-      ...createRunJournalActivities(execution, chaining),
+      ...createRunJournalActivities(execution, chaining, deps.oneTransaction),
       ...createWebhookActivities({ deliveries: deps.deliveries, ...deps.webhooks, secrets: deps.secrets }),
       ...createEndpointResolverActivities({ endpoints: deps.webhookEndpoints, transforms: deps.transforms }),
       ...createEndpointDeliveryActivities({

@@ -6,6 +6,7 @@ export * from './api-key.entity';
 export * from './audit-log.entity';
 export * from './data-source';
 export * from './db-scope';
+export { inOneTransaction } from './scoped-query-runner';
 export * from './delivery.entity';
 export * from './event.entity';
 export * from './execution.entity';

@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, rowLevelSecurityBypass } from './data-source';
 import { asSystem, inTenantScope } from './db-scope';
 import { RuleEntity } from './rule.entity';
+import { inOneTransaction } from './scoped-query-runner';
 
 const RULE_COLUMNS = `(tenant_id, name, entity, trigger_type, trigger, conditions, actions)`;
 const ruleValues = (tenant: string, name: string) =>
@@ -129,6 +130,54 @@ describe('row-level security', () => {
       }),
     );
     for (const { tenant, tenants } of seen) expect([...tenants]).toEqual([tenant]);
+  });
+
+  it('runs every query of inOneTransaction in one scoped transaction on one connection: all of it or nothing', async () => {
+    const rules = app.getRepository(RuleEntity);
+    const backends = new Set<number>();
+    const pid = async () => {
+      const [row] = (await app.query(`SELECT pg_backend_pid() AS pid, txid_current() AS tx`)) as Array<{
+        pid: number;
+        tx: string;
+      }>;
+      backends.add(row!.pid);
+      return row!.tx;
+    };
+    const txids = await inTenantScope(tenantA, () =>
+      inOneTransaction(app, async () => {
+        const first = await pid();
+        await rules.update({ name: 'a-1' }, { priority: 41 });
+        // A transaction inside is a savepoint of the same one.
+        await app.transaction((tx) => tx.getRepository(RuleEntity).update({ name: 'a-2' }, { priority: 42 }));
+        // Still the tenant's scope: B's rule is neither seen nor changed.
+        expect((await rules.find()).map((r) => r.name).sort()).toEqual(['a-1', 'a-2']);
+        return [first, await pid()];
+      }),
+    );
+    expect(new Set(txids).size).toBe(1);
+    expect(backends.size).toBe(1);
+    const priorities = await asSystem(() => rules.find({ order: { name: 'ASC' } }));
+    expect(priorities.map((r) => [r.name, r.priority])).toEqual([
+      ['a-1', 41],
+      ['a-2', 42],
+      ['b-1', expect.any(Number)],
+    ]);
+
+    // A failure rolls back every write made in it, and the connection goes back to the pool.
+    await expect(
+      inTenantScope(tenantA, () =>
+        inOneTransaction(app, async () => {
+          await rules.update({ name: 'a-1' }, { priority: 7 });
+          throw new Error('boom');
+        }),
+      ),
+    ).rejects.toThrow('boom');
+    const [a1] = await asSystem(() => rules.findBy({ name: 'a-1' }));
+    expect(a1!.priority).toBe(41);
+    // The pool (2 connections) still serves concurrent work after both transactions.
+    await expect(Promise.all([1, 2, 3].map(() => inTenantScope(tenantA, () => rules.count())))).resolves.toEqual([
+      2, 2, 2,
+    ]);
   });
 
   it('lets change capture write the captured tenant while the writer declared none', async () => {

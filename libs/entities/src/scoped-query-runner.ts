@@ -6,6 +6,7 @@
  * pooled connection never carries one request's tenant into the next. A statement issued outside a
  * transaction is wrapped in one for the same reason.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, ReplicationMode } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -35,6 +36,13 @@ export class ScopedQueryRunner extends PostgresQueryRunner {
     private readonly fallbackScope?: DbScope,
   ) {
     super(driver, mode);
+  }
+
+  /** Lent to the code inside `inOneTransaction`: its callers' `release()` leaves the connection held. */
+  held = false;
+
+  override release(): Promise<void> {
+    return this.held ? Promise.resolve() : super.release();
   }
 
   /** The scope that the next `START TRANSACTION` (sent by `super.startTransaction`) declares with it. */
@@ -85,9 +93,52 @@ export class ScopedQueryRunner extends PostgresQueryRunner {
   }
 }
 
+/** The transaction `inOneTransaction` opened, while it is open: lent to every query its code makes on that driver. */
+interface SharedTransaction {
+  driver: PostgresDriver;
+  runner: ScopedQueryRunner;
+  open: boolean;
+}
+const shared = new AsyncLocalStorage<SharedTransaction>();
+
 /** Make every query runner of `ds` (repositories, managers, transactions, migrations) a ScopedQueryRunner. */
 export function useScopedQueryRunners(ds: DataSource, fallbackScope?: DbScope): DataSource {
   const driver = ds.driver as PostgresDriver;
-  driver.createQueryRunner = (mode: ReplicationMode) => new ScopedQueryRunner(driver, mode, fallbackScope);
+  driver.createQueryRunner = (mode: ReplicationMode) => {
+    const lent = shared.getStore();
+    if (lent?.open && lent.driver === driver) return lent.runner;
+    return new ScopedQueryRunner(driver, mode, fallbackScope);
+  };
   return ds;
+}
+
+/**
+ * Run `fn` with every query it makes on `ds` in ONE transaction (declaring the current scope, as any):
+ * one BEGIN and one COMMIT instead of one pair per statement or repository call, and all of it or
+ * nothing. Transactions opened inside become savepoints. `fn` must make its queries one after
+ * another (they share one connection). Inside another `inOneTransaction` on `ds`, `fn` joins it.
+ */
+export async function inOneTransaction<T>(ds: DataSource, fn: () => Promise<T>): Promise<T> {
+  const driver = ds.driver as PostgresDriver;
+  const outer = shared.getStore();
+  if (outer?.open && outer.driver === driver) return fn();
+  const runner = ds.createQueryRunner() as ScopedQueryRunner;
+  const lent: SharedTransaction = { driver, runner, open: false };
+  try {
+    await runner.startTransaction();
+    runner.held = true;
+    lent.open = true;
+    const result = await shared.run(lent, fn);
+    lent.open = false;
+    await runner.commitTransaction();
+    return result;
+  } catch (err) {
+    lent.open = false;
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw err;
+  } finally {
+    lent.open = false;
+    runner.held = false;
+    await runner.release();
+  }
 }

@@ -91,4 +91,23 @@ describe('recordRun (the run journal)', () => {
       ['recordActionWaiting', { tenantId, executionId, actionName: 'approve' }],
     ]);
   });
+
+  it('writes a whole batch inside the one transaction it is given', async () => {
+    const log: string[] = [];
+    const inTransaction = createRunJournalActivities(execution, chaining, async (fn) => {
+      log.push('begin');
+      const result = await fn();
+      log.push(`commit after ${calls.length} writes`);
+      return result;
+    });
+    await inTransaction.recordRun({
+      tenantId,
+      executionId,
+      entries: [
+        { kind: 'running', runId: 'run-1' },
+        { kind: 'actionStarted', actionName: 'a' },
+      ],
+    });
+    expect(log).toEqual(['begin', 'commit after 2 writes']);
+  });
 });

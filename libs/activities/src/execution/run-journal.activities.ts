@@ -35,42 +35,54 @@ export interface RecordRunResult {
   children?: PreparedChildRuns;
 }
 
-export function createRunJournalActivities(execution: ExecutionActivities, chaining: ChainingActivities) {
+/** Runs a batch's writes in one database transaction (the worker's `inOneTransaction`); by default, each on its own. */
+export type OneTransaction = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function createRunJournalActivities(
+  execution: ExecutionActivities,
+  chaining: ChainingActivities,
+  oneTransaction: OneTransaction = (fn) => fn(),
+) {
   return {
-    async recordRun(input: RecordRunInput): Promise<RecordRunResult> {
-      const { tenantId, executionId } = input;
-      const result: RecordRunResult = {};
-      for (const entry of input.entries) {
-        switch (entry.kind) {
-          case 'running': {
-            const { status } = await execution.markExecutionRunning({ tenantId, executionId, runId: entry.runId });
-            result.status = status;
-            // Cancelled through the API before it started: the run stops here, so nothing more is recorded.
-            if (status === 'cancelled') return result;
-            break;
-          }
-          case 'actionStarted':
-            await execution.recordActionStarted({ tenantId, executionId, actionName: entry.actionName });
-            break;
-          case 'actionWaiting':
-            await execution.recordActionWaiting({ tenantId, executionId, actionName: entry.actionName });
-            break;
-          case 'actionResult': {
-            const { kind: _kind, ...rest } = entry;
-            await execution.recordActionResult({ tenantId, executionId, ...rest });
-            break;
-          }
-          case 'complete': {
-            const { kind: _kind, ...rest } = entry;
-            await execution.completeExecution({ tenantId, executionId, ...rest });
-            break;
-          }
-        }
-      }
-      if (input.chain) result.children = await chaining.prepareChildRuns({ tenantId, ...input.chain });
-      return result;
+    /** The batch in one transaction: one BEGIN/COMMIT for all its writes, and all of them or none (a retry redoes it). */
+    recordRun(input: RecordRunInput): Promise<RecordRunResult> {
+      return oneTransaction(() => record(input));
     },
   };
+
+  async function record(input: RecordRunInput): Promise<RecordRunResult> {
+    const { tenantId, executionId } = input;
+    const result: RecordRunResult = {};
+    for (const entry of input.entries) {
+      switch (entry.kind) {
+        case 'running': {
+          const { status } = await execution.markExecutionRunning({ tenantId, executionId, runId: entry.runId });
+          result.status = status;
+          // Cancelled through the API before it started: the run stops here, so nothing more is recorded.
+          if (status === 'cancelled') return result;
+          break;
+        }
+        case 'actionStarted':
+          await execution.recordActionStarted({ tenantId, executionId, actionName: entry.actionName });
+          break;
+        case 'actionWaiting':
+          await execution.recordActionWaiting({ tenantId, executionId, actionName: entry.actionName });
+          break;
+        case 'actionResult': {
+          const { kind: _kind, ...rest } = entry;
+          await execution.recordActionResult({ tenantId, executionId, ...rest });
+          break;
+        }
+        case 'complete': {
+          const { kind: _kind, ...rest } = entry;
+          await execution.completeExecution({ tenantId, executionId, ...rest });
+          break;
+        }
+      }
+    }
+    if (input.chain) result.children = await chaining.prepareChildRuns({ tenantId, ...input.chain });
+    return result;
+  }
 }
 
 export type RunJournalActivities = ReturnType<typeof createRunJournalActivities>;
