@@ -4,6 +4,7 @@ import { RULE_EXECUTION_WORKFLOW, ruleRunSearchAttributes } from '@ruleflow/cont
 import type { EntityManager } from 'typeorm';
 import type { OutboxSpec, OutboxStart } from '../common/outbox-dispatcher';
 import { OutboxDispatcher } from '../common/outbox-dispatcher';
+import { CoalescedWrites } from '../common/coalesced-writes';
 
 export interface PendingExecution {
   id: string;
@@ -64,7 +65,19 @@ export class ExecutionDispatcher extends OutboxDispatcher<PendingExecution> {
     };
   }
 
+  /** The request path's marks: concurrent requests' runs marked together, one statement per batch. */
+  private readonly requestMarks = new CoalescedWrites<{ id: string; runId: string | null }>(async (marks) => {
+    await this.db.query(
+      `UPDATE executions e SET dispatched_at = coalesce(e.dispatched_at, now()), run_id = coalesce(e.run_id, m.run_id)
+         FROM unnest($1::uuid[], $2::text[]) AS m(id, run_id)
+        WHERE e.id = m.id`,
+      [marks.map((m) => m.id), marks.map((m) => m.runId)],
+    );
+  });
+
   protected async markDispatched(em: EntityManager, execution: PendingExecution, runId: string | null): Promise<void> {
+    // Outside a transaction (the request path): batched with other requests' marks. The sweep marks in its own.
+    if (em === this.db.manager) return this.requestMarks.add({ id: execution.id, runId });
     await em.query(
       `UPDATE executions SET dispatched_at = coalesce(dispatched_at, now()), run_id = coalesce(run_id, $2)
         WHERE id = $1`,
