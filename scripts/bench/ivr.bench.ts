@@ -19,6 +19,7 @@
  *   npm run bench -- ivr [--calls 200] [--think-ms 2000-6000] [--trace] [--path http|client|plain]
  */
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ivrBackUpdate, ivrInputUpdate, ivrSessionWorkflowId } from '@ruleflow/contract';
 import { cpuByCommand, cpuPerMessage, quantile } from './bench-http';
@@ -48,6 +49,56 @@ export interface IvrBenchResult {
   eventLoopDelayMaxMs: number;
   /** CPU ms per press (starts included) by process: `bench` is the gateway, worker and callers. */
   cpuPerPress: string;
+  /**
+   * The `bench` process's share by thread: `main` (gateway, activities, callers), `js-thread` (the busiest
+   * other Node thread: a worker's workflow thread), `js-others`, and the Temporal core's threads by name.
+   */
+  threadCpuPerPress: string;
+}
+
+/** CPU seconds of each thread of this process so far (Linux; empty elsewhere), by thread id. */
+function threadCpu(): Map<string, { comm: string; seconds: number }> {
+  const out = new Map<string, { comm: string; seconds: number }>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const fields = stat.slice(close + 2).split(' ');
+        out.set(tid, {
+          comm: stat.slice(stat.indexOf('(') + 1, close),
+          seconds: (Number(fields[11]) + Number(fields[12])) / 100,
+        });
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return out;
+}
+
+function threadCpuPerPress(before: Map<string, { comm: string; seconds: number }>, presses: number): string {
+  const used = new Map<string, number>();
+  const others: number[] = [];
+  for (const [tid, { comm, seconds }] of threadCpu()) {
+    const delta = seconds - (before.get(tid)?.seconds ?? 0);
+    if (tid === String(process.pid)) used.set('main', delta);
+    else if (comm === 'node') others.push(delta);
+    else used.set(comm, (used.get(comm) ?? 0) + delta);
+  }
+  others.sort((a, b) => b - a);
+  used.set('js-thread', others[0] ?? 0);
+  used.set(
+    'js-others',
+    others.slice(1).reduce((a, b) => a + b, 0),
+  );
+  return [...used]
+    .filter(([, seconds]) => seconds >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, seconds]) => `${name} ${((seconds / presses) * 1000).toFixed(1)}`)
+    .join(', ');
 }
 
 /** Each call's presses after the start: repeat, into the submenu, back (POST /back), in again, back (item), agent. */
@@ -111,6 +162,7 @@ async function drive(driver: Driver, calls: number, think: ThinkTime, tracer?: I
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = cpuByCommand();
+  const threads0 = threadCpu();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
@@ -155,6 +207,7 @@ async function drive(driver: Driver, calls: number, think: ThinkTime, tracer?: I
   );
   const wall = performance.now() - t0;
   const cpuPerPress = cpuPerMessage(cpu0, cpuByCommand(), Math.max(1, digits.length));
+  const threadsPerPress = threadCpuPerPress(threads0, Math.max(1, digits.length));
   loop.disable();
   starts.sort((a, b) => a - b);
   digits.sort((a, b) => a - b);
@@ -175,6 +228,7 @@ async function drive(driver: Driver, calls: number, think: ThinkTime, tracer?: I
     eventLoopDelayP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
     eventLoopDelayMaxMs: Math.round(loop.max / 1e5) / 10,
     cpuPerPress,
+    threadCpuPerPress: threadsPerPress,
   };
 }
 

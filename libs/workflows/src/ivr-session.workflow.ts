@@ -44,7 +44,8 @@ export const IVR_ONE_TASK_PER_PRESS_PATCH = 'ivr-one-task-per-press';
  */
 class InputTimer {
   private scope: CancellationScope | null = null;
-  private firesAt = Number.POSITIVE_INFINITY;
+  /** When the standing timer fires (epoch ms, workflow time); infinity when none stands. */
+  firesAt = Number.POSITIVE_INFINITY;
   fired = false;
 
   /** A timer fires by `deadline` (epoch ms, workflow time). */
@@ -129,11 +130,15 @@ class IvrSession {
     return result.turn;
   }
 
-  /** Write the state as it is now into `ivr_sessions` (a newer write wins whatever order they land in). */
-  async mirror(event: 'call.started' | 'call.ended' | null = null): Promise<void> {
+  /**
+   * Write the state as it is now into `ivr_sessions` (a newer write wins whatever order they land in).
+   * Not an async wrapper: every promise a workflow makes costs the SDK a captured stack trace, and this
+   * runs for every key press; the activity's own promise is the one awaited.
+   */
+  mirror(event: 'call.started' | 'call.ended' | null = null): Promise<void> {
     const { state } = this;
     const write = patched(IVR_ONE_TASK_PER_PRESS_PATCH) ? ivrSessionLocalWrite : ivrSessionWrite;
-    await write.mirrorIvrSession({
+    return write.mirrorIvrSession({
       tenantId: this.input.tenantId,
       sessionId: this.input.sessionId,
       revision: this.revision,
@@ -150,8 +155,8 @@ class IvrSession {
   }
 
   /** After a change: mirror it, offering `call.ended` with the write that ends the session. */
-  async changed(): Promise<void> {
-    await this.mirror(this.state.ended ? 'call.ended' : null);
+  changed(): Promise<void> {
+    return this.mirror(this.state.ended ? 'call.ended' : null);
   }
 
   view(): IvrSessionView {
@@ -290,7 +295,13 @@ export async function IvrSessionWorkflow(input: IvrSessionInput): Promise<IvrSes
         continue;
       }
       standing.arm(session.deadline());
-      await condition(() => session.revision !== seen || session.ended || standing.fired);
+      // A press moves the deadline later, which the standing timer already covers: the loop wakes only
+      // when there is something to do (an end, the timer, the continue-as-new limit, an earlier
+      // deadline to arm), so a press costs no round of this loop (the same commands as waking each time).
+      await condition(
+        () =>
+          session.ended || standing.fired || session.inputsThisRun >= limit || session.deadline() < standing.firesAt,
+      );
       standing.fired = false;
       continue;
     }
