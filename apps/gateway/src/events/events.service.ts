@@ -68,13 +68,36 @@ export class EventsService {
     const input = { data: event.data, previous: event.previous };
     const matched = candidates.filter((c) => c.matches(input)).map((c) => c.rule);
 
+    // The runs' ids are chosen here, so the event row is written with its answer in one statement.
+    const runs = matched.map((rule) => ({
+      id: randomUUID(),
+      rule,
+      event,
+      workflowId: ruleWorkflowId(rule.id, eventKey),
+      triggerType: event.type,
+    }));
+    const response: IngestEventResponse = {
+      eventId: eventKey,
+      executions: runs.map((r) => ({ executionId: r.id, ruleId: r.rule.id, workflowId: r.workflowId })),
+    };
+
     const accepted = await this.db.transaction(async (tx) => {
       const inserted: Array<{ id: string }> = await tx.query(
         `INSERT INTO events (tenant_id, event_key, entity, type, data, previous, occurred_at, response, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $8)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (tenant_id, event_key) DO NOTHING
          RETURNING id`,
-        [auth.tenantId, eventKey, event.entity, event.type, event.data, event.previous, event.occurredAt, source],
+        [
+          auth.tenantId,
+          eventKey,
+          event.entity,
+          event.type,
+          event.data,
+          event.previous,
+          event.occurredAt,
+          response,
+          source,
+        ],
       );
       if (inserted.length === 0) {
         // A repeat of a known id (possibly concurrent: the unique index waited for the first to commit).
@@ -90,21 +113,7 @@ export class EventsService {
         };
       }
 
-      const pending = await this.runs.record(
-        tx,
-        matched.map((rule) => ({
-          id: randomUUID(),
-          rule,
-          event,
-          workflowId: ruleWorkflowId(rule.id, eventKey),
-          triggerType: event.type,
-        })),
-      );
-      const response: IngestEventResponse = {
-        eventId: eventKey,
-        executions: pending.map((p) => ({ executionId: p.id, ruleId: p.input.rule.id, workflowId: p.workflowId })),
-      };
-      await tx.query(`UPDATE events SET response = $2 WHERE id = $1`, [inserted[0]!.id, response]);
+      const pending = await this.runs.record(tx, runs);
       // Offered to subscribed endpoints in the same transaction: the deliveries exist exactly when the event does.
       const deliveries = await fanOutEvent(tx, {
         tenantId: auth.tenantId,
