@@ -7,6 +7,7 @@
  */
 import type { ExecutionStatus } from '@ruleflow/entities';
 import type { ChainingActivities, PrepareChildRunsInput, PreparedChildRuns } from '../chaining/chaining.activities';
+import { afterCommit } from '../metrics/run-metrics';
 import type { ExecutionActivities } from './execution.activities';
 
 type ActionResultEntry = Omit<Parameters<ExecutionActivities['recordActionResult']>[0], 'tenantId' | 'executionId'>;
@@ -44,9 +45,12 @@ export function createRunJournalActivities(
   oneTransaction: OneTransaction = (fn) => fn(),
 ) {
   return {
-    /** The batch in one transaction: one BEGIN/COMMIT for all its writes, and all of them or none (a retry redoes it). */
+    /**
+     * The batch in one transaction: one BEGIN/COMMIT for all its writes, and all of them or none (a retry
+     * redoes it); its metrics are recorded once it has committed, so a retried batch counts once.
+     */
     recordRun(input: RecordRunInput): Promise<RecordRunResult> {
-      return oneTransaction(() => record(input));
+      return afterCommit(() => oneTransaction(() => record(input)));
     },
   };
 

@@ -1,6 +1,6 @@
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { countDelivery, countRun, observeAction } from './run-metrics';
+import { afterCommit, countDelivery, countRun, observeAction } from './run-metrics';
 
 /** A meter that keeps what is recorded: name, value and labels. */
 function recordingMeter(samples: Array<{ name: string; value: number; tags: MetricTags }>): MetricMeter {
@@ -60,6 +60,32 @@ describe('run metrics', () => {
       { name: 'ruleflow_action_duration_seconds', value: 1.5, tags: { type: 'webhook', status: 'failed' } },
       { name: 'ruleflow_action_duration_seconds', value: 0.25, tags: { type: 'other', status: 'success' } },
       { name: 'ruleflow_deliveries_total', value: 1, tags: { status: 'success' } },
+    ]);
+  });
+
+  it('inside afterCommit, record only once the transaction resolves, and nothing when it fails (a retry redoes it)', async () => {
+    const samples: Array<{ name: string; value: number; tags: MetricTags }> = [];
+    const env = new MockActivityEnvironment(undefined, { metricMeter: recordingMeter(samples) });
+    await env.run(async () => {
+      await expect(
+        afterCommit(async () => {
+          countRun('success');
+          throw new Error('commit failed');
+        }),
+      ).rejects.toThrow('commit failed');
+      expect(samples).toEqual([]);
+      const value = await afterCommit(async () => {
+        countRun('failed');
+        await Promise.resolve();
+        countDelivery('success');
+        expect(samples).toEqual([]);
+        return 7;
+      });
+      expect(value).toBe(7);
+    });
+    expect(samples.map((s) => [s.name, s.tags.status])).toEqual([
+      ['ruleflow_runs_total', 'failed'],
+      ['ruleflow_deliveries_total', 'success'],
     ]);
   });
 });

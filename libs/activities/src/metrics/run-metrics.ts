@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ACTION_TYPES } from '@ruleflow/rules';
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
@@ -24,8 +25,31 @@ const DELIVERY_STATUSES: readonly string[] = ['success', 'failed'];
 
 const bounded = (value: string, known: readonly string[]) => (known.includes(value) ? value : 'other');
 
+/** Samples held back until the surrounding transaction has committed (`afterCommit`). */
+const heldBack = new AsyncLocalStorage<Array<() => void>>();
+
+/**
+ * Runs `work` (a database transaction) and records the metrics it produced only once it has resolved:
+ * a transaction that fails is retried as a whole, and its samples must not count twice.
+ */
+export async function afterCommit<T>(work: () => Promise<T>): Promise<T> {
+  const samples: Array<() => void> = [];
+  const result = await heldBack.run(samples, work);
+  for (const sample of samples) sample();
+  return result;
+}
+
 /** Run `record` with the current activity's meter; a metric never fails (or slows with errors) an activity. */
 function withMeter(record: (meter: MetricMeter) => void): void {
+  const held = heldBack.getStore();
+  if (held) {
+    held.push(() => recordNow(record));
+    return;
+  }
+  recordNow(record);
+}
+
+function recordNow(record: (meter: MetricMeter) => void): void {
   let meter: MetricMeter;
   try {
     meter = Context.current().metricMeter;
