@@ -87,8 +87,11 @@ describe('event → rule → signed webhook (end to end)', () => {
     expect(execution.temporalUrl).toMatch(
       new RegExp(`/workflows/${encodeURIComponent(workflowId)}/${execution.runId}/user-metadata$`),
     );
-    // The Temporal UI's list names the run's rule, event and outcome.
-    const attributes = (await sys.temporal.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+    // The Temporal UI's list names the run's rule, event and outcome. The row can read `success` a moment
+    // before the workflow task that records it completes (with the RunStatus upsert): wait for the run's end.
+    const handle = sys.temporal.workflow.getHandle(workflowId);
+    await handle.result();
+    const attributes = (await handle.describe()).typedSearchAttributes;
     expect(attributes.get(RuleflowKindKey)).toBe('rule_run');
     expect(attributes.get(RuleNameKey)).toBe('Notify ERP when order ships');
     expect(attributes.get(EventIdKey)).toBe('evt-signed-1');
