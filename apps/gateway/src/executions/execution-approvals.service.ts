@@ -1,26 +1,16 @@
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-} from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, Logger } from '@nestjs/common';
 import {
   APPROVAL_INVALID_DECISION,
   APPROVAL_NOT_AN_APPROVER,
   APPROVAL_NOTHING_WAITING,
   approvalDecisionUpdate,
 } from '@ruleflow/contract';
-import { ExecutionEntity } from '@ruleflow/entities';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { TEMPORAL_CLIENT } from '../common/tokens';
-import { isUuid } from '../common/uuid';
 import { temporalUnavailable } from '../temporal/temporal-unavailable';
 import type { ApprovalDecisionDto } from './dto/approval.dto';
 import { ExecutionsService } from './executions.service';
@@ -56,10 +46,7 @@ export class ExecutionApprovalsService {
   }
 
   private async decide(auth: AuthContext, id: string, approved: boolean, { by, comment }: ApprovalDecisionDto) {
-    const execution = isUuid(id)
-      ? await this.db.getRepository(ExecutionEntity).findOneBy({ id, tenantId: auth.tenantId })
-      : null;
-    if (!execution) throw new NotFoundException(`execution ${id} not found`);
+    const execution = await this.executions.find(this.db.manager, auth, id);
     if (execution.status !== 'running') throw nothingWaiting(`its status is ${execution.status}`);
     try {
       await this.temporal.withDeadline(Date.now() + DECISION_DEADLINE_MS, () =>

@@ -393,7 +393,7 @@ export class ExecutionsService {
   }
 
   /** An execution of the caller's tenant, or 404 (another tenant's is indistinguishable from none). */
-  private async find(em: EntityManager, auth: AuthContext, id: string, lock = false): Promise<ExecutionEntity> {
+  async find(em: EntityManager, auth: AuthContext, id: string, lock = false): Promise<ExecutionEntity> {
     const execution = isUuid(id)
       ? await em.getRepository(ExecutionEntity).findOne({
           where: { id, tenantId: auth.tenantId },
